@@ -1,0 +1,50 @@
+"""The store's tables as the schema file declares them: one source of truth for column names."""
+
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+SCHEMA_FILE = Path(__file__).with_name("schema.sql")
+
+# Bump when schema.sql changes; a store with another version is refused with a rebuild hint.
+SCHEMA_VERSION = 1
+
+# The tables users import against, in the order they must be loaded (sources before rows citing them).
+DATA_TABLES = (
+    "sources",
+    "patients",
+    "observations",
+    "events",
+    "adverse_events",
+    "imaging",
+    "reported_findings",
+)
+REFERENCE_TABLES = ("parameters", "timepoints")
+ALL_TABLES = ("store_meta", *REFERENCE_TABLES, *DATA_TABLES, "imports")
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+@cache
+def table_columns() -> dict[str, tuple[tuple[str, str], ...]]:
+    """{table: ((column, duckdb type), ...)} in declared order, read from an in-memory copy."""
+    con = duckdb.connect()
+    try:
+        create_tables(con)
+        rows = con.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "ORDER BY table_name, ordinal_position"
+        ).fetchall()
+    finally:
+        con.close()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for table, column, dtype in rows:
+        out.setdefault(table, []).append((column, dtype))
+    return {table: tuple(cols) for table, cols in out.items()}
+
+
+def columns(table: str) -> list[str]:
+    return [name for name, _ in table_columns()[table]]

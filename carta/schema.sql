@@ -1,0 +1,136 @@
+-- Carta store schema. Every column is documented in docs/data-dictionary.md; a change here is a
+-- schema change: bump SCHEMA_VERSION in carta/store.py and say how to migrate.
+-- Large tables carry no key or foreign-key constraints: DuckDB checks them row by row on insert,
+-- which would dominate the build of a registry-sized store; validation happens in carta/ingest.
+
+CREATE TABLE store_meta (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+
+CREATE TABLE sources (
+    source_id VARCHAR PRIMARY KEY,
+    kind VARCHAR NOT NULL CHECK (kind IN ('published', 'synthetic', 'site')),
+    citation VARCHAR NOT NULL,
+    doi VARCHAR,
+    note VARCHAR
+);
+
+CREATE TABLE patients (
+    patient_id VARCHAR PRIMARY KEY,
+    source_id VARCHAR NOT NULL,
+    cohort VARCHAR NOT NULL,
+    sex VARCHAR CHECK (sex IN ('M', 'F')),
+    age_years DOUBLE CHECK (age_years >= 0),
+    diagnosis VARCHAR,
+    autoantibody VARCHAR,
+    disease_duration_years DOUBLE CHECK (disease_duration_years >= 0),
+    prior_therapies VARCHAR,
+    product VARCHAR,
+    cell_dose_per_kg DOUBLE CHECK (cell_dose_per_kg > 0),
+    follow_up_days INTEGER CHECK (follow_up_days >= 0),
+    follow_up_reported VARCHAR,
+    synthetic BOOLEAN NOT NULL
+);
+
+CREATE TABLE parameters (
+    code VARCHAR PRIMARY KEY,
+    label VARCHAR NOT NULL,
+    domain VARCHAR NOT NULL
+        CHECK (domain IN ('enzyme', 'inflammation', 'hematology', 'cellular', 'immunoglobulin', 'score')),
+    unit VARCHAR NOT NULL,
+    loinc VARCHAR,
+    scale_min DOUBLE,
+    scale_max DOUBLE,
+    better VARCHAR CHECK (better IN ('lower', 'higher')),
+    ref_low DOUBLE,
+    ref_high DOUBLE,
+    log_scale BOOLEAN NOT NULL,
+    sort INTEGER NOT NULL,
+    source_note VARCHAR NOT NULL
+);
+
+CREATE TABLE observations (
+    patient_id VARCHAR NOT NULL,
+    day INTEGER NOT NULL,
+    code VARCHAR NOT NULL,
+    value DOUBLE,
+    unit VARCHAR NOT NULL,
+    ref_low DOUBLE,
+    ref_high DOUBLE,
+    specimen VARCHAR NOT NULL CHECK (specimen IN ('blood', 'bone_marrow')),
+    qualifier VARCHAR CHECK (qualifier IN ('<', '>', 'not_detected')),
+    source_id VARCHAR NOT NULL,
+    note VARCHAR,
+    CHECK (value IS NOT NULL OR qualifier = 'not_detected')
+);
+
+CREATE TABLE events (
+    patient_id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL CHECK (kind IN ('apheresis', 'lymphodepletion', 'infusion', 'withdrawal',
+        'medication', 'procedure', 'hospitalisation', 'follow_up')),
+    name VARCHAR NOT NULL,
+    start_day INTEGER,
+    end_day INTEGER,
+    dose DOUBLE,
+    dose_unit VARCHAR,
+    source_id VARCHAR NOT NULL,
+    note VARCHAR,
+    CHECK (end_day IS NULL OR start_day IS NULL OR end_day >= start_day)
+);
+
+CREATE TABLE adverse_events (
+    patient_id VARCHAR NOT NULL,
+    term VARCHAR NOT NULL,
+    grade INTEGER NOT NULL CHECK (grade BETWEEN 0 AND 5),
+    grading_system VARCHAR NOT NULL,
+    onset_day INTEGER,
+    end_day INTEGER,
+    serious BOOLEAN,
+    treatment VARCHAR,
+    source_id VARCHAR NOT NULL,
+    note VARCHAR,
+    CHECK (end_day IS NULL OR onset_day IS NULL OR end_day >= onset_day)
+);
+
+CREATE TABLE imaging (
+    patient_id VARCHAR NOT NULL,
+    day INTEGER NOT NULL,
+    modality VARCHAR NOT NULL,
+    sequence VARCHAR,
+    region VARCHAR NOT NULL,
+    finding VARCHAR NOT NULL,
+    side VARCHAR CHECK (side IN ('left', 'right', 'bilateral')),
+    grade DOUBLE,
+    scale VARCHAR,
+    summary VARCHAR,
+    source_id VARCHAR NOT NULL
+);
+
+CREATE TABLE reported_findings (
+    patient_id VARCHAR NOT NULL,
+    day INTEGER,
+    timing VARCHAR NOT NULL,
+    domains VARCHAR NOT NULL,
+    statement VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL
+);
+
+CREATE TABLE timepoints (
+    name VARCHAR PRIMARY KEY,
+    nominal_day INTEGER NOT NULL,
+    day_from INTEGER NOT NULL,
+    day_to INTEGER NOT NULL,
+    sort INTEGER NOT NULL,
+    CHECK (day_from <= nominal_day AND nominal_day <= day_to)
+);
+
+CREATE TABLE imports (
+    import_id INTEGER NOT NULL,
+    imported_at TIMESTAMP NOT NULL,
+    file_name VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    rows_accepted BIGINT NOT NULL,
+    rows_rejected BIGINT NOT NULL,
+    store_version INTEGER NOT NULL
+);
