@@ -14,7 +14,7 @@ def _read(name: str) -> pd.DataFrame:
 
 
 def parameters() -> pd.DataFrame:
-    """One row per parameter code: label, domain, UCUM unit, LOINC, scale, direction, default range."""
+    """One row per parameter: label, domain, UCUM unit, LOINC, scale, direction, default range."""
     return _read("parameters").copy()
 
 

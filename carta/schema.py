@@ -10,7 +10,7 @@ SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 # Bump when schema.sql changes; a store with another version is refused with a rebuild hint.
 SCHEMA_VERSION = 1
 
-# The tables users import against, in the order they must be loaded (sources before rows citing them).
+# The tables users import against, in load order (sources before the rows that cite them).
 DATA_TABLES = (
     "sources",
     "patients",

@@ -1,0 +1,17 @@
+"""Carta's entry point: navigation, the shared sidebar and the store bootstrap (views: pages/)."""
+
+import streamlit as st
+
+from carta import ui
+
+st.set_page_config(page_title="Carta", page_icon="📈", layout="wide")
+
+navigation = st.navigation(
+    [
+        st.Page("pages/home.py", title="Patients", icon="🏠", default=True, url_path="home"),
+        st.Page("pages/patient.py", title="Patient observations", icon="📈", url_path="patient"),
+    ]
+)
+ui.require_store()
+ui.sidebar_store_panel()
+navigation.run()

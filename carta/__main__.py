@@ -1,0 +1,5 @@
+import sys
+
+from carta.cli import main
+
+sys.exit(main())

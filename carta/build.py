@@ -1,0 +1,172 @@
+"""Build the default store: the reference tables, the published case from data/seed/ and the
+synthetic demo cohort, through the same reader a user's import goes through."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from carta import __version__, dictionary, synth
+from carta.ingest.carta_format import read_folder
+from carta.schema import DATA_TABLES, SCHEMA_VERSION, columns, create_tables
+from carta.store import (
+    ROOT,
+    BuildResult,
+    Progress,
+    StoreError,
+    current_fingerprint,
+    prune_versions,
+    publish,
+    real_path,
+    run_query,
+    store_path,
+    table_counts,
+    versions_dir,
+    write_version,
+)
+
+SEED_DIR = ROOT / "data" / "seed"
+
+
+def build_store(
+    path: Path | None = None,
+    *,
+    n_patients: int = synth.DEFAULT_PATIENTS,
+    seed: int = synth.DEFAULT_SEED,
+    include_published: bool = True,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build and publish a new store version, unless the published one already has this content."""
+    if n_patients < 0:
+        raise StoreError("--patients must be 0 or more")
+    path = Path(path) if path else store_path()
+    started = time.perf_counter()
+    fingerprint = _fingerprint(n_patients, seed, include_published)
+
+    def fill(con: duckdb.DuckDBPyConnection, version: int) -> dict[str, str]:
+        create_tables(con)
+        _insert(con, "parameters", dictionary.parameters())
+        _insert(con, "timepoints", dictionary.timepoints())
+        if include_published:
+            _load_seed(con, version)
+        if n_patients:
+            _load_synthetic(con, n_patients, seed, progress)
+        problems = run_query(con, "integrity_problems")
+        if len(problems):
+            lines = "; ".join(f"{r.problem}: {r.n}" for r in problems.itertuples())
+            raise StoreError(f"The built store is inconsistent ({lines}); nothing was published.")
+        return {
+            "fingerprint": fingerprint,
+            "carta_version": __version__,
+            "data_cut": dt.date.today().isoformat(),
+            "synthetic_patients": str(n_patients),
+            "synthetic_seed": str(seed),
+            "published_case": "yes" if include_published else "no",
+        }
+
+    with _build_lock(path):
+        # Checked under the lock: a second session that waited for a first build finds it done.
+        if not force and current_fingerprint(path) == fingerprint:
+            return BuildResult(path, real_path(path), _published_version(path), {}, 0.0, False)
+        version_file, version = write_version(path, fill, progress)
+        publish(path, version_file)
+        prune_versions(path)
+    con = duckdb.connect(str(version_file), read_only=True)
+    try:
+        rows = table_counts(con, DATA_TABLES)
+    finally:
+        con.close()
+    return BuildResult(path, version_file, version, rows, time.perf_counter() - started, True)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    cols = ", ".join(columns(table))
+    con.register("_incoming", frame)
+    try:
+        # `table` is one of the schema's table names, never user input.
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def _load_seed(con: duckdb.DuckDBPyConnection, version: int) -> None:
+    for number, table_file in enumerate(read_folder(SEED_DIR), start=1):
+        if table_file.problems:
+            first = table_file.problems[0]
+            raise StoreError(
+                f"data/seed/{first.file} has {len(table_file.problems)} problem(s), first: "
+                f"row {first.row}, column {first.column}: {first.reason}"
+            )
+        _insert(con, table_file.table, table_file.rows)
+        con.execute(
+            "INSERT INTO imports VALUES ($id, now(), $name, $sha, $accepted, 0, $version)",
+            {
+                "id": number,
+                "name": f"data/seed/{table_file.path.name}",
+                "sha": table_file.sha256,
+                "accepted": len(table_file.rows),
+                "version": version,
+            },
+        )
+
+
+def _load_synthetic(
+    con: duckdb.DuckDBPyConnection, n_patients: int, seed: int, progress: Progress | None
+) -> None:
+    _insert(con, "sources", synth.synthetic_source(n_patients, seed))
+    done = 0
+    for chunk in synth.generate(n_patients, seed):
+        for table, frame in chunk.items():
+            _insert(con, table, frame)
+        done += len(chunk["patients"])
+        if progress:
+            progress(done / n_patients * 0.95, f"synthetic patients {done:,} of {n_patients:,}")
+
+
+def _fingerprint(n_patients: int, seed: int, include_published: bool) -> str:
+    """Everything the built content depends on: the same fingerprint means the same store."""
+    digest = hashlib.sha256()
+    for part in (SCHEMA_VERSION, __version__, n_patients, seed, include_published):
+        digest.update(f"{part}\n".encode())
+    inputs = [
+        Path(synth.__file__),
+        dictionary.REFERENCE_DIR / "parameters.csv",
+        dictionary.REFERENCE_DIR / "timepoints.csv",
+    ]
+    if include_published:
+        inputs += sorted(SEED_DIR.glob("*.csv"))
+    for file in inputs:
+        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def _published_version(path: Path) -> int:
+    con = duckdb.connect(str(real_path(path)), read_only=True)
+    try:
+        return int(
+            con.execute("SELECT value FROM store_meta WHERE key = 'store_version'").fetchone()[0]
+        )
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def _build_lock(path: Path) -> Iterator[None]:
+    """One build at a time per store, e.g. two browser sessions starting a fresh app together."""
+    folder = versions_dir(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".build.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

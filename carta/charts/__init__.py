@@ -1,0 +1,1 @@
+"""Pure chart builders: DataFrame in, Altair chart out; no Streamlit here."""

@@ -1,0 +1,72 @@
+"""Plain-text renderings for pages and exports: a missing value says so instead of looking blank."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+NOT_REPORTED = "not reported"
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def is_missing(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def text_or_not_reported(value: object) -> str:
+    return NOT_REPORTED if is_missing(value) or value == "" else str(value)
+
+
+def follow_up(days: object, reported: object) -> str:
+    """'243 d (8.0 mo)' from a day count; the source's own words when it gives no count."""
+    if not is_missing(days):
+        return f"{int(days)} d ({int(days) / DAYS_PER_MONTH:.1f} mo)"
+    if not is_missing(reported) and reported:
+        return f"{reported} (as reported; day not given)"
+    return NOT_REPORTED
+
+
+def study_day(day: object) -> str:
+    return "day not reported" if is_missing(day) else f"day {int(day)}"
+
+
+def day_span(start: object, end: object) -> str:
+    if is_missing(start):
+        return "day not reported"
+    if is_missing(end) or int(end) == int(start):
+        return f"day {int(start)}"
+    return f"days {int(start)} to {int(end)}"
+
+
+def number(value: object, unit_code: object = None, qualifier: object = None) -> str:
+    """'32.69 cells/µL', '< 1 {cells}/uL', or 'not detected (no count reported)'."""
+    if qualifier == "not_detected":
+        return "not detected (no count reported)"
+    if is_missing(value):
+        return NOT_REPORTED
+    prefix = f"{qualifier} " if qualifier in ("<", ">") else ""
+    return f"{prefix}{float(value):,.4g} {unit_text(unit_code)}".strip()
+
+
+def age(years: object) -> str:
+    return NOT_REPORTED if is_missing(years) else f"{float(years):g} y"
+
+
+def cell_dose(per_kg: object) -> str:
+    if is_missing(per_kg):
+        return NOT_REPORTED
+    mantissa, exponent = f"{float(per_kg):.2e}".split("e")
+    return f"{float(mantissa):g} × 10^{int(exponent)} cells/kg"
+
+
+_UNIT_TEXT = {"{cells}/uL": "cells/µL", "10*9/L": "×10⁹/L", "{score}": "points", "mg/m2": "mg/m²"}
+
+
+def unit_text(ucum: object) -> str:
+    """A UCUM unit as people read it: {cells}/uL -> cells/µL, 10*9/L -> ×10⁹/L."""
+    if is_missing(ucum):
+        return ""
+    return _UNIT_TEXT.get(str(ucum), str(ucum).replace("uL", "µL"))

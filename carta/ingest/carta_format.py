@@ -1,0 +1,114 @@
+"""Carta's own import format: one CSV file per table, named after it, with the store's columns.
+
+docs/import-format.md documents the format. Values are parsed by the column's type in
+carta/schema.sql; a row with a value that does not parse is refused with its file, row, column,
+value and reason, and the other rows go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from carta.schema import DATA_TABLES, table_columns
+
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    row: int | None  # line number in the file (the header is line 1); None for the whole file
+    column: str | None
+    value: str | None
+    reason: str
+
+
+@dataclass
+class TableFile:
+    """What one file gave: the accepted rows, typed as the store wants them, and the problems."""
+
+    table: str
+    path: Path
+    sha256: str
+    rows: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def rows_rejected(self) -> int:
+        return len({p.row for p in self.problems if p.row is not None})
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_folder(folder: Path) -> list[TableFile]:
+    """Every `<table>.csv` in `folder`, in load order (sources first)."""
+    return [
+        read_table_csv(folder / f"{t}.csv", t)
+        for t in DATA_TABLES
+        if (folder / f"{t}.csv").exists()
+    ]
+
+
+def read_table_csv(path: Path, table: str) -> TableFile:
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    result = TableFile(table, path, sha256_of(path), raw.iloc[0:0], [])
+    expected = table_columns()[table]
+    names = [c for c, _ in expected]
+    for extra in [c for c in raw.columns if c not in names]:
+        result.problems.append(
+            Problem(path.name, None, extra, None, f"unknown column for table {table}; ignored")
+        )
+    missing = [c for c in names if c not in raw.columns]
+    if missing:
+        result.problems.append(
+            Problem(path.name, None, ", ".join(missing), None, f"missing columns for table {table}")
+        )
+        return result
+    typed = {}
+    bad_rows: set[int] = set()
+    for column, dtype in expected:
+        text = raw[column].str.strip()
+        values, bad = _parse(text, dtype)
+        for index in bad[bad].index:
+            bad_rows.add(index)
+            result.problems.append(
+                Problem(
+                    path.name,
+                    int(index) + 2,
+                    column,
+                    raw.at[index, column],
+                    f"not a valid {dtype.lower()}",
+                )
+            )
+        typed[column] = values
+    frame = pd.DataFrame(typed, index=raw.index)
+    result.rows = frame.drop(index=sorted(bad_rows)).reset_index(drop=True)
+    return result
+
+
+def _parse(text: pd.Series, dtype: str) -> tuple[pd.Series, pd.Series]:
+    """(parsed values with blanks as missing, mask of non-blank values that did not parse)."""
+    blank = text.eq("")
+    if dtype in ("INTEGER", "BIGINT"):
+        number = pd.to_numeric(text.where(~blank), errors="coerce")
+        whole = number.notna() & (number % 1 == 0)
+        return number.where(whole).astype("Int64"), ~blank & ~whole
+    if dtype == "DOUBLE":
+        number = pd.to_numeric(text.where(~blank), errors="coerce")
+        return number.astype("Float64"), ~blank & number.isna()
+    if dtype == "BOOLEAN":
+        lowered = text.str.lower()
+        parsed = lowered.map(lambda v: True if v in _TRUE else False if v in _FALSE else None)
+        return parsed.astype("boolean"), ~blank & parsed.isna()
+    return text.where(~blank).astype("string"), blank & False

@@ -1,0 +1,236 @@
+"""Open, build and publish the versioned DuckDB store, and run the named queries against it.
+
+The store path (CARTA_STORE, default data/store/carta.duckdb) is a symbolic link to one immutable
+version file in a sibling folder. A build writes a new version file completely, then swaps the link
+with os.replace, so a reader sees either the old store or the new one, never a half-built one
+(field notes: "atomic store swaps"). Readers open read-only and take one cursor per query, because a
+DuckDB 2.0 connection shared across threads is not safe to use concurrently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from carta.schema import SCHEMA_VERSION
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES_DIR = ROOT / "queries"
+DEFAULT_STORE = ROOT / "data" / "store" / "carta.duckdb"
+STORE_ENV = "CARTA_STORE"
+
+# Old versions are kept so that a publish can be undone; beyond this many the oldest are removed.
+KEEP_VERSIONS = 5
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_COMMENT = re.compile(r"--[^\n]*")
+_VERSION_FILE = re.compile(r"-v(\d{4,})\.duckdb$")
+
+Progress = Callable[[float, str], None]
+
+
+class StoreError(Exception):
+    """A store that cannot be used; the message says what is wrong and what to do."""
+
+
+def store_path() -> Path:
+    """The store the app and the CLI use: $CARTA_STORE, or the default under data/."""
+    configured = os.environ.get(STORE_ENV, "").strip()
+    return Path(configured).expanduser().absolute() if configured else DEFAULT_STORE
+
+
+def versions_dir(path: Path) -> Path:
+    return path.parent / f"{path.stem}.versions"
+
+
+def real_path(path: Path) -> Path:
+    """The version file the pointer names now; caches key on it, so a new version gets new keys."""
+    return Path(os.path.realpath(path))
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the store for reading, or raise StoreError with a message a person can act on."""
+    rebuild = "Rebuild it with: python -m carta build"
+    if not path.exists():
+        raise StoreError(f"No Carta store at {path}. Build one with: python -m carta build")
+    try:
+        con = duckdb.connect(str(real_path(path)), read_only=True)
+    except duckdb.Error as exc:
+        raise StoreError(
+            f"The store at {path} cannot be read ({_first_line(exc)}). {rebuild}"
+        ) from exc
+    try:
+        meta = dict(con.execute("SELECT key, value FROM store_meta").fetchall())
+    except duckdb.Error as exc:
+        con.close()
+        raise StoreError(f"{path} is a DuckDB file but not a Carta store. {rebuild}") from exc
+    found = meta.get("schema_version")
+    if found != str(SCHEMA_VERSION):
+        con.close()
+        raise StoreError(
+            f"The store at {path} has schema version {found or 'unknown'}; this Carta reads "
+            f"version {SCHEMA_VERSION}. {rebuild}"
+        )
+    return con
+
+
+def store_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    cursor = con.cursor()
+    try:
+        return dict(cursor.execute("SELECT key, value FROM store_meta").fetchall())
+    finally:
+        cursor.close()
+
+
+@cache
+def query_sql(name: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise ValueError(f"not a query name: {name!r}")
+    path = QUERIES_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise ValueError(f"no query named {name!r} in {QUERIES_DIR}")
+    return path.read_text(encoding="utf-8")
+
+
+def query_parameters(sql: str) -> set[str]:
+    return set(_PARAM.findall(_COMMENT.sub("", sql)))
+
+
+def query_names() -> list[str]:
+    return sorted(p.stem for p in QUERIES_DIR.glob("*.sql"))
+
+
+def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> pd.DataFrame:
+    """Run queries/<name>.sql with its $named parameters on a fresh cursor of `con`."""
+    sql = query_sql(name)
+    wanted = query_parameters(sql)
+    if wanted != set(params):
+        raise TypeError(f"query {name!r} takes {sorted(wanted)}, was given {sorted(params)}")
+    cursor = con.cursor()
+    try:
+        return cursor.execute(sql, params).df()
+    finally:
+        cursor.close()
+
+
+# --- building and publishing -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    path: Path
+    version_file: Path
+    version: int
+    rows: dict[str, int]
+    seconds: float
+    published: bool  # False when the current store already held exactly this content
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def next_version(path: Path) -> int:
+    found = [
+        int(m.group(1))
+        for f in versions_dir(path).glob("*.duckdb")
+        if (m := _VERSION_FILE.search(f.name))
+    ]
+    return max(found, default=0) + 1
+
+
+def current_fingerprint(path: Path) -> str | None:
+    """The content fingerprint of the published store, or None when there is none readable."""
+    try:
+        con = open_read_only(path)
+    except StoreError:
+        return None
+    try:
+        return store_info(con).get("fingerprint")
+    finally:
+        con.close()
+
+
+def publish(path: Path, version_file: Path) -> None:
+    """Point `path` at `version_file` in one atomic step."""
+    if path.exists() and not path.is_symlink():
+        raise StoreError(
+            f"{path} is a plain file, not a Carta store pointer; it is left untouched. "
+            "Choose another --store path or move that file away."
+        )
+    link_tmp = path.with_name(f".{path.name}.{os.getpid()}.link")
+    link_tmp.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(version_file, path.parent), link_tmp)
+    os.replace(link_tmp, path)
+
+
+def prune_versions(path: Path, keep: int = KEEP_VERSIONS) -> list[Path]:
+    """Remove all but the newest `keep` version files, never the published one."""
+    current = real_path(path)
+    files = sorted(
+        (f for f in versions_dir(path).glob("*.duckdb") if _VERSION_FILE.search(f.name)),
+        key=lambda f: int(_VERSION_FILE.search(f.name).group(1)),
+    )
+    removed = [f for f in files[:-keep] if f.resolve() != current]
+    for f in removed:
+        f.unlink(missing_ok=True)
+        Path(f"{f}.wal").unlink(missing_ok=True)
+    return removed
+
+
+def write_version(
+    path: Path,
+    fill: Callable[[duckdb.DuckDBPyConnection, int], dict[str, str]],
+    progress: Progress | None = None,
+) -> tuple[Path, int]:
+    """Create the next version file with `fill(con, version)` and return it, unpublished.
+
+    The file is written under a temporary name and renamed only once complete and checkpointed, so
+    an interrupted build leaves no version file behind that could be published by mistake.
+    """
+    folder = versions_dir(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    version = next_version(path)
+    final = folder / f"{path.stem}-v{version:04d}.duckdb"
+    tmp = folder / f".{final.name}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        meta = fill(con, version)
+        meta |= {
+            "schema_version": str(SCHEMA_VERSION),
+            "store_version": str(version),
+            "built_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        con.executemany("INSERT INTO store_meta VALUES (?, ?)", sorted(meta.items()))
+        con.execute("CHECKPOINT")
+    except BaseException:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+        raise
+    con.close()
+    os.replace(tmp, final)
+    if progress:
+        progress(1.0, f"wrote {final.name}")
+    return final, version
+
+
+def table_counts(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> dict[str, int]:
+    # Table names come from the schema module, never from user input.
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

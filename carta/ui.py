@@ -1,0 +1,102 @@
+"""The Streamlit side of Carta: store access with caching, and the few widgets every page shares.
+
+Only this module, app.py and pages/ import streamlit; everything below them is plain Python.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from carta.store import StoreError, open_read_only, real_path, run_query, store_info, store_path
+
+SOURCE_BADGES = {
+    "published": "📄 published",
+    "synthetic": "🧪 synthetic",
+    "site": "🏥 imported",
+}
+
+
+def source_badge(kind: str | None) -> str:
+    return SOURCE_BADGES.get(kind or "", kind or "unknown source")
+
+
+def require_store() -> str:
+    """The real path of the published store, building the default one on first start.
+
+    Stops the page with a clear message when the store cannot be used.
+    """
+    path = store_path()
+    if not path.exists():
+        _build_first_store()
+    try:
+        real = str(real_path(path))
+        _connection(real)
+    except StoreError as exc:
+        st.error(f"**Carta cannot open its data store.** {exc}")
+        st.stop()
+    return real
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _connection(real: str) -> duckdb.DuckDBPyConnection:
+    # One read-only connection per store version; each query takes its own cursor from it.
+    from pathlib import Path
+
+    return open_read_only(Path(real))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached_query(real: str, name: str, params: tuple[tuple[str, object], ...]) -> pd.DataFrame:
+    return run_query(_connection(real), name, **dict(params))
+
+
+def query(name: str, **params: object) -> pd.DataFrame:
+    """Run queries/<name>.sql on the published store; cached per store version and parameters."""
+    real = require_store()
+    return _cached_query(real, name, tuple(sorted(params.items())))
+
+
+def store_meta() -> dict[str, str]:
+    return store_info(_connection(require_store()))
+
+
+def _build_first_store() -> None:
+    from carta.build import build_store
+
+    with st.status("First start: building the default Carta store…", expanded=True) as status:
+        bar = st.progress(0.0, text="published case and synthetic demo cohort")
+        try:
+            result = build_store(
+                store_path(), progress=lambda f, m: bar.progress(min(f, 1.0), text=m)
+            )
+        except (StoreError, OSError) as exc:
+            status.update(label="The default store could not be built", state="error")
+            st.error(f"**Carta could not build its data store.** {exc}")
+            st.stop()
+        status.update(
+            label=f"Store version {result.version} ready", state="complete", expanded=False
+        )
+
+
+def sidebar_store_panel() -> None:
+    meta = store_meta()
+    with st.sidebar:
+        st.caption(
+            f"Store version {meta.get('store_version', '?')} · "
+            f"data cut {meta.get('data_cut', '?')}  \n"
+            "Study day 0 = CAR T-cell infusion."
+        )
+        st.caption(
+            "🧪 **Synthetic** rows are generated demo data, not patients. "
+            "📄 **Published** rows show only what the paper reports."
+        )
+
+
+def synthetic_warning(kind: str | None) -> None:
+    if kind == "synthetic":
+        st.warning(
+            "🧪 **Synthetic patient.** Every value on this page is generated demo data "
+            "(carta/synth.py), not a real patient.",
+        )

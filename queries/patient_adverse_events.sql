@@ -1,0 +1,17 @@
+-- One patient's adverse events; grade 0 records an event the source reports as not observed, and a
+-- NULL onset_day one reported without its day.
+SELECT
+    a.term,
+    a.grade,
+    a.grading_system,
+    a.onset_day,
+    a.end_day,
+    a.serious,
+    a.treatment,
+    a.source_id,
+    s.kind AS source_kind,
+    a.note
+FROM adverse_events a
+JOIN sources s ON s.source_id = a.source_id
+WHERE a.patient_id = $patient_id
+ORDER BY a.onset_day NULLS FIRST, a.grade DESC, a.term

@@ -1,0 +1,10 @@
+-- One patient's descriptive row with its source; empty when the id is unknown.
+SELECT
+    p.*,
+    s.kind AS source_kind,
+    s.citation AS source_citation,
+    s.doi AS source_doi,
+    s.note AS source_note
+FROM patients p
+JOIN sources s USING (source_id)
+WHERE p.patient_id = $patient_id

@@ -1,0 +1,120 @@
+"""Start a Carta server and drive Debian's Chromium: shared by browser tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, Playwright
+
+from carta.store import ROOT
+
+CHROMIUM = os.environ.get("CARTA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+RENDERED = (
+    '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    '[data-test-connection-state="CONNECTED"]'
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(store: Path, timeout: float = 60) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless=true",
+            "--server.address=127.0.0.1",
+            f"--server.port={port}",
+            "--server.fileWatcherType=none",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "CARTA_STORE": str(store)},
+        stdout=subprocess.DEVNULL,
+        stderr=log,  # a file, not a pipe: an unread pipe would fill up and stall the server
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"streamlit exited: {log.read().decode()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return process, url
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"streamlit did not answer on {url} within {timeout} s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def chromium_missing() -> str | None:
+    """Why Chromium cannot be used, or None when it can."""
+    if Path(CHROMIUM).exists() and shutil.which(CHROMIUM):
+        return None
+    return (
+        f"Real-browser tests need Chromium at {CHROMIUM}: "
+        "run ./test.sh (it installs it) or `sudo apt-get install chromium`."
+    )
+
+
+def launch(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def wait_rendered(page: Page, charts: int = 0, timeout: float = 30_000) -> None:
+    """Wait until the script has finished, nothing is stale and `charts` charts have drawn."""
+    page.wait_for_selector(RENDERED, timeout=timeout)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
+    page.wait_for_function(
+        """(n) => !document.querySelector('[data-stale="true"]') &&
+                  document.querySelectorAll(
+                    '[data-testid="stVegaLiteChart"] :is(canvas, svg.marks)').length >= n""",
+        arg=charts,
+        timeout=timeout,
+    )
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,36 @@
+"""Every page opens in Chromium, renders without an exception element, and is photographed."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.harness import screenshot, wait_rendered
+from tests.conftest import PUBLISHED_ID
+
+pytestmark = pytest.mark.browser
+
+VIEWS = [
+    ("home", "/", 0, "Patients (25)"),
+    ("patient-published", f"/patient?patient={PUBLISHED_ID}", 1, "Reported findings"),
+    ("patient-synthetic", "/patient?patient=SYN-00002", 1, "Synthetic patient"),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "charts", "expected"), VIEWS, ids=[v[0] for v in VIEWS])
+def test_page_renders_in_chromium(page: Page, app_url: str, name, path, charts, expected) -> None:
+    page.goto(app_url + path)
+    wait_rendered(page, charts=charts)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text(expected).first.is_visible()
+    shot = screenshot(page, name)
+    assert shot.stat().st_size > 10_000
+
+
+def test_the_patient_choice_is_kept_in_the_url(page: Page, app_url: str) -> None:
+    page.goto(f"{app_url}/patient?patient=SYN-00004")
+    wait_rendered(page, charts=1)
+    page.reload()
+    wait_rendered(page, charts=1)
+    assert "patient=SYN-00004" in page.url
+    assert page.get_by_text("SYN-00004").first.is_visible()

@@ -1,0 +1,100 @@
+"""Every page renders under AppTest on the default store and on an empty one, and says the right thing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from carta.store import ROOT
+from tests.conftest import PUBLISHED_ID
+
+PAGES = ["pages/home.py", "pages/patient.py"]
+
+
+def app_on(store: Path, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
+    monkeypatch.setenv("CARTA_STORE", str(store))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [e.value for e in at.info] + [w.value for w in at.warning] + [e.value for e in at.error]
+    return "\n".join(str(p) for p in parts)
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("store_name", ["default_store", "empty_store"])
+def test_every_page_renders(page, store_name, request, monkeypatch) -> None:
+    at = app_on(request.getfixturevalue(store_name), monkeypatch)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    if store_name == "empty_store":
+        assert "no patients" in texts(at)
+
+
+def test_home_lists_the_published_case_first_with_its_source(default_store, monkeypatch) -> None:
+    at = app_on(default_store, monkeypatch).run()
+    table = at.dataframe[0].value
+    assert len(table) == 25  # the published case and 24 synthetic patients
+    assert table["open"].iloc[0].endswith("patient=NICOLAI-2024")
+    assert table["source"].iloc[0] == "📄 published"
+    assert set(table["source"].iloc[1:]) == {"🧪 synthetic"}
+    assert table["follow_up"].iloc[0] == "eight months (as reported; day not given)"
+    assert "10.1002/art.42933" in texts(at)
+
+
+def test_published_case_page_shows_only_what_was_reported(default_store, monkeypatch) -> None:
+    at = app_on(default_store, monkeypatch, patient=PUBLISHED_ID).run()
+    at.switch_page("pages/patient.py").run()
+    assert not at.exception
+    assert at.selectbox(key="patient").value == PUBLISHED_ID
+    shown = texts(at)
+    assert "Synthetic patient" not in shown
+    assert "not detected (no count reported)" in shown
+    assert "drug-free" in shown
+    [spec] = chart_specs(at)
+    assert spec["facet"]["row"]["field"] == "panel"
+    assert at.multiselect(key="params").value == ["CART", "CD19"]
+
+
+def test_synthetic_patient_page_is_labelled_synthetic(default_store, monkeypatch) -> None:
+    at = app_on(default_store, monkeypatch, patient="SYN-00003").run()
+    at.switch_page("pages/patient.py").run()
+    assert not at.exception
+    assert "Synthetic patient" in texts(at)
+    assert len(chart_specs(at)) == 1
+
+
+def test_unknown_patient_in_the_url_gets_a_message_and_a_default(default_store, monkeypatch):
+    at = app_on(default_store, monkeypatch, patient="NOBODY").run()
+    at.switch_page("pages/patient.py").run()
+    assert not at.exception
+    assert "NOBODY" in texts(at)
+    assert at.selectbox(key="patient").value == PUBLISHED_ID
+
+
+def test_a_store_of_another_schema_shows_a_message_not_a_traceback(tmp_path, monkeypatch):
+    path = tmp_path / "foreign.duckdb"
+    duckdb.connect(str(path)).close()
+    at = app_on(path, monkeypatch).run()
+    assert not at.exception
+    assert "not a Carta store" in at.error[0].value
+
+
+def test_a_missing_store_is_built_on_first_start(tmp_path, monkeypatch) -> None:
+    at = app_on(tmp_path / "new" / "carta.duckdb", monkeypatch).run()
+    assert not at.exception
+    assert (tmp_path / "new" / "carta.duckdb").is_symlink()
+    assert len(at.dataframe[0].value) == 25

@@ -1,0 +1,77 @@
+"""Every SQL file in queries/ runs against a fixture store (the Evidence/Rill habit)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from carta.store import QUERIES_DIR, ROOT, open_read_only, query_names, query_parameters, query_sql
+from tests.conftest import PUBLISHED_ID
+
+# A value for every $parameter any query takes; a new parameter name must be added here.
+FIXTURE_PARAMETERS = {"patient_id": [PUBLISHED_ID, "SYN-00001"]}
+
+
+def parameter_sets(name: str) -> list[dict[str, object]]:
+    wanted = sorted(query_parameters(query_sql(name)))
+    missing = [p for p in wanted if p not in FIXTURE_PARAMETERS]
+    assert not missing, f"add fixture values for {missing} to FIXTURE_PARAMETERS"
+    if not wanted:
+        return [{}]
+    return [
+        {p: FIXTURE_PARAMETERS[p][i] for p in wanted}
+        for i in range(max(len(FIXTURE_PARAMETERS[p]) for p in wanted))
+    ]
+
+
+def test_there_are_queries() -> None:
+    assert len(query_names()) >= 5
+
+
+@pytest.mark.parametrize("name", query_names())
+def test_query_runs_on_the_fixture_store(name: str, fixture_store: Path) -> None:
+    con = open_read_only(fixture_store)
+    try:
+        for params in parameter_sets(name):
+            cursor = con.cursor()
+            frame = cursor.execute(query_sql(name), params).df()
+            cursor.close()
+            assert list(frame.columns), f"{name} returned no columns"
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("name", query_names())
+def test_query_file_is_one_commented_statement(name: str) -> None:
+    sql = query_sql(name)
+    assert sql.lstrip().startswith("--"), f"{name}.sql should say what it returns in a comment"
+    body = re.sub(r"--[^\n]*|'[^']*'", "", sql).strip().rstrip(";")
+    assert ";" not in body, f"{name}.sql holds more than one statement"
+    assert "{" not in body and "%s" not in body, f"{name}.sql looks like a format string"
+
+
+@pytest.mark.parametrize("name", query_names())
+def test_every_query_is_used(name: str) -> None:
+    code = "\n".join(
+        p.read_text(encoding="utf-8")
+        for folder in ("carta", "pages")
+        for p in (ROOT / folder).rglob("*.py")
+    ) + (ROOT / "app.py").read_text(encoding="utf-8")
+    assert f'"{name}"' in code, f"queries/{name}.sql is not used by the app"
+
+
+def test_query_files_are_named_like_queries() -> None:
+    for path in QUERIES_DIR.iterdir():
+        assert path.suffix == ".sql" and re.fullmatch(r"[a-z][a-z0-9_]*", path.stem), path.name
+
+
+def test_patient_observations_for_the_published_case(fixture_store: Path) -> None:
+    con = open_read_only(fixture_store)
+    cursor = con.cursor()
+    rows = cursor.execute(query_sql("patient_observations"), {"patient_id": PUBLISHED_ID}).df()
+    con.close()
+    assert rows["code"].tolist() == ["CART", "CD19", "CD19"]
+    assert set(rows["source_kind"]) == {"published"}
+    assert rows.loc[rows["code"] == "CART", "label"].item() == "CAR T cells"
