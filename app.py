@@ -4,12 +4,12 @@ import streamlit as st
 
 from carta import ui
 
-st.set_page_config(page_title="Carta", page_icon="📈", layout="wide")
+st.set_page_config(page_title="Carta", layout="wide")
 
 navigation = st.navigation(
     [
-        st.Page("pages/home.py", title="Patients", icon="🏠", default=True, url_path="home"),
-        st.Page("pages/patient.py", title="Patient observations", icon="📈", url_path="patient"),
+        st.Page("pages/home.py", title="Patients", default=True, url_path="home"),
+        st.Page("pages/patient.py", title="Patient observations", url_path="patient"),
     ]
 )
 ui.require_store()

@@ -59,7 +59,11 @@ def cell_dose(per_kg: object) -> str:
     if is_missing(per_kg):
         return NOT_REPORTED
     mantissa, exponent = f"{float(per_kg):.2e}".split("e")
-    return f"{float(mantissa):g} × 10^{int(exponent)} cells/kg"
+    return f"{float(mantissa):g} × 10{_superscript(int(exponent))} cells/kg"
+
+
+def _superscript(number: int) -> str:
+    return str(number).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
 _UNIT_TEXT = {"{cells}/uL": "cells/µL", "10*9/L": "×10⁹/L", "{score}": "points", "mg/m2": "mg/m²"}

@@ -11,15 +11,18 @@ import streamlit as st
 
 from carta.store import StoreError, open_read_only, real_path, run_query, store_info, store_path
 
-SOURCE_BADGES = {
-    "published": "📄 published",
-    "synthetic": "🧪 synthetic",
-    "site": "🏥 imported",
-}
+# Plain words, no emoji: a browser without an emoji font would draw empty boxes.
+SOURCE_LABELS = {"published": "published", "synthetic": "synthetic", "site": "imported"}
+_BADGE_COLOURS = {"published": "blue", "synthetic": "orange", "site": "green"}
+
+
+def source_label(kind: str | None) -> str:
+    return SOURCE_LABELS.get(kind or "", kind or "unknown source")
 
 
 def source_badge(kind: str | None) -> str:
-    return SOURCE_BADGES.get(kind or "", kind or "unknown source")
+    """A coloured Markdown badge, for st.markdown and captions (not for table cells)."""
+    return f":{_BADGE_COLOURS.get(kind or '', 'gray')}-badge[{source_label(kind)}]"
 
 
 def require_store() -> str:
@@ -89,14 +92,14 @@ def sidebar_store_panel() -> None:
             "Study day 0 = CAR T-cell infusion."
         )
         st.caption(
-            "🧪 **Synthetic** rows are generated demo data, not patients. "
-            "📄 **Published** rows show only what the paper reports."
+            f"{source_badge('synthetic')} rows are generated demo data, not patients. "
+            f"{source_badge('published')} rows show only what the paper reports."
         )
 
 
 def synthetic_warning(kind: str | None) -> None:
     if kind == "synthetic":
         st.warning(
-            "🧪 **Synthetic patient.** Every value on this page is generated demo data "
+            "**Synthetic patient.** Every value on this page is generated demo data "
             "(carta/synth.py), not a real patient.",
         )

@@ -6,35 +6,49 @@ import streamlit as st
 
 from carta import display, ui
 
+# The list is for finding a patient, not for shipping a registry to the browser.
+MAX_ROWS = 500
+
 st.title("Carta")
 st.markdown(
     "Outcomes of **CD19 CAR T-cell therapy in autoimmune disease**, starting with refractory "
-    "juvenile dermatomyositis. Every value carries its source: 📄 **published** cases show only "
-    "what the paper reports, 🧪 **synthetic** patients are generated demo data, and imported data "
-    "are marked as such. Study day 0 is the day of the CAR T-cell infusion."
+    "juvenile dermatomyositis. Every value carries its source: "
+    f"{ui.source_badge('published')} cases show only what the paper reports, "
+    f"{ui.source_badge('synthetic')} patients are generated demo data, and "
+    f"{ui.source_badge('site')} data come from a centre's own records. "
+    "Study day 0 is the day of the CAR T-cell infusion."
 )
 
-patients = ui.query("patients_overview")
-if patients.empty:
+summary = ui.query("store_summary")
+total = int(summary["patients"].sum())
+if total == 0:
     st.info(
         "This store holds no patients yet. Build the default store with "
         "`python -m carta build`, or import your own data."
     )
     st.stop()
 
-summary = ui.query("store_summary")
-columns = st.columns(max(len(summary), 1))
-for column, row in zip(columns, summary.itertuples(), strict=False):
-    column.metric(
-        ui.source_badge(row.source_kind),
-        f"{row.patients:,} patients",
-        f"{row.observations:,} observations",
-        delta_color="off",
+st.markdown(
+    " · ".join(
+        f"{ui.source_badge(row.source_kind)} **{row.patients:,}** "
+        f"{'patient' if row.patients == 1 else 'patients'}, {row.observations:,} observations"
+        for row in summary.itertuples()
     )
+)
 
+st.subheader(f"Patients ({total:,})")
+search = st.text_input(
+    "Find patients", key="q", bind="query-params", placeholder="id, cohort or autoantibody"
+)
+patients = ui.query("patients_overview", search=search.strip(), max_rows=MAX_ROWS)
+if patients.empty:
+    st.info(f"No patient matches “{search}”.")
+    st.stop()
+if len(patients) == MAX_ROWS:
+    st.caption(f"Showing the first {MAX_ROWS:,} matches; narrow the search to see others.")
 table = patients.assign(
     open=["patient?patient=" + quote(pid) for pid in patients["patient_id"]],
-    source=[ui.source_badge(kind) for kind in patients["source_kind"]],
+    source=[ui.source_label(kind) for kind in patients["source_kind"]],
     age=[display.age(a) for a in patients["age_years"]],
     follow_up=[
         display.follow_up(d, r)
@@ -43,7 +57,6 @@ table = patients.assign(
     autoantibody=patients["autoantibody"].fillna(display.NOT_REPORTED),
     sex=patients["sex"].fillna(display.NOT_REPORTED),
 )
-st.subheader(f"Patients ({len(patients):,})")
 st.dataframe(
     table[
         [
@@ -68,13 +81,13 @@ st.dataframe(
         "source": "Source",
         "age": "Age",
         "sex": "Sex",
-        "diagnosis": "Diagnosis",
+        "diagnosis": st.column_config.TextColumn("Diagnosis", width="medium"),
         "autoantibody": "Autoantibody",
-        "product": "Product",
+        "product": st.column_config.TextColumn("Product", width="medium"),
         "follow_up": "Follow-up",
     },
 )
 published = patients[patients["source_kind"] == "published"]
 for row in published.itertuples():
     doi = f" [doi:{row.source_doi}](https://doi.org/{row.source_doi})" if row.source_doi else ""
-    st.caption(f"📄 {row.patient_id}: {row.source_citation}{doi}")
+    st.caption(f"{ui.source_badge('published')} {row.patient_id}: {row.source_citation}{doi}")

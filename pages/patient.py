@@ -9,7 +9,7 @@ import streamlit as st
 from carta import display, ui
 from carta.charts.observations import observations_chart
 
-patients = ui.query("patients_overview")
+patients = ui.query("patient_ids")
 st.title("Patient observations")
 if patients.empty:
     st.info("This store holds no patients yet, so there is nothing to plot.")
@@ -20,37 +20,40 @@ requested = st.query_params.get("patient")
 if requested is not None and requested not in ids:
     st.warning(f"Patient “{requested}” is not in this store; showing {ids[0]} instead.")
     del st.query_params["patient"]
-kinds = dict(zip(patients["patient_id"], patients["source_kind"], strict=True))
-patient_id = st.selectbox(
-    "Patient",
-    ids,
-    key="patient",
-    bind="query-params",
-    format_func=lambda pid: f"{pid}  ·  {ui.source_badge(kinds[pid])}",
-)
+# No format_func: a bound widget writes the displayed text to the URL, and the URL should hold ids.
+patient_id = st.selectbox("Patient", ids, key="patient", bind="query-params")
 
 profile = ui.query("patient_profile", patient_id=patient_id).iloc[0]
 ui.synthetic_warning(profile["source_kind"])
 
-facts = st.columns(5)
-facts[0].metric("Age", display.age(profile["age_years"]))
-facts[1].metric("Sex", display.text_or_not_reported(profile["sex"]))
-facts[2].metric("Autoantibody", display.text_or_not_reported(profile["autoantibody"]))
-facts[3].metric("Cell dose", display.cell_dose(profile["cell_dose_per_kg"]))
-facts[4].metric(
-    "Follow-up", display.follow_up(profile["follow_up_days"], profile["follow_up_reported"])
-)
+facts = {
+    "Age": display.age(profile["age_years"]),
+    "Sex": display.text_or_not_reported(profile["sex"]),
+    "Autoantibody": display.text_or_not_reported(profile["autoantibody"]),
+    "Cell dose": display.cell_dose(profile["cell_dose_per_kg"]),
+    "Follow-up": display.follow_up(profile["follow_up_days"], profile["follow_up_reported"]),
+}
+for column, (label, value) in zip(st.columns(len(facts)), facts.items(), strict=True):
+    column.caption(label)
+    column.markdown(f"**{value}**")
 st.caption(
     f"**Diagnosis:** {display.text_or_not_reported(profile['diagnosis'])} · "
     f"**Prior therapies:** {display.text_or_not_reported(profile['prior_therapies'])} · "
     f"**Product:** {display.text_or_not_reported(profile['product'])}"
 )
-source_line = f"{ui.source_badge(profile['source_kind'])}: {profile['source_citation']}"
+source_line = f"**Source** {ui.source_badge(profile['source_kind'])}: {profile['source_citation']}"
 if profile["source_doi"]:
     source_line += f" [doi:{profile['source_doi']}](https://doi.org/{profile['source_doi']})"
 st.caption(source_line)
 
 observations = ui.query("patient_observations", patient_id=patient_id)
+events = ui.query("patient_events", patient_id=patient_id)
+adverse = ui.query("patient_adverse_events", patient_id=patient_id)
+# The axis spans the whole known course (at least day 0 to 28), not only the points drawn.
+known_days = [*observations["day"], *events["start_day"].dropna(), *events["end_day"].dropna()]
+if not display.is_missing(profile["follow_up_days"]):
+    known_days.append(profile["follow_up_days"])
+day_range = (int(min(0, *known_days)), int(max(28, *known_days)))
 st.subheader("Observations over study day")
 if observations.empty:
     st.info("No laboratory values, cell counts or scores are recorded for this patient.")
@@ -71,7 +74,7 @@ else:
     if drawn.empty:
         st.info("None of the chosen parameters has a value to draw.")
     else:
-        st.altair_chart(observations_chart(drawn), width="content")
+        st.altair_chart(observations_chart(drawn, day_range), width="content")
         st.caption(
             "Open triangles: value beyond the assay limit (“<” or “>”). "
             "Shapes: ● blood, ◆ bone marrow. Colour: source of the value."
@@ -94,8 +97,6 @@ if not findings.empty:
             f"{ui.source_badge(row.source_kind)})*"
         )
 
-events = ui.query("patient_events", patient_id=patient_id)
-adverse = ui.query("patient_adverse_events", patient_id=patient_id)
 left, right = st.columns(2)
 with left:
     st.subheader("Course")

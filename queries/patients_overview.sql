@@ -1,4 +1,5 @@
--- One row per patient for the home page list: who, from which source, how long followed.
+-- Patients for the home page list (who, from which source, how long followed), those whose id,
+-- cohort or autoantibody contains $search (case-insensitive; '' for all), at most $max_rows of them.
 SELECT
     p.patient_id,
     p.cohort,
@@ -15,4 +16,7 @@ SELECT
     p.synthetic
 FROM patients p
 JOIN sources s USING (source_id)
+WHERE $search = ''
+    OR contains(lower(concat_ws(' ', p.patient_id, p.cohort, p.autoantibody)), lower($search))
 ORDER BY CASE s.kind WHEN 'published' THEN 0 WHEN 'site' THEN 1 ELSE 2 END, p.patient_id
+LIMIT $max_rows

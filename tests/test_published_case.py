@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import pandas as pd
 
 from tests.conftest import PUBLISHED_ID
 
@@ -25,9 +25,9 @@ def test_the_patient_is_described_as_published(read) -> None:
     assert "rituximab" in patient["prior_therapies"]
     assert "Prodigy" in patient["product"] and "lentiviral" in patient["product"]
     # Not in the abstract, so not in the store.
-    assert patient["autoantibody"] is None or patient["autoantibody"] != patient["autoantibody"]
-    assert math.isnan(patient["disease_duration_years"])
-    assert math.isnan(patient["follow_up_days"])
+    assert pd.isna(patient["autoantibody"])
+    assert pd.isna(patient["disease_duration_years"])
+    assert pd.isna(patient["follow_up_days"])
     assert patient["follow_up_reported"] == "eight months"
 
 
@@ -38,7 +38,7 @@ def test_only_the_reported_observations_exist(read) -> None:
         CASE,
     )
     got = [
-        (r.day, r.code, None if math.isnan(r.value) else r.value, r.specimen, r.qualifier)
+        tuple(None if pd.isna(v) else v for v in (r.day, r.code, r.value, r.specimen, r.qualifier))
         for r in rows.itertuples()
     ]
     assert got == [
@@ -55,9 +55,10 @@ def test_no_enzyme_score_or_mri_value_is_invented(read) -> None:
         CASE,
     )
     assert invented["n"].iloc[0] == 0
-    assert read("SELECT count(*) AS n FROM imaging WHERE patient_id = $patient_id", CASE)[
-        "n"
-    ].iloc[0] == 0
+    assert (
+        read("SELECT count(*) AS n FROM imaging WHERE patient_id = $patient_id", CASE)["n"].iloc[0]
+        == 0
+    )
 
 
 def test_events_keep_unreported_days_unreported(read) -> None:
@@ -66,9 +67,13 @@ def test_events_keep_unreported_days_unreported(read) -> None:
         CASE,
     ).set_index("name")
     assert events.loc["CD19 CAR T infusion", "start_day"] == 0
-    for name in ("Leukapheresis", "Cyclophosphamide", "Fludarabine",
-                 "Immunosuppressive and glucocorticoid treatment withdrawn"):
-        assert events.loc[name, "start_day"] is None or math.isnan(events.loc[name, "start_day"])
+    for name in (
+        "Leukapheresis",
+        "Cyclophosphamide",
+        "Fludarabine",
+        "Immunosuppressive and glucocorticoid treatment withdrawn",
+    ):
+        assert pd.isna(events.loc[name, "start_day"]), name
     assert events.loc["Cyclophosphamide", "dose"] == 1000
     assert events.loc["Fludarabine", "dose"] == 90
     assert events.loc["Fludarabine", "dose_unit"] == "mg/m2"

@@ -11,7 +11,11 @@ from carta.store import QUERIES_DIR, ROOT, open_read_only, query_names, query_pa
 from tests.conftest import PUBLISHED_ID
 
 # A value for every $parameter any query takes; a new parameter name must be added here.
-FIXTURE_PARAMETERS = {"patient_id": [PUBLISHED_ID, "SYN-00001"]}
+FIXTURE_PARAMETERS = {
+    "patient_id": [PUBLISHED_ID, "SYN-00001"],
+    "search": ["", "nxp2"],
+    "max_rows": [500, 1],
+}
 
 
 def parameter_sets(name: str) -> list[dict[str, object]]:

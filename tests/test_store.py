@@ -103,8 +103,10 @@ def test_an_interrupted_build_leaves_the_published_store_intact(
     path = tmp_path / "carta.duckdb"
     first = build_store(path, n_patients=2)
 
+    real_generate = synth.generate
+
     def broken_generate(*args, **kwargs):
-        yield from synth.generate(*args, **kwargs)
+        yield from real_generate(*args, **kwargs)
         raise KeyboardInterrupt  # as if the process were stopped halfway
 
     monkeypatch.setattr(synth, "generate", broken_generate)

@@ -16,11 +16,14 @@ def plottable(observations: pd.DataFrame) -> pd.DataFrame:
     return observations[observations["value"].notna()]
 
 
-def observations_chart(observations: pd.DataFrame, width: int = 640) -> alt.FacetChart:
+def observations_chart(
+    observations: pd.DataFrame, day_range: tuple[int, int] | None = None, width: int = 640
+) -> alt.FacetChart:
     """Line and points per parameter, coloured by source; '<' / '>' values drawn as open triangles.
 
     Expects the columns of queries/patient_observations.sql. Each panel has its own y scale, since
-    parameters differ by orders of magnitude and units.
+    parameters differ by orders of magnitude and units. `day_range` fixes the study-day axis, so
+    that a patient with few points still shows them in the context of the follow-up.
     """
     data = plottable(observations).assign(
         panel=lambda d: [
@@ -33,17 +36,21 @@ def observations_chart(observations: pd.DataFrame, width: int = 640) -> alt.Face
             + d["value"].map("{:,.4g}".format)
         ),
     )
-    x_domain = [min(0, int(data["day"].min())), int(data["day"].max())] if len(data) else [0, 1]
+    if day_range is None:
+        day_range = (
+            (min(0, int(data["day"].min())), int(data["day"].max())) if len(data) else (0, 1)
+        )
+    kinds = data["source_kind"].unique().tolist()
     base = alt.Chart(data).encode(
-        x=study_day_axis(scale=alt.Scale(domain=x_domain, nice=False)),
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        x=study_day_axis(scale=alt.Scale(domain=list(day_range), nice=False)),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format="~g")),
     )
     line = base.mark_line(strokeWidth=1.5, opacity=0.7).encode(
-        color=source_colour(), detail="specimen:N"
+        color=source_colour(kinds), detail="specimen:N"
     )
     points = base.mark_point(size=45, filled=True).encode(
-        color=source_colour(),
-        shape=specimen_shape(),
+        color=source_colour(kinds),
+        shape=specimen_shape(data["specimen"].unique().tolist()),
         fillOpacity=alt.condition("datum.beyond_limit", alt.value(0), alt.value(1)),
         tooltip=[
             alt.Tooltip("label:N", title="Parameter"),

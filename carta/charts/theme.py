@@ -10,19 +10,22 @@ SPECIMEN_SHAPES = {"blood": "circle", "bone_marrow": "diamond"}
 STUDY_DAY_TITLE = "Study day (0 = CAR T infusion)"
 
 
-def source_colour() -> alt.Color:
+def source_colour(present: list[str] | None = None) -> alt.Color:
+    """Colour by source kind; the legend lists only the kinds present, each keeping its colour."""
+    kinds = [k for k in SOURCE_COLOURS if present is None or k in present]
     return alt.Color(
         "source_kind:N",
         title="Source",
-        scale=alt.Scale(domain=list(SOURCE_COLOURS), range=list(SOURCE_COLOURS.values())),
+        scale=alt.Scale(domain=kinds, range=[SOURCE_COLOURS[k] for k in kinds]),
     )
 
 
-def specimen_shape() -> alt.Shape:
+def specimen_shape(present: list[str] | None = None) -> alt.Shape:
+    specimens = [k for k in SPECIMEN_SHAPES if present is None or k in present]
     return alt.Shape(
         "specimen:N",
         title="Specimen",
-        scale=alt.Scale(domain=list(SPECIMEN_SHAPES), range=list(SPECIMEN_SHAPES.values())),
+        scale=alt.Scale(domain=specimens, range=[SPECIMEN_SHAPES[k] for k in specimens]),
     )
 
 

@@ -42,7 +42,7 @@ def free_port() -> int:
 
 def start_server(store: Path, timeout: float = 60) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server process
     process = subprocess.Popen(
         [
             sys.executable,
@@ -104,10 +104,13 @@ def wait_rendered(page: Page, charts: int = 0, timeout: float = 30_000) -> None:
     """Wait until the script has finished, nothing is stale and `charts` charts have drawn."""
     page.wait_for_selector(RENDERED, timeout=timeout)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
+    # Tables (glide data grid) draw on a canvas that starts at width 0 and fills in later.
     page.wait_for_function(
         """(n) => !document.querySelector('[data-stale="true"]') &&
                   document.querySelectorAll(
-                    '[data-testid="stVegaLiteChart"] :is(canvas, svg.marks)').length >= n""",
+                    '[data-testid="stVegaLiteChart"] :is(canvas, svg.marks)').length >= n &&
+                  [...document.querySelectorAll('canvas[data-testid="data-grid-canvas"]')]
+                    .every((c) => c.width > 0)""",
         arg=charts,
         timeout=timeout,
     )

@@ -33,4 +33,4 @@ def test_the_patient_choice_is_kept_in_the_url(page: Page, app_url: str) -> None
     page.reload()
     wait_rendered(page, charts=1)
     assert "patient=SYN-00004" in page.url
-    assert page.get_by_text("SYN-00004").first.is_visible()
+    assert page.get_by_role("combobox", name="Patient").input_value() == "SYN-00004"
