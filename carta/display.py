@@ -48,7 +48,13 @@ def number(value: object, unit_code: object = None, qualifier: object = None) ->
     if is_missing(value):
         return NOT_REPORTED
     prefix = f"{qualifier} " if qualifier in ("<", ">") else ""
-    return f"{prefix}{float(value):,.4g} {unit_text(unit_code)}".strip()
+    return f"{prefix}{plain_number(value)} {unit_text(unit_code)}".strip()
+
+
+def plain_number(value: float) -> str:
+    """Four significant digits, thousands separated, never scientific notation: 13,600 / 0.45."""
+    value = float(value)
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def age(years: object) -> str:

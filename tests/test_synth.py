@@ -164,15 +164,15 @@ def test_frames_load_into_the_schema() -> None:
         con.register("frame", frame)
         con.execute(f"INSERT INTO {table} SELECT * FROM frame").fetchall()
         con.unregister("frame")
-        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == len(frame)
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] == len(frame)
     orphans = con.execute(
         "SELECT count(*) FROM observations o ANTI JOIN patients p USING (patient_id)"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert orphans == 0
     nulls = con.execute(
         "SELECT count(*) FROM observations WHERE value IS NULL OR isnan(value) "
         "OR (ref_high IS NOT NULL AND isnan(ref_high))"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert nulls == 0
     con.close()
 

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 
 from carta.charts.theme import source_colour, specimen_shape, study_day_axis
-from carta.display import unit_text
+from carta.display import plain_number, unit_text
 
 PANEL_HEIGHT = 110
 
@@ -32,8 +32,7 @@ def observations_chart(
         unit_text=lambda d: d["unit"].map(unit_text),
         beyond_limit=lambda d: d["qualifier"].isin(["<", ">"]),
         value_text=lambda d: (
-            d["qualifier"].fillna("").str.replace("not_detected", "")
-            + d["value"].map("{:,.4g}".format)
+            d["qualifier"].fillna("").str.replace("not_detected", "") + d["value"].map(plain_number)
         ),
     )
     if day_range is None:
@@ -43,7 +42,7 @@ def observations_chart(
     kinds = data["source_kind"].unique().tolist()
     base = alt.Chart(data).encode(
         x=study_day_axis(scale=alt.Scale(domain=list(day_range), nice=False)),
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format="~g")),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=",.4~g")),
     )
     line = base.mark_line(strokeWidth=1.5, opacity=0.7).encode(
         color=source_colour(kinds), detail="specimen:N"
