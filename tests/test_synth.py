@@ -98,6 +98,9 @@ def test_chunk_size_only_cuts_the_output() -> None:
         assert 1 <= len(ids) <= 7
         for table in synth.TABLES:
             assert set(chunk[table]["patient_id"]) <= ids, table
+    singles = list(synth.generate(30, 3, chunk_size=1))
+    for table in synth.TABLES:  # the same dtypes in every chunk, even one without rows
+        assert len({str(dict(c[table].dtypes)) for c in singles}) == 1, table
     whole = cohort(50, 3)
     for table in synth.TABLES:
         joined = pd.concat([c[table] for c in chunks], ignore_index=True)
@@ -198,7 +201,10 @@ def test_values_stay_inside_the_documented_ranges() -> None:
     for code, (_, lowest, highest) in documented_ranges().items():
         values = obs.loc[obs["code"] == code, "value"]
         assert len(values) > 0, code
-        assert values.min() >= lowest and values.max() <= highest, (code, values.agg(["min", "max"]))
+        assert values.min() >= lowest and values.max() <= highest, (
+            code,
+            values.agg(["min", "max"]),
+        )
 
 
 def test_units_and_reference_ranges_are_the_dictionary_defaults() -> None:
@@ -277,7 +283,7 @@ def test_car_t_cells_peak_in_the_second_week_then_contract() -> None:
     peaks = cart.loc[cart.groupby("patient_id")["value"].idxmax()]
     assert peaks["day"].between(6, 21).all()
     assert peaks["day"].between(7, 14).mean() >= 0.75
-    assert peaks["value"].between(3, 160).all()
+    assert peaks["value"].between(1.5, 160).all()  # clearly expanded in every patient
     assert 10 <= peaks["value"].median() <= 50
     last = cart.loc[cart.groupby("patient_id")["day"].idxmax()]
     below = last["qualifier"] == "<"
@@ -368,6 +374,8 @@ def test_scores_improve_over_months() -> None:
     first = wide.groupby(level="patient_id").head(1).droplevel("day")
     late = wide[wide.index.get_level_values("day") >= 136]
     last = late.groupby(level="patient_id").tail(1).droplevel("day")
+    first = first.loc[last.index]
+    assert len(last) > 0.95 * 250
     for code in ("PGA", "PARENT_GA", "CHAQ", "EXTRAMUSC", "CAT_ACT", "DAS"):
         assert (last[code] < first[code]).mean() > 0.8, code
     for code in ("CMAS", "MMT8"):
@@ -378,19 +386,26 @@ def test_scores_improve_over_months() -> None:
 
 def test_default_cohort_has_a_relapse_and_partial_responders() -> None:
     data = default()
+    obs = data["observations"]
+    ck = obs[obs["code"] == "CK"]
     wide = visit_scores(data)
     relapsed = relapsing(data)
     assert len(relapsed) >= 1
     for pid in relapsed:
+        own = ck[ck["patient_id"] == pid]
+        assert (own.loc[own["day"].between(60, 150), "value"] <= CK_ULN).any(), pid  # remission
+        assert own["value"].iloc[-1] > CK_ULN, pid  # enzymes high again at the end
         visits = wide.loc[pid]
-        m3 = visits[visits.index.to_series().between(76, 135)].iloc[0]
-        last = visits.iloc[-1]
-        assert m3["CK"] <= CK_ULN < last["CK"]  # normal at M3, high again at the end
-        assert last["PGA"] > m3["PGA"] + 1
+        remission = visits[visits.index.to_series().between(60, 150)]
+        relapse = visits[visits.index.to_series() >= 200]
+        assert len(relapse) > 0, pid
+        for code in ("PGA", "DAS"):
+            if remission[code].notna().any() and relapse[code].notna().any():
+                assert relapse[code].dropna().iloc[-1] > remission[code].min(), (pid, code)
     partial = []
-    for pid, visits in wide.groupby(level="patient_id"):
-        later = visits[visits.index.get_level_values("day") >= 76]
-        if pid not in relapsed and len(later) and (later["CK"] > CK_ULN).all():
+    for pid, visits in ck.groupby("patient_id"):
+        later = visits[visits["day"] >= 60]
+        if pid not in relapsed and (later["value"] > CK_ULN).all():
             partial.append(pid)
     assert 2 <= len(partial) <= 8
     first = wide.groupby(level="patient_id").head(1).droplevel("day")
@@ -421,9 +436,6 @@ def test_crs_is_mostly_mild_and_early() -> None:
     events = data["events"]
     tocilizumab = set(events.loc[events["name"] == "Tocilizumab", "patient_id"])
     assert tocilizumab == set(crs.loc[crs["grade"] == 2, "patient_id"])
-    assert default()["patients"]["patient_id"].nunique() > (
-        default()["adverse_events"]["term"] == "Cytokine release syndrome"
-    ).sum()  # a few default patients without CRS
 
 
 @pytest.mark.parametrize(
@@ -443,9 +455,10 @@ def test_cytopenia_grades_match_the_stored_values(code: str, term: str) -> None:
         if worst[pid] > baseline[pid]:
             assert recorded.at[pid, "grade"] == worst[pid], pid
             onset = recorded.at[pid, "onset_day"]
-            assert window[(window["patient_id"] == pid) & (window["day"] == onset)][
-                "grade"
-            ].iloc[0] > baseline[pid]
+            assert (
+                window[(window["patient_id"] == pid) & (window["day"] == onset)]["grade"].iloc[0]
+                > baseline[pid]
+            )
         else:
             assert pid not in recorded.index, pid
 
