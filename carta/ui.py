@@ -25,6 +25,22 @@ def source_badge(kind: str | None) -> str:
     return f":{_BADGE_COLOURS.get(kind or '', 'gray')}-badge[{source_label(kind)}]"
 
 
+def require_shell() -> None:
+    """Make sure app.py (navigation, sidebar, store bootstrap) runs around this page.
+
+    Streamlit treats a folder named pages/ beside the main script as its legacy multipage layout
+    until st.navigation has run once in the server process. A deep link such as
+    /patient?patient=X as the very first request after a start would then run the page alone,
+    without app.py. Switching that mode off and rerunning sends the request through app.py, whose
+    st.navigation resolves the same page. (Checked against the pinned Streamlit 1.67.)
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def require_store() -> str:
     """The real path of the published store, building the default one on first start.
 

@@ -6,6 +6,8 @@ import streamlit as st
 
 from carta import display, ui
 
+ui.require_shell()
+
 # The list is for finding a patient, not for shipping a registry to the browser.
 MAX_ROWS = 500
 

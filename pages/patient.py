@@ -9,6 +9,8 @@ import streamlit as st
 from carta import display, ui
 from carta.charts.observations import observations_chart
 
+ui.require_shell()
+
 patients = ui.query("patient_ids")
 st.title("Patient observations")
 if patients.empty:

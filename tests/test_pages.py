@@ -110,3 +110,8 @@ def test_the_patient_search_filters_the_list_and_lives_in_the_url(default_store,
     at.text_input(key="q").set_value("no such patient").run()
     assert not at.exception
     assert "No patient matches" in texts(at)
+
+
+def test_every_page_goes_through_the_app_shell() -> None:
+    for page in (ROOT / "pages").glob("*.py"):
+        assert "ui.require_shell()" in page.read_text(encoding="utf-8"), page.name

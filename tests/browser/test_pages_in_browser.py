@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.harness import screenshot, wait_rendered
+from tests.browser.harness import screenshot, start_server, stop_server, wait_rendered
 from tests.conftest import PUBLISHED_ID
 
 pytestmark = pytest.mark.browser
@@ -34,3 +34,17 @@ def test_the_patient_choice_is_kept_in_the_url(page: Page, app_url: str) -> None
     wait_rendered(page, charts=1)
     assert "patient=SYN-00004" in page.url
     assert page.get_by_role("combobox", name="Patient").input_value() == "SYN-00004"
+
+
+def test_a_deep_link_as_the_first_request_gets_the_whole_app(page: Page, default_store) -> None:
+    """Streamlit's legacy pages/ mode must not run a page without app.py's shell."""
+    process, url = start_server(default_store)  # a fresh server: this is its first request
+    try:
+        page.goto(f"{url}/patient?patient=SYN-00005")
+        wait_rendered(page, charts=1)
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "Patient observations" in nav and "app" not in nav.split()
+        assert page.get_by_text("Store version").first.is_visible()
+        assert page.get_by_role("combobox", name="Patient").input_value() == "SYN-00005"
+    finally:
+        stop_server(process)
