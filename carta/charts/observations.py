@@ -71,10 +71,12 @@ def observations_chart(
             row=alt.Row(
                 "panel:N",
                 sort=order,
-                header=alt.Header(labelAngle=0, labelAlign="left", labelFontWeight="bold"),
+                header=alt.Header(
+                    labelOrient="top", labelAnchor="start", labelAngle=0, labelFontWeight="bold"
+                ),
                 title=None,
             ),
-            spacing=8,
+            spacing=22,
         )
         .resolve_scale(y="independent")
     )
