@@ -9,7 +9,7 @@ st.set_page_config(page_title="Carta", layout="wide")
 navigation = st.navigation(
     [
         st.Page("pages/home.py", title="Patients", default=True, url_path="home"),
-        st.Page("pages/patient.py", title="Patient observations", url_path="patient"),
+        st.Page("pages/trajectory.py", title="Patient trajectory", url_path="trajectory"),
     ]
 )
 ui.require_store()

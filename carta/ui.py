@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from carta import display
 from carta.store import StoreError, open_read_only, real_path, run_query, store_info, store_path
 
 # Plain words, no emoji: a browser without an emoji font would draw empty boxes.
@@ -119,3 +120,110 @@ def synthetic_warning(kind: str | None) -> None:
             "**Synthetic patient.** Every value on this page is generated demo data "
             "(carta/synth.py), not a real patient.",
         )
+
+
+def patient_header(profile: pd.Series) -> None:
+    """Who the patient is and where the data come from, in one compact block."""
+    facts = {
+        "Age": display.age(profile["age_years"]),
+        "Sex": display.text_or_not_reported(profile["sex"]),
+        "Autoantibody": display.text_or_not_reported(profile["autoantibody"]),
+        "Cell dose": display.cell_dose(profile["cell_dose_per_kg"]),
+        "Follow-up": display.follow_up(profile["follow_up_days"], profile["follow_up_reported"]),
+    }
+    for column, (label, value) in zip(st.columns(len(facts)), facts.items(), strict=True):
+        column.caption(label)
+        column.markdown(f"**{value}**")
+    st.caption(
+        f"**Diagnosis:** {display.text_or_not_reported(profile['diagnosis'])} · "
+        f"**Prior therapies:** {display.text_or_not_reported(profile['prior_therapies'])} · "
+        f"**Product:** {display.text_or_not_reported(profile['product'])}"
+    )
+    source = f"**Source** {source_badge(profile['source_kind'])} {profile['source_citation']}"
+    if not display.is_missing(profile["source_doi"]):
+        doi = profile["source_doi"]
+        source += f" [doi:{doi}](https://doi.org/{doi})"
+    st.caption(source)
+
+
+def unplaced_course(events: pd.DataFrame, adverse: pd.DataFrame, observations: pd.DataFrame):
+    """What the source reports without a day: listed, never placed at a guessed day."""
+    lines = [
+        f"- **{row.name}**"
+        + (
+            f", {display.number(row.dose, row.dose_unit)}"
+            if not display.is_missing(row.dose)
+            else ""
+        )
+        + (f" — {row.note}" if not display.is_missing(row.note) else "")
+        for row in events[events["start_day"].isna()].itertuples()
+    ]
+    lines += [
+        f"- **{row.term}**, "
+        + ("not observed" if row.grade == 0 else f"grade {row.grade}")
+        + (f" — {row.note}" if not display.is_missing(row.note) else "")
+        for row in adverse[adverse["onset_day"].isna()].itertuples()
+    ]
+    if lines:
+        st.markdown("**Reported, day not given**")
+        st.markdown("\n".join(lines))
+    not_numbers = observations[observations["qualifier"] == "not_detected"]
+    if not not_numbers.empty:
+        st.markdown("**Reported without a number**")
+        st.markdown(
+            "\n".join(
+                f"- **{row.label}** ({row.specimen.replace('_', ' ')}), day {row.day}: "
+                "not detected, no count reported"
+                for row in not_numbers.itertuples()
+            )
+        )
+
+
+def reported_findings(findings: pd.DataFrame) -> None:
+    if findings.empty:
+        return
+    st.markdown("**Reported findings** (in words, without numbers)")
+    st.markdown(
+        "\n".join(
+            f"- *{row.timing}:* {row.statement} ({row.domains})" for row in findings.itertuples()
+        )
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _spec(real: str, key: object, _build, _data, _options) -> dict:
+    return _build(_data, _options)
+
+
+def cached_spec(build, data, options, cache_key: object) -> dict:
+    """A chart's Vega-Lite spec, built once per store version and `cache_key`: building Altair
+    charts dominates a rerun once the queries are cached."""
+    return _spec(require_store(), cache_key, build, data, options)
+
+
+def values_near_day_table(values: pd.DataFrame, day: int, near: int) -> None:
+    from carta.measures import ctcae
+
+    st.markdown(f"**Values on study day {day}** (± {near} days)")
+    if values.empty:
+        st.caption(f"No values recorded within {near} days of day {day}.")
+        return
+    grades = ctcae.grade_frame(values)
+    table = pd.DataFrame(
+        {
+            "Parameter": values["label"]
+            + values["specimen"].map({"blood": "", "bone_marrow": " (bone marrow)"}),
+            "Day": values["day"],
+            "Value": [
+                display.number(v, u, q)
+                for v, u, q in zip(
+                    values["value"], values["unit"], values["qualifier"], strict=True
+                )
+            ],
+            "× ULN": values["x_uln"].round(2),
+            "CTCAE grade": grades,
+            "Source": values["source_kind"].map(source_label),
+            "Note": values["note"],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch", key=f"near-{day}")

@@ -49,7 +49,7 @@ if patients.empty:
 if len(patients) == MAX_ROWS:
     st.caption(f"Showing the first {MAX_ROWS:,} matches; narrow the search to see others.")
 table = patients.assign(
-    open=["patient?patient=" + quote(pid) for pid in patients["patient_id"]],
+    open=["trajectory?patient=" + quote(pid) for pid in patients["patient_id"]],
     source=[ui.source_label(kind) for kind in patients["source_kind"]],
     age=[display.age(a) for a in patients["age_years"]],
     follow_up=[
@@ -77,7 +77,7 @@ st.dataframe(
     width="stretch",
     column_config={
         "open": st.column_config.LinkColumn(
-            "Patient", display_text=r"patient=(.*)$", help="Open this patient's observations"
+            "Patient", display_text=r"patient=(.*)$", help="Open this patient's trajectory"
         ),
         "cohort": "Cohort",
         "source": "Source",

@@ -1,5 +1,17 @@
--- Every observation of one patient with its parameter's label, domain and display order and its
--- source, ordered for plotting.
+-- Every observation of one patient with its parameter's label, domain and display order, its
+-- source, its value as a multiple of the upper limit of normal, and its change from baseline.
+-- Baseline (ADaM BASE, clinical-rules §6.2): the last value of the same parameter and specimen on a
+-- day in [$baseline_from, $baseline_to]; CHG = value - BASE; PCHG = CHG / |BASE| x 100, missing
+-- when BASE is 0. A value beyond the assay limit ('<', '>') counts as its limit.
+WITH patient AS (
+    SELECT * FROM observations WHERE patient_id = $patient_id
+),
+baseline AS (
+    SELECT code, specimen, arg_max(value, day) AS base, max(day) AS base_day
+    FROM patient
+    WHERE day BETWEEN $baseline_from AND $baseline_to AND value IS NOT NULL
+    GROUP BY code, specimen
+)
 SELECT
     o.day,
     o.code,
@@ -7,17 +19,25 @@ SELECT
     m.domain,
     m.sort AS parameter_sort,
     m.log_scale,
+    m.scale_min,
+    m.scale_max,
+    m.better,
     o.value,
     o.unit,
     coalesce(o.ref_low, m.ref_low) AS ref_low,
     coalesce(o.ref_high, m.ref_high) AS ref_high,
+    o.value / nullif(coalesce(o.ref_high, m.ref_high), 0) AS x_uln,
+    b.base,
+    b.base_day,
+    o.value - b.base AS chg,
+    (o.value - b.base) / nullif(abs(b.base), 0) * 100 AS pchg,
     o.specimen,
     o.qualifier,
     o.source_id,
     s.kind AS source_kind,
     o.note
-FROM observations o
+FROM patient o
 JOIN parameters m USING (code)
 JOIN sources s ON s.source_id = o.source_id
-WHERE o.patient_id = $patient_id
+LEFT JOIN baseline b ON b.code = o.code AND b.specimen = o.specimen
 ORDER BY m.sort, o.specimen, o.day

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from carta.store import ROOT
 from tests.conftest import PUBLISHED_ID
 
-PAGES = ["pages/home.py", "pages/patient.py"]
+PAGES = ["pages/home.py", "pages/trajectory.py"]
 
 
 def app_on(store: Path, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
@@ -50,7 +50,7 @@ def test_home_lists_the_published_case_first_with_its_source(default_store, monk
     at = app_on(default_store, monkeypatch).run()
     table = at.dataframe[0].value
     assert len(table) == 25  # the published case and 24 synthetic patients
-    assert table["open"].iloc[0].endswith("patient=NICOLAI-2024")
+    assert table["open"].iloc[0] == "trajectory?patient=NICOLAI-2024"
     assert table["source"].iloc[0] == "published"
     assert set(table["source"].iloc[1:]) == {"synthetic"}
     assert table["follow_up"].iloc[0] == "eight months (as reported; day not given)"
@@ -59,21 +59,25 @@ def test_home_lists_the_published_case_first_with_its_source(default_store, monk
 
 def test_published_case_page_shows_only_what_was_reported(default_store, monkeypatch) -> None:
     at = app_on(default_store, monkeypatch, patient=PUBLISHED_ID).run()
-    at.switch_page("pages/patient.py").run()
+    at.switch_page("pages/trajectory.py").run()
     assert not at.exception
     assert at.selectbox(key="patient").value == PUBLISHED_ID
     shown = texts(at)
     assert "Synthetic patient" not in shown
-    assert "not detected (no count reported)" in shown
+    assert "not detected, no count reported" in shown
     assert "drug-free" in shown
+    assert "Leukapheresis" in shown and "Reported, day not given" in shown
     [spec] = chart_specs(at)
-    assert spec["facet"]["row"]["field"] == "panel"
-    assert at.multiselect(key="params").value == ["CART", "CD19"]
+    assert [v["title"]["text"] for v in spec["vconcat"]] == [
+        "Course and adverse events",
+        "CAR T cells and CD19+ B cells",
+    ]
+    assert "No data for this patient: muscle enzymes; blood counts; clinical scores; mri." in shown
 
 
 def test_synthetic_patient_page_is_labelled_synthetic(default_store, monkeypatch) -> None:
     at = app_on(default_store, monkeypatch, patient="SYN-00003").run()
-    at.switch_page("pages/patient.py").run()
+    at.switch_page("pages/trajectory.py").run()
     assert not at.exception
     assert "Synthetic patient" in texts(at)
     assert len(chart_specs(at)) == 1
@@ -81,7 +85,7 @@ def test_synthetic_patient_page_is_labelled_synthetic(default_store, monkeypatch
 
 def test_unknown_patient_in_the_url_gets_a_message_and_a_default(default_store, monkeypatch):
     at = app_on(default_store, monkeypatch, patient="NOBODY").run()
-    at.switch_page("pages/patient.py").run()
+    at.switch_page("pages/trajectory.py").run()
     assert not at.exception
     assert "NOBODY" in texts(at)
     assert at.selectbox(key="patient").value == PUBLISHED_ID

@@ -15,6 +15,10 @@ FIXTURE_PARAMETERS = {
     "patient_id": [PUBLISHED_ID, "SYN-00001"],
     "search": ["", "nxp2"],
     "max_rows": [500, 1],
+    "baseline_from": [-60, -30],
+    "baseline_to": [0, -7],
+    "day": [7, 90],
+    "window": [3, 0],
 }
 
 
@@ -74,7 +78,8 @@ def test_query_files_are_named_like_queries() -> None:
 def test_patient_observations_for_the_published_case(fixture_store: Path) -> None:
     con = open_read_only(fixture_store)
     cursor = con.cursor()
-    rows = cursor.execute(query_sql("patient_observations"), {"patient_id": PUBLISHED_ID}).df()
+    params = {"patient_id": PUBLISHED_ID, "baseline_from": -60, "baseline_to": 0}
+    rows = cursor.execute(query_sql("patient_observations"), params).df()
     con.close()
     assert rows["code"].tolist() == ["CART", "CD19", "CD19"]
     assert set(rows["source_kind"]) == {"published"}

@@ -12,8 +12,8 @@ pytestmark = pytest.mark.browser
 
 VIEWS = [
     ("home", "/", 0, "Patients (25)"),
-    ("patient-published", f"/patient?patient={PUBLISHED_ID}", 1, "Reported findings"),
-    ("patient-synthetic", "/patient?patient=SYN-00002", 1, "Synthetic patient"),
+    ("patient-published", f"/trajectory?patient={PUBLISHED_ID}", 1, "Reported findings"),
+    ("patient-synthetic", "/trajectory?patient=SYN-00002", 1, "Synthetic patient"),
 ]
 
 
@@ -28,7 +28,7 @@ def test_page_renders_in_chromium(page: Page, app_url: str, name, path, charts, 
 
 
 def test_the_patient_choice_is_kept_in_the_url(page: Page, app_url: str) -> None:
-    page.goto(f"{app_url}/patient?patient=SYN-00004")
+    page.goto(f"{app_url}/trajectory?patient=SYN-00004")
     wait_rendered(page, charts=1)
     page.reload()
     wait_rendered(page, charts=1)
@@ -40,10 +40,10 @@ def test_a_deep_link_as_the_first_request_gets_the_whole_app(page: Page, default
     """Streamlit's legacy pages/ mode must not run a page without app.py's shell."""
     process, url = start_server(default_store)  # a fresh server: this is its first request
     try:
-        page.goto(f"{url}/patient?patient=SYN-00005")
+        page.goto(f"{url}/trajectory?patient=SYN-00005")
         wait_rendered(page, charts=1)
         nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
-        assert "Patient observations" in nav and "app" not in nav.split()
+        assert "Patient trajectory" in nav and "app" not in nav.split()
         assert page.get_by_text("Store version").first.is_visible()
         assert page.get_by_role("combobox", name="Patient").input_value() == "SYN-00005"
     finally:

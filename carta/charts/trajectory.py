@@ -1,0 +1,530 @@
+"""One patient's trajectory: linked panels on one study-day axis.
+
+A single vconcat chart whose panels share two selection parameters:
+- `brush`, an interval on the course lane's x; every other panel takes its x domain from it, so a
+  brushed window zooms them all in the browser (double-click clears it);
+- `pick`, a click on the nearest day in any panel; a rule layer in every panel shows that day.
+`nearest` does not work on line marks (vega-lite #3004), so each panel carries an invisible point
+layer that holds the click parameter. The rule layers draw from one table of all the patient's
+days, so the rule appears in every panel, also where that panel has no value on the day.
+"""
+
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+import altair as alt
+import pandas as pd
+
+from carta.charts.theme import OKABE_ITO, STUDY_DAY_TITLE
+from carta.display import plain_number, unit_text
+
+BRUSH = "brush"
+PICK = "pick"
+OVERVIEW = "overview"
+WIDTH = 560
+
+# Adverse-event grades, light to dark (ColorBrewer OrRd): ordered, and readable without hue.
+GRADE_COLOURS = {1: "#fdcc8a", 2: "#fc8d59", 3: "#d7301f", 4: "#7f0000", 5: "#000000"}
+# CTCAE grade bands behind blood counts: one red, deeper with the grade.
+BAND_OPACITY = {1: 0.08, 2: 0.16, 3: 0.26, 4: 0.38}
+EVENT_COLOUR = "#56B4E9"
+INFUSION_COLOUR = "#0072B2"
+
+ENZYMES = ("CK", "LDH", "ALDOLASE", "AST", "ALT")
+KINETICS = ("CART", "CD19")
+BLOOD_COUNTS = ("ANC", "HGB", "PLT", "LYMPH")
+SCORES = ("CMAS", "MMT8", "PGA", "CAT_ACT", "CHAQ", "DAS")
+
+VIEWS = {"value": "values", "chg": "change from baseline (CHG)", "pchg": "% change (PCHG)"}
+
+
+@dataclass(frozen=True)
+class TrajectoryOptions:
+    view: str = "value"  # value | chg | pchg (ADaM CHG / PCHG from baseline)
+    enzymes_as_uln: bool = True
+    depletion_threshold: float = 1.0  # CD19+ B cells/µL; a setting (clinical-rules §5, [U])
+    window: tuple[float, float] | None = None  # brushed study-day window, drawn on load
+    selected_day: int | None = None  # picked day, drawn on load
+    grade_bands: dict[str, list[dict]] = field(default_factory=dict)  # code -> CTCAE bands
+
+
+@dataclass(frozen=True)
+class TrajectoryData:
+    observations: pd.DataFrame  # queries/patient_observations.sql
+    events: pd.DataFrame  # queries/patient_events.sql
+    adverse_events: pd.DataFrame  # queries/patient_adverse_events.sql
+    imaging: pd.DataFrame  # queries/patient_imaging.sql
+    day_range: tuple[int, int]
+
+
+PANELS = {
+    "course": "Course and adverse events",
+    "enzymes": "Muscle enzymes",
+    "kinetics": "CAR T cells and CD19+ B cells",
+    "counts": "Blood counts",
+    "scores": "Clinical scores",
+    "mri": "MRI",
+}
+
+
+def panels_with_data(data: TrajectoryData) -> dict[str, bool]:
+    """Which panels have something to draw; the page says so in words for the others."""
+    obs = data.observations[data.observations["value"].notna()]
+    dated = data.events["start_day"].notna().any() or data.adverse_events["onset_day"].notna().any()
+    return {
+        "course": bool(dated),
+        "enzymes": obs["code"].isin(ENZYMES).any(),
+        "kinetics": data.observations["code"].isin(KINETICS).any(),
+        "counts": obs["code"].isin(BLOOD_COUNTS).any(),
+        "scores": obs["code"].isin(SCORES).any(),
+        "mri": not data.imaging.empty,
+    }
+
+
+def trajectory_spec(data: TrajectoryData, options: TrajectoryOptions, width: int = WIDTH) -> dict:
+    """The Vega-Lite spec of the linked panels, with the two selection parameters at the top level.
+
+    The parameters are declared here rather than with Altair's add_params: Altair 6.3 lifts a
+    parameter added to one layer onto every layer of that view (altair#3891), which would put the
+    click on line marks and the brush twice on the lane. Declared by hand, the brush belongs to the
+    overview alone and the click to the invisible point layers alone.
+    """
+    token = _DATASETS.set({})
+    try:
+        return _spec(data, options, width)
+    finally:
+        _DATASETS.reset(token)
+
+
+def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
+    present = panels_with_data(data)
+    builders = {
+        "course": lambda: [(PANELS["course"], _course(data))],
+        "enzymes": lambda: [(PANELS["enzymes"], _enzymes(data.observations, options))],
+        "kinetics": lambda: [(PANELS["kinetics"], _kinetics(data.observations, options))],
+        "counts": lambda: _counts(data.observations, options, width),
+        "scores": lambda: [(PANELS["scores"], _scores(data.observations, options))],
+        "mri": lambda: [(PANELS["mri"], _mri(data.imaging))],
+    }
+    panels = [
+        (title, layers)
+        for name, build in builders.items()
+        if present[name]
+        for title, layers in build()
+    ]
+    days = _named(_all_days(data))  # one copy, shared by the click and rule layers
+    views = []
+    for index, (title, layers) in enumerate(panels):
+        # The first panel (the course lane when there is one) is the overview: it keeps the whole
+        # follow-up in view and carries the brush; every other panel zooms to the brush.
+        overview = index == 0
+        x = _x(data.day_range, zoomed=not overview, show_title=index == len(panels) - 1)
+        clicks = (
+            alt.Chart(days, name=f"{PICK}_{index}")
+            .mark_point(opacity=0, size=300)
+            .encode(x=x, y=alt.YValue(0))
+        )
+        rule = (
+            alt.Chart(days)
+            .mark_rule(color="#333333", strokeWidth=1.5)
+            .encode(x=x)
+            .transform_filter({"param": PICK, "empty": False})
+        )
+        if overview:
+            layers = [layers[0].properties(name=OVERVIEW), *layers[1:]]
+        view = alt.layer(*layers, clicks, rule).properties(
+            width=width, title=alt.TitleParams(title, anchor="start", fontSize=13)
+        )
+        # Each view becomes a dict on its own and the concat is assembled by hand: Altair's
+        # vconcat and resolve steps deep-copy every layer several times over (most of a second).
+        view_spec = view.to_dict(validate=False)  # validated in the tests
+        views.append({k: v for k, v in view_spec.items() if k not in ("$schema", "config")})
+    spec = {
+        "$schema": alt.SCHEMA_URL,
+        "vconcat": views,
+        "spacing": 16,
+        "resolve": {
+            "scale": {"color": "independent", "shape": "independent", "x": "independent"},
+            "legend": {"color": "independent", "shape": "independent"},
+        },
+        "usermeta": {"embedOptions": {"renderer": "svg"}},
+    }
+    spec["datasets"] = _DATASETS.get()
+    brush: dict = {"name": BRUSH, "select": {"type": "interval", "encodings": ["x"]}}
+    if options.window:
+        brush["value"] = {"x": list(options.window)}
+    pick: dict = {
+        "name": PICK,
+        "select": {"type": "point", "fields": ["day"], "on": "click", "nearest": True,
+                   "clear": "dblclick"},
+    }  # fmt: skip
+    if options.selected_day is not None:
+        pick["value"] = [{"day": options.selected_day}]
+    if not views:
+        return spec
+    # Altair may suffix the names it was given; take them back from the spec it wrote.
+    layers = [view["layer"] for view in spec["vconcat"]]
+    spec["params"] = [
+        {**brush, "views": [layers[0][0]["name"]]},
+        {**pick, "views": [view_layers[-2]["name"] for view_layers in layers]},
+    ]
+    return spec
+
+
+# --- axes and shared data ---------------------------------------------------------------------
+
+# The rows each layer draws, collected while one spec is built and written once to its top-level
+# `datasets`. Handing DataFrames to Altair instead costs most of a second per spec: it converts the
+# rows to dicts, deep-copies them into every layer and concat, and validates them.
+_DATASETS: ContextVar[dict[str, list[dict]]] = ContextVar("trajectory_datasets")
+
+
+def _named(frame: pd.DataFrame) -> alt.NamedData:
+    datasets = _DATASETS.get()
+    name = f"trajectory_{len(datasets)}"  # not data_N: Vega names its own data sets so
+    datasets[name] = json.loads(frame.to_json(orient="records", double_precision=6))
+    return alt.NamedData(name=name)
+
+
+def _x(day_range: tuple[int, int], zoomed: bool, show_title: bool) -> alt.X:
+    """The shared study-day axis; zoomed panels follow the brush and fall back to the full range."""
+    scale = alt.Scale(domain=list(day_range), nice=False)
+    if zoomed:
+        scale = alt.Scale(
+            domain=list(day_range), nice=False, domainRaw={"expr": f"{BRUSH}['day'] || null"}
+        )
+    return alt.X(
+        "day:Q",
+        scale=scale,
+        title=STUDY_DAY_TITLE if show_title else None,
+        axis=alt.Axis(grid=True),
+    )
+
+
+def _all_days(data: TrajectoryData) -> pd.DataFrame:
+    days = set(data.observations["day"].dropna().astype(int))
+    days |= set(data.imaging["day"].dropna().astype(int))
+    days |= set(data.events["start_day"].dropna().astype(int))
+    days |= set(data.adverse_events["onset_day"].dropna().astype(int))
+    return pd.DataFrame({"day": sorted(days)}, dtype="int64")
+
+
+def _tooltip(*extra: alt.Tooltip) -> list[alt.Tooltip]:
+    return [
+        alt.Tooltip("label:N", title="Parameter"),
+        alt.Tooltip("day:Q", title="Study day"),
+        alt.Tooltip("value_text:N", title="Value"),
+        *extra,
+        alt.Tooltip("range_text:N", title="Reference range"),
+        alt.Tooltip("source_kind:N", title="Source"),
+        alt.Tooltip("note:N", title="Note"),
+    ]
+
+
+def _prepare(obs: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
+    rows = obs[obs["code"].isin(codes)].copy()
+    unit = rows["unit"].map(unit_text)
+    rows["value_text"] = [
+        "not detected (no count reported)"
+        if q == "not_detected"
+        else f"{q if q in ('<', '>') else ''}{plain_number(v)} {u}".strip()
+        for v, q, u in zip(rows["value"], rows["qualifier"], unit, strict=True)
+    ]
+    rows["range_text"] = [
+        "" if pd.isna(lo) and pd.isna(hi) else f"{_num(lo)}–{_num(hi)} {u}"
+        for lo, hi, u in zip(rows["ref_low"], rows["ref_high"], unit, strict=True)
+    ]
+    rows["beyond_limit"] = rows["qualifier"].isin(["<", ">", "not_detected"])
+    rows["fill"] = (~rows["beyond_limit"]).astype(int)
+    grades = rows["grade"] if "grade" in rows else pd.Series(pd.NA, index=rows.index)
+    rows["grade_text"] = ["" if pd.isna(g) else f"grade {int(g)}" for g in grades]
+    rows["panel_label"] = [f"{lab} ({u})" for lab, u in zip(rows["label"], unit, strict=True)]
+    return rows
+
+
+def _num(value: object) -> str:
+    return "" if pd.isna(value) else plain_number(value)
+
+
+def _change_y(options: TrajectoryOptions, unit: str) -> tuple[str, str]:
+    """(field, title) of the y value in the baseline views."""
+    if options.view == "pchg":
+        return "pchg", "% change from baseline"
+    return "chg", f"change from baseline ({unit})"
+
+
+def _lines(rows: pd.DataFrame, y: alt.Y, colour: alt.Color, tooltip: list) -> list[alt.Chart]:
+    base = alt.Chart(_named(rows)).encode(y=y, color=colour)
+    line = base.mark_line(strokeWidth=1.6, opacity=0.8).encode(
+        x=alt.X("day:Q"), detail=alt.Detail("specimen:N")
+    )
+    shape = alt.Shape(
+        "specimen:N",
+        title="Specimen",
+        scale=alt.Scale(domain=["blood", "bone_marrow"], range=["circle", "diamond"]),
+        legend=None if set(rows["specimen"]) == {"blood"} else alt.Legend(),
+    )
+    points = base.encode(x=alt.X("day:Q"), shape=shape, tooltip=tooltip)
+    # Values beyond the assay limit (or not detected) are drawn open, the others filled.
+    filled = points.mark_point(size=40, filled=True).transform_filter("datum.fill == 1")
+    hollow = points.mark_point(size=50, filled=False, strokeWidth=1.8).transform_filter(
+        "datum.fill == 0"
+    )
+    return [line, filled, hollow]
+
+
+def _palette(labels: list[str]) -> alt.Scale:
+    return alt.Scale(domain=labels, range=OKABE_ITO[: len(labels)])
+
+
+# --- panels -----------------------------------------------------------------------------------
+
+
+def _course(data: TrajectoryData) -> list[alt.Chart]:
+    events = data.events[data.events["start_day"].notna()].copy()
+    events["lane"] = events["name"]
+    events["end"] = events["end_day"].fillna(events["start_day"]) + 1
+    events["when"] = [
+        _span(s, e) for s, e in zip(events["start_day"], events["end_day"], strict=True)
+    ]
+    aes = data.adverse_events[
+        data.adverse_events["onset_day"].notna() & (data.adverse_events["grade"] > 0)
+    ].copy()
+    aes["lane"] = aes["term"]
+    aes["end"] = aes["end_day"].fillna(aes["onset_day"]) + 1
+    aes["when"] = [_span(s, e) for s, e in zip(aes["onset_day"], aes["end_day"], strict=True)]
+    aes["grade_text"] = "grade " + aes["grade"].astype(int).astype(str)
+    lanes = [*dict.fromkeys(events["lane"]), *dict.fromkeys(aes["lane"])]
+    y = alt.Y("lane:N", sort=lanes, title=None, axis=alt.Axis(labelLimit=200, labelOverlap=False))
+    height = max(40, 20 * len(lanes))
+    bars = (
+        alt.Chart(_named(events[events["kind"] != "infusion"]))
+        .mark_bar(color=EVENT_COLOUR, height=12)
+        .encode(
+            x=alt.X("start_day:Q"),
+            x2=alt.X2("end"),
+            y=y,
+            tooltip=[
+                alt.Tooltip("name:N", title="Event"),
+                alt.Tooltip("when:N", title="When"),
+                alt.Tooltip("kind:N", title="Kind"),
+                alt.Tooltip("note:N", title="Note"),
+                alt.Tooltip("source_kind:N", title="Source"),
+            ],
+        )
+        .properties(height=height)
+    )
+    infusion = (
+        alt.Chart(_named(events[events["kind"] == "infusion"]))
+        .mark_point(shape="diamond", size=160, filled=True, color=INFUSION_COLOUR)
+        .encode(
+            x=alt.X("start_day:Q"),
+            y=y,
+            tooltip=[alt.Tooltip("name:N", title="Event"), alt.Tooltip("when:N", title="When")],
+        )
+    )
+    grades = sorted(GRADE_COLOURS)
+    ae_bars = (
+        alt.Chart(_named(aes))
+        .mark_bar(height=12)
+        .encode(
+            x=alt.X("onset_day:Q"),
+            x2=alt.X2("end"),
+            y=y,
+            color=alt.Color(
+                "grade:O",
+                title="AE grade",
+                scale=alt.Scale(domain=grades, range=[GRADE_COLOURS[g] for g in grades]),
+            ),
+            tooltip=[
+                alt.Tooltip("term:N", title="Adverse event"),
+                alt.Tooltip("grade_text:N", title="Grade"),
+                alt.Tooltip("grading_system:N", title="Grading"),
+                alt.Tooltip("when:N", title="When"),
+                alt.Tooltip("treatment:N", title="Treatment"),
+                alt.Tooltip("source_kind:N", title="Source"),
+            ],
+        )
+    )
+    return [bars, infusion, ae_bars]
+
+
+def _span(start: object, end: object) -> str:
+    if pd.isna(end) or int(end) == int(start):
+        return f"day {int(start)}"
+    return f"days {int(start)} to {int(end)}"
+
+
+def _enzymes(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
+    rows = _prepare(obs, ENZYMES).dropna(subset=["value"])
+    labels = list(dict.fromkeys(rows.sort_values("parameter_sort")["label"]))
+    colour = alt.Color("label:N", title="Enzyme", scale=_palette(labels))
+    extra = [alt.Tooltip("x_uln:Q", title="× ULN", format=".2f")]
+    if options.view != "value":
+        field, title = _change_y(options, "U/L")
+        y = alt.Y(f"{field}:Q", title=title)
+        extra += [alt.Tooltip("base:Q", title="Baseline"), alt.Tooltip(f"{field}:Q", format=".1f")]
+        reference = 0.0
+    elif options.enzymes_as_uln:
+        y = alt.Y("x_uln:Q", title="× upper limit of normal", scale=alt.Scale(type="log"))
+        reference = 1.0
+    else:
+        y = alt.Y("value:Q", title="U/L", scale=alt.Scale(type="log"))
+        reference = None
+    layers = _lines(rows, y, colour, _tooltip(*extra))
+    if reference is not None:
+        layers.append(_reference_rule(reference, "1 × ULN" if reference == 1.0 else "baseline"))
+    return [layer.properties(height=150) for layer in layers]
+
+
+def _reference_rule(y: float, label: str) -> alt.Chart:
+    frame = pd.DataFrame({"y": [y], "label": [label]})
+    return (
+        alt.Chart(_named(frame))
+        .mark_rule(strokeDash=[4, 3], color="#555555")
+        .encode(y=alt.Y("y:Q"), tooltip=alt.Tooltip("label:N", title="Reference"))
+    )
+
+
+def _kinetics(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
+    rows = _prepare(obs, KINETICS)
+    # 'not detected' without a count is drawn at 0 on the symlog axis, open, and says so.
+    rows["plot_value"] = rows["value"].fillna(0.0)
+    labels = list(dict.fromkeys(rows.sort_values("parameter_sort")["label"]))
+    colour = alt.Color("label:N", title="Cells", scale=_palette(labels))
+    y = alt.Y(
+        "plot_value:Q",
+        title="cells/µL (symlog)",
+        scale=alt.Scale(type="symlog", constant=1),
+    )
+    layers = _lines(rows, y, colour, _tooltip(alt.Tooltip("specimen:N", title="Specimen")))
+    threshold = pd.DataFrame(
+        {
+            "y": [options.depletion_threshold],
+            "label": [
+                f"B-cell depletion threshold {plain_number(options.depletion_threshold)} cells/µL "
+                "(setting; unconfirmed rule, see docs/rules.md)"
+            ],
+        }
+    )
+    layers.append(
+        alt.Chart(_named(threshold))
+        .mark_rule(strokeDash=[2, 2], color=OKABE_ITO[1])
+        .encode(y=alt.Y("y:Q"), tooltip=alt.Tooltip("label:N", title="Reference"))
+    )
+    return [layer.properties(height=150) for layer in layers]
+
+
+def _counts(
+    obs: pd.DataFrame, options: TrajectoryOptions, width: int
+) -> list[tuple[str, list[alt.Chart]]]:
+    """One small view per count, in its own unit, with its CTCAE v5.0 grade bands behind it."""
+    rows = _prepare(obs, BLOOD_COUNTS).dropna(subset=["value"])
+    views = []
+    for code in BLOOD_COUNTS:
+        one = rows[rows["code"] == code]
+        if one.empty:
+            continue
+        unit = unit_text(one["unit"].iloc[0])
+        colour = alt.Color("label:N", legend=None, scale=_palette([one["label"].iloc[0]]))
+        if options.view == "value":
+            y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False))
+            layers = _bands(options.grade_bands.get(code, []), width)
+        else:
+            field, title = _change_y(options, unit)
+            y = alt.Y(f"{field}:Q", title=title)
+            layers = [_reference_rule(0.0, "baseline")]
+        extra = [alt.Tooltip("grade_text:N", title="CTCAE v5.0")]
+        layers += _lines(one, y, colour, _tooltip(*extra))
+        title = f"{one['label'].iloc[0]} ({unit})"
+        views.append((title, [layer.properties(height=80) for layer in layers]))
+    return views
+
+
+def _bands(bands: list[dict], width: int) -> list[alt.Chart]:
+    """CTCAE grade bands as horizontal stripes across the whole plot, deeper red by grade."""
+    if not bands:
+        return []
+    frame = pd.DataFrame(bands)
+    frame["grade_text"] = "CTCAE grade " + frame["grade"].astype(str)
+    frame["opacity"] = frame["grade"].map(BAND_OPACITY)
+    return [
+        alt.Chart(_named(frame))
+        .mark_rect(color="#d7301f")
+        .encode(
+            x=alt.XValue(0),
+            x2=alt.X2Value(width),
+            y=alt.Y("low:Q"),
+            y2=alt.Y2("high"),
+            opacity=alt.Opacity("opacity:Q", legend=None, scale=None),
+            tooltip=alt.Tooltip("grade_text:N", title="Band"),
+        )
+    ]
+
+
+def _scores(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
+    rows = _prepare(obs, SCORES).dropna(subset=["value"])
+    span = rows["scale_max"] - rows["scale_min"]
+    # 100 = the best end of each instrument's own scale, so "up" is better for every score.
+    towards_best = (rows["value"] - rows["scale_min"]) / span * 100
+    rows["pct_best"] = towards_best.where(rows["better"] == "higher", 100 - towards_best)
+    rows["scale_text"] = [
+        f"{_num(lo)}–{_num(hi)}, {b} is better"
+        for lo, hi, b in zip(rows["scale_min"], rows["scale_max"], rows["better"], strict=True)
+    ]
+    labels = list(dict.fromkeys(rows.sort_values("parameter_sort")["label"]))
+    colour = alt.Color("label:N", title="Score", scale=_palette(labels))
+    extra = [alt.Tooltip("scale_text:N", title="Scale")]
+    if options.view == "value":
+        y = alt.Y("pct_best:Q", title="% of scale, 100 = best ↑", scale=alt.Scale(domain=[0, 100]))
+    else:
+        # Improvement as % of the scale range (the TIS "absolute percent change"), or PCHG.
+        sign = rows["better"].map({"higher": 1, "lower": -1})
+        rows["improvement"] = rows["chg"] / span * 100 * sign
+        y = (
+            alt.Y("improvement:Q", title="improvement, % of scale ↑")
+            if options.view == "chg"
+            else alt.Y("pchg:Q", title="% change from baseline")
+        )
+        extra += [alt.Tooltip("base:Q", title="Baseline"), alt.Tooltip("chg:Q", title="CHG")]
+    layers = _lines(rows, y, colour, _tooltip(*extra))
+    return [layer.properties(height=150) for layer in layers]
+
+
+def _mri(imaging: pd.DataFrame) -> list[alt.Chart]:
+    rows = imaging[imaging["finding"] == "muscle oedema"].copy()
+    if rows.empty:
+        rows = imaging.copy()
+    rows["row"] = rows["region"] + " " + rows["side"].fillna("")
+    rows["x0"], rows["x1"] = rows["day"] - 5, rows["day"] + 5
+    regions = sorted(rows["row"].unique())
+    chart = (
+        alt.Chart(_named(rows))
+        .mark_rect(stroke="white", strokeWidth=0.5)
+        .encode(
+            x=alt.X("x0:Q"),
+            x2=alt.X2("x1"),
+            y=alt.Y("row:N", title=None, sort=regions, axis=alt.Axis(labelOverlap=False)),
+            color=alt.Color(
+                "grade:Q",
+                title="Oedema grade",
+                scale=alt.Scale(scheme="purples", domain=[0, 2]),
+                legend=alt.Legend(values=[0, 1, 2]),
+            ),
+            tooltip=[
+                alt.Tooltip("region:N", title="Region"),
+                alt.Tooltip("side:N", title="Side"),
+                alt.Tooltip("day:Q", title="Study day"),
+                alt.Tooltip("finding:N", title="Finding"),
+                alt.Tooltip("grade:Q", title="Grade"),
+                alt.Tooltip("scale:N", title="Scale"),
+                alt.Tooltip("summary:N", title="Report"),
+                alt.Tooltip("source_kind:N", title="Source"),
+            ],
+        )
+        .properties(height=max(60, 16 * len(regions)))
+    )
+    return [chart]

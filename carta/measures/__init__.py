@@ -1,0 +1,1 @@
+"""Pure, cited clinical rules: no Streamlit, no DuckDB."""

@@ -1,0 +1,334 @@
+"""CTCAE v5.0 grades for laboratory results.
+
+Source: NCI CTCAE v5.0 (2017), as transcribed in pharmaverse/admiral ncictcaev5.json;
+clinical-rules §4.1 [C]. The LDH row (grade 1 only) is from the clinical-rules §4.1 table; the
+admiral transcription read for this module has no lab criteria for that term.
+
+The criteria are data (``CRITERIA``), not if-chains. Each parameter has an ordered list of cuts,
+most severe first, evaluated as admiral's ``case_when`` does: the first cut the value meets sets
+the grade; a cut whose limit is missing ends the walk with no grade (``None``, "not gradable");
+a value that meets no cut is grade 0.
+
+Boundary semantics, exactly as the CTCAE table reads:
+
+* ``'low'`` parameters (cytopenias) use strict ``<``. ANC "<1.5-1.0" is G2 means
+  1.0 <= value < 1.5: exactly 1.5 is G1 when the LLN is above 1.5, exactly 1.0 is G2,
+  exactly 0.5 is G3 and only below 0.5 is G4. A value at or above the LLN is grade 0.
+  Grades 2-4 are absolute thresholds, so they apply whatever the LLN (an ANC of 1.3 with an LLN
+  of 1.2 is G2). Grade 1 needs the result's own LLN: without it, a value between the G2 threshold
+  and the (unknown) LLN is ``None``, never 0.
+* ``'high'`` parameters use strict ``>`` against multiples of the result's ULN. CK ">2.5-5xULN"
+  is G2 means 2.5xULN < value <= 5xULN: exactly 2.5xULN is G1 and exactly the ULN is grade 0.
+  Every grade needs the ULN; without it the result is ``None``.
+* ALT/AST with an abnormal baseline (baseline above the result's ULN) are graded against
+  multiples of the baseline. Grade 1 there reads "1.5-3.0 x baseline" with no ">", and admiral
+  codes it as ``>=``: exactly 1.5 x baseline is G1, below it is grade 0. A missing baseline, or
+  one at or below the ULN, counts as normal.
+* Anemia has no G4 from the value: G4 is "life-threatening consequences", not a lab threshold.
+
+Values and thresholds are both rounded to ``SIGNIF_DIGITS`` significant digits before they are
+compared (admiral compares ``signif(AVAL, signif_dig)`` with ``signif(k * ANRHI, signif_dig)``),
+so 0.7 + 0.1 counts as 0.8, not 0.7999999999999999.
+
+Values reported beyond an assay limit ("<0.1", ">2000") are not handled here: callers pass the
+number, so a "<" value is graded as its limit. That is conservative for the 'high' parameters
+(the true value is lower, so the grade can only be lower) and may under-grade a cytopenia.
+
+Missing, NaN and infinite numbers all count as missing. Values are expected in the unit of the
+parameter dictionary (``data/reference/parameters.csv``), listed in ``Criterion.unit``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+SOURCE = (
+    "NCI CTCAE v5.0 (2017), as transcribed in pharmaverse/admiral ncictcaev5.json; "
+    "clinical-rules §4.1"
+)
+SIGNIF_DIGITS = 8
+
+Limit = Literal["abs", "LLN", "ULN", "BASE"]
+Op = Literal["<", ">", ">="]
+
+_OPS: dict[str, Callable] = {"<": operator.lt, ">": operator.gt, ">=": operator.ge}
+
+
+@dataclass(frozen=True)
+class Cut:
+    """One grade's entry condition: ``value <op> factor * limit`` ("abs": the factor itself)."""
+
+    grade: int
+    op: Op
+    factor: float
+    of: Limit = "abs"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """The CTCAE v5.0 lab criteria for one parameter code."""
+
+    code: str
+    term: str
+    direction: Literal["low", "high"]
+    unit: str
+    cuts: tuple[Cut, ...]  # most severe first
+    needs: Limit | None = None  # no grade at all without this limit
+    baseline_cuts: tuple[Cut, ...] = ()  # replace ``cuts`` when the baseline is above the ULN
+
+
+def _uln_cuts(g2: float, g3: float, g4: float) -> tuple[Cut, ...]:
+    return (
+        Cut(4, ">", g4, "ULN"),
+        Cut(3, ">", g3, "ULN"),
+        Cut(2, ">", g2, "ULN"),
+        Cut(1, ">", 1.0, "ULN"),
+    )
+
+
+# Transaminases, baseline abnormal: ">3.0-5.0", ">5.0-20.0", ">20.0" x baseline; G1 "1.5-3.0".
+_TRANSAMINASE_BASELINE_CUTS = (
+    Cut(4, ">", 20.0, "BASE"),
+    Cut(3, ">", 5.0, "BASE"),
+    Cut(2, ">", 3.0, "BASE"),
+    Cut(1, ">=", 1.5, "BASE"),
+)
+
+# NCI CTCAE v5.0 (2017), as transcribed in pharmaverse/admiral ncictcaev5.json;
+# clinical-rules §4.1 [C]. Units are the parameter dictionary's.
+CRITERIA: Mapping[str, Criterion] = MappingProxyType(
+    {
+        c.code: c
+        for c in (
+            Criterion(
+                "ANC",
+                "Neutrophil count decreased",
+                "low",
+                "10*9/L",
+                (Cut(4, "<", 0.5), Cut(3, "<", 1.0), Cut(2, "<", 1.5), Cut(1, "<", 1.0, "LLN")),
+            ),
+            Criterion(
+                "HGB",
+                "Anemia",
+                "low",
+                "g/dL",
+                (Cut(3, "<", 8.0), Cut(2, "<", 10.0), Cut(1, "<", 1.0, "LLN")),
+            ),
+            Criterion(
+                "PLT",
+                "Platelet count decreased",
+                "low",
+                "10*9/L",
+                (Cut(4, "<", 25.0), Cut(3, "<", 50.0), Cut(2, "<", 75.0), Cut(1, "<", 1.0, "LLN")),
+            ),
+            Criterion(
+                "LYMPH",
+                "Lymphocyte count decreased",
+                "low",
+                "10*9/L",
+                (Cut(4, "<", 0.2), Cut(3, "<", 0.5), Cut(2, "<", 0.8), Cut(1, "<", 1.0, "LLN")),
+            ),
+            Criterion("CK", "CPK increased", "high", "U/L", _uln_cuts(2.5, 5.0, 10.0), "ULN"),
+            Criterion(
+                "ALT",
+                "Alanine aminotransferase increased",
+                "high",
+                "U/L",
+                _uln_cuts(3.0, 5.0, 20.0),
+                "ULN",
+                _TRANSAMINASE_BASELINE_CUTS,
+            ),
+            Criterion(
+                "AST",
+                "Aspartate aminotransferase increased",
+                "high",
+                "U/L",
+                _uln_cuts(3.0, 5.0, 20.0),
+                "ULN",
+                _TRANSAMINASE_BASELINE_CUTS,
+            ),
+            Criterion(
+                "LDH",
+                "Blood lactate dehydrogenase increased",
+                "high",
+                "U/L",
+                (Cut(1, ">", 1.0, "ULN"),),
+                "ULN",
+            ),
+        )
+    }
+)
+
+GRADABLE: frozenset[str] = frozenset(CRITERIA)
+
+
+def term(code: str) -> str | None:
+    """The CTCAE v5.0 term graded for a parameter code, or None when it has no lab criteria."""
+    criterion = CRITERIA.get(code)
+    return criterion.term if criterion else None
+
+
+def _signif(x):
+    """Round to ``SIGNIF_DIGITS`` significant digits (R's ``signif``); arrays or scalars."""
+    arr = np.asarray(x, dtype=float)
+    finite = np.isfinite(arr) & (arr != 0)
+    safe = np.where(finite, np.abs(arr), 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mag = np.floor(np.log10(safe))
+        # log10 can land a hair below an exact power of ten: correct the magnitude both ways.
+        mag = np.where(safe >= 10.0 ** (mag + 1), mag + 1, mag)
+        mag = np.where(safe < 10.0**mag, mag - 1, mag)
+        scale = 10.0 ** (SIGNIF_DIGITS - 1 - mag)
+        rounded = np.round(arr * scale) / scale
+    # Subnormal or near-overflow magnitudes are left as they are.
+    return np.where(finite & np.isfinite(rounded), rounded, arr)
+
+
+def _number(x) -> float | None:
+    if x is None or x is pd.NA:
+        return None
+    value = float(x)
+    return value if math.isfinite(value) else None
+
+
+def _cuts_for(criterion: Criterion, uln: float | None, baseline: float | None) -> tuple[Cut, ...]:
+    if (
+        criterion.baseline_cuts
+        and uln is not None
+        and baseline is not None
+        and _signif(baseline) > _signif(uln)
+    ):
+        return criterion.baseline_cuts
+    return criterion.cuts
+
+
+def grade(
+    code: str,
+    value: float | None,
+    ref_low: float | None = None,
+    ref_high: float | None = None,
+    baseline: float | None = None,
+) -> int | None:
+    """CTCAE v5.0 grade (0-4) of one result; None when not gradable.
+
+    None when the code has no criteria, the value is missing, or a limit the grade needs is
+    missing (the LLN for a cytopenia's grade 1, the ULN for anything on the 'high' side).
+    ``ref_low``/``ref_high`` are the result's own reference limits; ``baseline`` only matters
+    for ALT/AST. Source: NCI CTCAE v5.0 (2017), as transcribed in pharmaverse/admiral
+    ncictcaev5.json; clinical-rules §4.1.
+    """
+    criterion = CRITERIA.get(code)
+    x = _number(value)
+    if criterion is None or x is None:
+        return None
+    limits: dict[str, float | None] = {
+        "abs": 1.0,
+        "LLN": _number(ref_low),
+        "ULN": _number(ref_high),
+        "BASE": _number(baseline),
+    }
+    if criterion.needs is not None and limits[criterion.needs] is None:
+        return None
+    rounded = _signif(x)
+    for cut in _cuts_for(criterion, limits["ULN"], limits["BASE"]):
+        limit = limits[cut.of]
+        if limit is None:
+            return None
+        if _OPS[cut.op](rounded, _signif(cut.factor * limit)):
+            return cut.grade
+    return 0
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    values = pd.to_numeric(column).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def grade_frame(frame: pd.DataFrame) -> pd.Series:
+    """Vectorised :func:`grade`: one nullable Int64 grade per row, aligned to ``frame.index``.
+
+    ``frame`` has columns ``code``, ``value``, ``ref_low``, ``ref_high`` and optionally
+    ``baseline``. Source: NCI CTCAE v5.0 (2017), as transcribed in pharmaverse/admiral
+    ncictcaev5.json; clinical-rules §4.1.
+    """
+    n = len(frame)
+    grades = np.zeros(n, dtype="int64")
+    graded = np.zeros(n, dtype=bool)
+    codes = frame["code"]
+    value = _floats(frame["value"])
+    nan = np.full(n, np.nan)
+    limits = {
+        "abs": np.ones(n),
+        "LLN": _floats(frame["ref_low"]),
+        "ULN": _floats(frame["ref_high"]),
+        "BASE": _floats(frame["baseline"]) if "baseline" in frame else nan,
+    }
+    rounded = _signif(value)
+    for code, criterion in CRITERIA.items():
+        rows = codes.eq(code).fillna(False).to_numpy(dtype=bool) & ~np.isnan(value)
+        if criterion.needs is not None:
+            rows &= ~np.isnan(limits[criterion.needs])
+        if not rows.any():
+            continue
+        abnormal = np.zeros(n, dtype=bool)
+        if criterion.baseline_cuts:
+            with np.errstate(invalid="ignore"):
+                abnormal = _signif(limits["BASE"]) > _signif(limits["ULN"])
+        for cuts, open_rows in (
+            (criterion.cuts, rows & ~abnormal),
+            (criterion.baseline_cuts, rows & abnormal),
+        ):
+            for cut in cuts:
+                limit = limits[cut.of]
+                open_rows &= ~np.isnan(limit)  # a missing limit leaves the row ungraded
+                with np.errstate(invalid="ignore"):
+                    hit = open_rows & _OPS[cut.op](rounded, _signif(cut.factor * limit))
+                grades[hit] = cut.grade
+                graded |= hit
+                open_rows &= ~hit
+            graded |= open_rows  # met no cut: grade 0
+    return pd.Series(
+        pd.arrays.IntegerArray(grades, ~graded), index=frame.index, name="grade", copy=False
+    )
+
+
+def grade_bands(code: str, ref_low: float | None, ref_high: float | None) -> list[dict]:
+    """Value intervals of each grade, in the parameter's unit, for bands behind a chart.
+
+    ``[{"grade": g, "low": a, "high": b}, ...]`` in grade order. For 'low' parameters a band is
+    ``low <= value < high`` and the most severe band starts at 0; for 'high' parameters a band is
+    ``low < value <= high`` and the top band's ``high`` is None (open-ended). A band whose limit is
+    missing (grade 1 without the LLN; every 'high' band without the ULN) is left out, and so is an
+    empty band (grade 1 when the LLN is at or below the G2 threshold). ALT/AST bands are the
+    baseline-normal criteria (multiples of the ULN). Source: NCI CTCAE v5.0 (2017), as
+    transcribed in pharmaverse/admiral ncictcaev5.json; clinical-rules §4.1.
+    """
+    criterion = CRITERIA.get(code)
+    if criterion is None:
+        return []
+    limits = {"abs": 1.0, "LLN": _number(ref_low), "ULN": _number(ref_high)}
+    if criterion.needs is not None and limits[criterion.needs] is None:
+        return []
+    bands: list[dict] = []
+    edge: float | None = 0.0 if criterion.direction == "low" else None
+    for cut in criterion.cuts:  # most severe first
+        limit = limits[cut.of]
+        if limit is None:
+            break
+        threshold = float(_signif(cut.factor * limit))
+        if criterion.direction == "low":
+            if threshold > edge:
+                bands.append({"grade": cut.grade, "low": edge, "high": threshold})
+                edge = threshold
+        elif edge is None or threshold < edge:
+            bands.append({"grade": cut.grade, "low": threshold, "high": edge})
+            edge = threshold
+    return sorted(bands, key=lambda band: band["grade"])

@@ -1,0 +1,177 @@
+"""Patient trajectory: one screen of linked charts across the follow-up.
+
+State lives in the URL: patient, view, toggles and settings as bound widgets; the brushed window
+(`win`) and the picked day (`day`) from the chart's selections.
+"""
+
+import streamlit as st
+
+from carta import display, ui, urlstate
+from carta.charts.trajectory import (
+    BLOOD_COUNTS,
+    BRUSH,
+    PANELS,
+    PICK,
+    VIEWS,
+    TrajectoryData,
+    TrajectoryOptions,
+    panels_with_data,
+    trajectory_spec,
+)
+from carta.measures import ctcae
+
+ui.require_shell()
+
+st.title("Patient trajectory")
+patients = ui.query("patient_ids")
+if patients.empty:
+    st.info("This store holds no patients yet, so there is no trajectory to show.")
+    st.stop()
+
+ids = patients["patient_id"].tolist()
+requested = st.query_params.get("patient")
+if requested is not None and requested not in ids:
+    st.warning(f"Patient “{requested}” is not in this store; showing {ids[0]} instead.")
+    del st.query_params["patient"]
+
+top = st.columns([2, 3, 1.3])
+# No format_func: a bound widget writes the displayed text to the URL, and the URL should hold ids.
+patient_id = top[0].selectbox("Patient", ids, key="patient", bind="query-params")
+view = top[1].segmented_control(
+    "Show",
+    list(VIEWS),
+    default="value",
+    format_func=VIEWS.get,
+    key="view",
+    bind="query-params",
+    required=True,
+)
+raw_enzymes = top[2].toggle("Enzymes in U/L", key="raw", bind="query-params")
+with st.expander("Settings"):
+    cols = st.columns(4)
+    baseline_from = cols[0].number_input(
+        "Baseline window from day", value=-60, max_value=0, step=1, key="bfrom",
+        bind="query-params",
+    )  # fmt: skip
+    baseline_to = cols[1].number_input(
+        "to day", value=0, min_value=-365, max_value=0, step=1, key="bto", bind="query-params"
+    )
+    near = cols[2].number_input(
+        "Values within ± days of a picked day", value=3, min_value=0, max_value=60, step=1,
+        key="near", bind="query-params",
+    )  # fmt: skip
+    threshold = cols[3].number_input(
+        "B-cell depletion threshold (cells/µL)", value=1.0, min_value=0.0, step=0.5,
+        key="bcell", bind="query-params",
+    )  # fmt: skip
+    st.caption(
+        "Baseline: the last value in the window, as ADaM BASE (clinical-rules §6.2). The B-cell "
+        "depletion threshold is an unconfirmed rule (clinical-rules §5) and so a setting."
+    )
+if baseline_from > baseline_to:
+    st.warning("The baseline window starts after it ends; using day −60 to 0.")
+    baseline_from, baseline_to = -60, 0
+
+profile = ui.query("patient_profile", patient_id=patient_id).iloc[0]
+ui.synthetic_warning(profile["source_kind"])
+ui.patient_header(profile)
+
+observations = ui.query(
+    "patient_observations",
+    patient_id=patient_id,
+    baseline_from=int(baseline_from),
+    baseline_to=int(baseline_to),
+)
+events = ui.query("patient_events", patient_id=patient_id)
+adverse = ui.query("patient_adverse_events", patient_id=patient_id)
+imaging = ui.query("patient_imaging", patient_id=patient_id)
+observations = observations.assign(grade=ctcae.grade_frame(observations))
+
+known_days = [
+    *observations["day"],
+    *imaging["day"],
+    *events["start_day"].dropna(),
+    *events["end_day"].dropna(),
+    *adverse["onset_day"].dropna(),
+]
+if not display.is_missing(profile["follow_up_days"]):
+    known_days.append(profile["follow_up_days"])
+# The axis spans the whole known course, at least day -7 to 28, with a little room at the ends.
+day_range = (int(min(-7, *known_days)) - 2, int(max(28, *known_days)) + 3)
+
+window = urlstate.study_window(st.query_params.get("win"), day_range)
+picked = urlstate.study_day(st.query_params.get("day"), day_range)
+for problem in (window.problem, picked.problem):
+    if problem:
+        st.warning(problem)
+
+data = TrajectoryData(observations, events, adverse, imaging, day_range)
+present = panels_with_data(data)
+missing = [PANELS[name].lower() for name, has in present.items() if not has]
+
+
+def bands_for(code: str) -> list[dict]:
+    rows = observations[observations["code"] == code]
+    if rows.empty:
+        return []
+    return ctcae.grade_bands(code, rows["ref_low"].iloc[0], rows["ref_high"].iloc[0])
+
+
+options = TrajectoryOptions(
+    view=view or "value",
+    enzymes_as_uln=not raw_enzymes,
+    depletion_threshold=float(threshold),
+    window=window.value,
+    selected_day=picked.value,
+    grade_bands={code: bands_for(code) for code in BLOOD_COUNTS},
+)
+
+chart_column, side = st.columns([3, 1])
+with side:
+    ui.unplaced_course(events, adverse, observations)
+    ui.reported_findings(ui.query("patient_reported_findings", patient_id=patient_id))
+    if missing:
+        st.caption("No data for this patient: " + "; ".join(missing) + ".")
+
+
+@st.fragment
+def linked_charts() -> None:
+    if not any(present.values()):
+        st.info("Nothing dated is recorded for this patient, so there is nothing to draw.")
+        return
+    spec = ui.cached_spec(
+        trajectory_spec,
+        data,
+        options,
+        cache_key=(patient_id, int(baseline_from), int(baseline_to), repr(options)),
+    )
+    event = st.vega_lite_chart(
+        spec,
+        on_select="rerun",
+        selection_mode=[BRUSH, PICK],
+        key=f"trajectory-{patient_id}",
+    )
+    selection = event.selection if event else {}
+    brushed = (selection.get(BRUSH) or {}).get("day")
+    if brushed:
+        st.query_params["win"] = urlstate.format_window(brushed)
+    elif BRUSH in selection and st.query_params.get("win"):
+        del st.query_params["win"]  # the brush was cleared with a double-click
+    clicked = selection.get(PICK)
+    day = picked.value
+    if clicked:
+        day = int(clicked[0]["day"])
+        st.query_params["day"] = str(day)
+    st.caption(
+        "Drag across the course lane to zoom every panel; double-click to reset. Click a day to "
+        "list its values. Open markers: beyond the assay limit or not detected."
+    )
+    if day is None:
+        st.caption("No day picked.")
+        return
+    values = ui.query("patient_values_near_day", patient_id=patient_id, day=day, window=int(near))
+    ui.values_near_day_table(values, day, int(near))
+
+
+with chart_column:
+    linked_charts()
