@@ -40,11 +40,11 @@ patient_id = top[0].selectbox("Patient", ids, key="patient", bind="query-params"
 view = top[1].segmented_control(
     "Show",
     list(VIEWS),
-    default="value",
-    format_func=VIEWS.get,
+    default="Values",
     key="view",
     bind="query-params",
     required=True,
+    help="Values, or change from baseline: absolute (ADaM CHG) or percent (PCHG).",
 )
 raw_enzymes = top[2].toggle("Enzymes in U/L", key="raw", bind="query-params")
 with st.expander("Settings"):
@@ -118,7 +118,7 @@ def bands_for(code: str) -> list[dict]:
 
 
 options = TrajectoryOptions(
-    view=view or "value",
+    view=VIEWS.get(view, "value"),
     enzymes_as_uln=not raw_enzymes,
     depletion_threshold=float(threshold),
     window=window.value,
@@ -145,23 +145,28 @@ def linked_charts() -> None:
         options,
         cache_key=(patient_id, int(baseline_from), int(baseline_to), repr(options)),
     )
-    event = st.vega_lite_chart(
-        spec,
-        on_select="rerun",
-        selection_mode=[BRUSH, PICK],
-        key=f"trajectory-{patient_id}",
-    )
+    chart_key = f"trajectory-{patient_id}"
+    event = st.vega_lite_chart(spec, on_select="rerun", selection_mode=[BRUSH, PICK], key=chart_key)
     selection = event.selection if event else {}
-    brushed = (selection.get(BRUSH) or {}).get("day")
+    # Before any interaction both parameters arrive empty, as they do after a double-click has
+    # cleared them; only a change from a value to empty means "cleared", so remember the last one.
+    seen = st.session_state.setdefault(f"{chart_key}-seen", {BRUSH: False, PICK: False})
+    # One interval, named by the overview's x field (the course lane's is start_day).
+    brushed = next(iter((selection.get(BRUSH) or {}).values()), None)
     if brushed:
         st.query_params["win"] = urlstate.format_window(brushed)
-    elif BRUSH in selection and st.query_params.get("win"):
-        del st.query_params["win"]  # the brush was cleared with a double-click
+    elif seen[BRUSH] and "win" in st.query_params:
+        del st.query_params["win"]
     clicked = selection.get(PICK)
     day = picked.value
     if clicked:
         day = int(clicked[0]["day"])
         st.query_params["day"] = str(day)
+    elif seen[PICK]:
+        day = None
+        if "day" in st.query_params:
+            del st.query_params["day"]
+    seen[BRUSH], seen[PICK] = bool(brushed), bool(clicked)
     st.caption(
         "Drag across the course lane to zoom every panel; double-click to reset. Click a day to "
         "list its values. Open markers: beyond the assay limit or not detected."

@@ -38,7 +38,8 @@ KINETICS = ("CART", "CD19")
 BLOOD_COUNTS = ("ANC", "HGB", "PLT", "LYMPH")
 SCORES = ("CMAS", "MMT8", "PGA", "CAT_ACT", "CHAQ", "DAS")
 
-VIEWS = {"value": "values", "chg": "change from baseline (CHG)", "pchg": "% change (PCHG)"}
+# What the toggle shows -> the y values drawn (ADaM CHG and PCHG from baseline for the changes).
+VIEWS = {"Values": "value", "Change": "chg", "% change": "pchg"}
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
         for title, layers in build()
     ]
     days = _named(_all_days(data))  # one copy, shared by the click and rule layers
+    extent = _named(pd.DataFrame({"day": list(data.day_range)}))
     views = []
     for index, (title, layers) in enumerate(panels):
         # The first panel (the course lane when there is one) is the overview: it keeps the whole
@@ -135,6 +137,8 @@ def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
         )
         if overview:
             layers = [layers[0].properties(name=OVERVIEW), *layers[1:]]
+        else:
+            layers = [*layers, alt.Chart(extent).mark_point(opacity=0).encode(x=x)]
         view = alt.layer(*layers, clicks, rule).properties(
             width=width, title=alt.TitleParams(title, anchor="start", fontSize=13)
         )
@@ -190,15 +194,12 @@ def _named(frame: pd.DataFrame) -> alt.NamedData:
 
 
 def _x(day_range: tuple[int, int], zoomed: bool, show_title: bool) -> alt.X:
-    """The shared study-day axis; zoomed panels follow the brush and fall back to the full range."""
-    scale = alt.Scale(domain=list(day_range), nice=False)
-    if zoomed:
-        scale = alt.Scale(
-            domain=list(day_range), nice=False, domainRaw={"expr": f"{BRUSH}['day'] || null"}
-        )
+    """The shared study-day axis: the overview keeps the whole range, the others follow the brush
+    (and, with no brush, the whole range, which the extent layer of each panel spans)."""
+    domain = {"param": BRUSH, "encoding": "x"} if zoomed else list(day_range)
     return alt.X(
         "day:Q",
-        scale=scale,
+        scale=alt.Scale(domain=domain, nice=False),
         title=STUDY_DAY_TITLE if show_title else None,
         axis=alt.Axis(grid=True),
     )

@@ -1,0 +1,53 @@
+"""Tiny stores written by hand, so that tests can state their expected answers in full."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from carta import dictionary
+from carta.schema import SCHEMA_VERSION, columns, create_tables
+
+PATIENT = "HAND-01"
+
+
+def hand_store(path: Path, observations: list[tuple], events: list[tuple] = ()) -> Path:
+    """A store with one synthetic patient.
+
+    observations: (day, code, value[, qualifier]) in the dictionary unit, blood, default ranges.
+    events: (kind, name, start_day, end_day).
+    """
+    con = duckdb.connect(str(path))
+    create_tables(con)
+    for table, frame in (("parameters", dictionary.parameters()),
+                         ("timepoints", dictionary.timepoints())):  # fmt: skip
+        con.register("frame", frame)
+        con.execute(f"INSERT INTO {table} SELECT {', '.join(columns(table))} FROM frame")
+        con.unregister("frame")
+    units = dictionary.parameters().set_index("code")["unit"]
+    con.execute("INSERT INTO store_meta VALUES ('schema_version', ?), ('store_version', '1')",
+                [str(SCHEMA_VERSION)])  # fmt: skip
+    con.execute(
+        "INSERT INTO sources VALUES ('hand', 'synthetic', 'Hand-made test data', NULL, NULL)"
+    )
+    con.execute(
+        "INSERT INTO patients (patient_id, source_id, cohort, sex, age_years, follow_up_days, "
+        "synthetic) VALUES (?, 'hand', 'Test', 'F', 10, 240, true)",
+        [PATIENT],
+    )
+    rows = [
+        (PATIENT, day, code, value, units[code], None, None, "blood",
+         rest[0] if rest else None, "hand", None)
+        for day, code, value, *rest in observations
+    ]  # fmt: skip
+    if rows:
+        con.executemany("INSERT INTO observations VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+    for kind, name, start, end in events:
+        con.execute(
+            "INSERT INTO events (patient_id, kind, name, start_day, end_day, source_id) "
+            "VALUES (?, ?, ?, ?, ?, 'hand')",
+            [PATIENT, kind, name, start, end],
+        )
+    con.close()
+    return path

@@ -1,0 +1,144 @@
+"""The trajectory page under AppTest: URL state, an injected click, and the baseline views."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetStates
+from streamlit.testing.v1 import AppTest
+
+from carta.store import ROOT
+from tests.handmade import PATIENT, hand_store
+
+
+def trajectory(store, monkeypatch, **query: str) -> AppTest:
+    monkeypatch.setenv("CARTA_STORE", str(store))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/trajectory.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def the_spec(at: AppTest) -> dict:
+    """The chart's spec with its data sets put back (Streamlit ships them apart, as Arrow)."""
+    [chart] = at.get("vega_lite_chart")
+    spec = json.loads(chart.proto.spec)
+    spec["datasets"] = {
+        d.name: pa.ipc.open_stream(d.data.data).read_all().to_pylist() for d in chart.proto.datasets
+    }
+    return spec
+
+
+def dataset_of(spec: dict, view_title: str, layer: int = 1) -> list[dict]:
+    [view] = [v for v in spec["vconcat"] if v["title"]["text"] == view_title]
+    return spec["datasets"][view["layer"][layer]["data"]["name"]]
+
+
+def shown_text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [w.value for w in at.warning]
+    return "\n".join(parts)
+
+
+def click(at: AppTest, day: int) -> AppTest:
+    """Send the selection the browser sends after a click on `day` (private AppTest API)."""
+    [chart] = at.get("vega_lite_chart")
+    states = at._tree.get_widget_states()
+    injected = WidgetStates()
+    injected.CopyFrom(states)
+    state = injected.widgets.add()
+    state.id = chart.proto.id
+    state.string_value = json.dumps({"selection": {"pick": [{"day": day}], "brush": {}}})
+    return at._run(widget_state=injected)
+
+
+def test_the_url_restores_patient_view_window_and_day(default_store, monkeypatch) -> None:
+    at = trajectory(
+        default_store, monkeypatch,
+        patient="SYN-00003", view="% change", raw="true", win="-7,60", day="14", near="2",
+    )  # fmt: skip
+    assert at.selectbox(key="patient").value == "SYN-00003"
+    assert at.toggle(key="raw").value is True
+    assert at.number_input(key="near").value == 2
+    spec = the_spec(at)
+    params = {p["name"]: p for p in spec["params"]}
+    assert params["brush"]["value"] == {"x": [-7.0, 60.0]}
+    assert params["pick"]["value"] == [{"day": 14}]
+    enzymes = next(v for v in spec["vconcat"] if v["title"]["text"] == "Muscle enzymes")
+    assert enzymes["layer"][0]["encoding"]["y"]["field"] == "pchg"
+    assert "Values on study day 14** (± 2 days)" in shown_text(at)
+    [table] = at.dataframe
+    assert table.value["Day"].between(12, 16).all() and len(table.value) > 0
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"win": "abc"}, "is not two study days"),
+        ({"win": "900,1000"}, "outside this patient's follow-up"),
+        ({"day": "soon"}, "is not a whole study day"),
+        ({"patient": "NOBODY"}, "is not in this store"),
+    ],
+)
+def test_bad_url_values_get_a_message_and_a_default(default_store, monkeypatch, query, message):
+    at = trajectory(default_store, monkeypatch, **({"patient": "SYN-00001"} | query))
+    assert message in shown_text(at)
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_a_click_fills_the_table_with_that_days_values(tmp_path, monkeypatch) -> None:
+    store = hand_store(
+        tmp_path / "hand.duckdb",
+        [(-2, "CK", 900.0), (5, "CK", 450.0), (6, "ANC", 0.9), (7, "CART", 32.69),
+         (30, "CK", 200.0)],
+        events=[("infusion", "CD19 CAR T infusion", 0, 0)],
+    )  # fmt: skip
+    at = trajectory(store, monkeypatch, patient=PATIENT)
+    assert "No day picked." in shown_text(at)
+    click(at, 6)
+    assert not at.exception
+    assert at.query_params["day"] == "6"
+    [table] = at.dataframe
+    rows = table.value
+    assert rows["Parameter"].tolist() == [
+        "Neutrophils (absolute)",
+        "Creatine kinase",
+        "CAR T cells",
+    ]
+    assert rows["Day"].tolist() == [6, 5, 7]
+    assert rows["Value"].tolist() == ["0.9 ×10⁹/L", "450 U/L", "32.69 cells/µL"]
+    assert rows["× ULN"].tolist()[1] == pytest.approx(1.79)
+    assert rows["CTCAE grade"].tolist()[:2] == [3, 1]  # ANC 0.9 < 1.0: G3; CK 1.79 x ULN: G1
+    assert set(rows["Source"]) == {"synthetic"}
+
+
+def test_baseline_mode_plots_change_as_computed_by_hand(tmp_path, monkeypatch) -> None:
+    store = hand_store(
+        tmp_path / "hand.duckdb",
+        [(-10, "CK", 1000.0), (-2, "CK", 900.0), (5, "CK", 450.0), (28, "CK", 180.0)],
+        events=[("infusion", "CD19 CAR T infusion", 0, 0)],
+    )
+    values = trajectory(store, monkeypatch, patient=PATIENT)
+    rows = dataset_of(the_spec(values), "Muscle enzymes")
+    assert [r["x_uln"] for r in rows] == pytest.approx(
+        [1000 / 252, 900 / 252, 450 / 252, 180 / 252]
+    )
+
+    change = trajectory(store, monkeypatch, patient=PATIENT, view="Change")
+    spec = the_spec(change)
+    enzymes = next(v for v in spec["vconcat"] if v["title"]["text"] == "Muscle enzymes")
+    assert enzymes["layer"][0]["encoding"]["y"]["field"] == "chg"
+    rows = dataset_of(spec, "Muscle enzymes")
+    assert [(r["day"], r["chg"]) for r in rows] == [(-10, 100), (-2, 0), (5, -450), (28, -720)]
+
+    percent = trajectory(
+        store, monkeypatch, patient=PATIENT, view="% change", bfrom="-60", bto="-5"
+    )
+    rows = dataset_of(the_spec(percent), "Muscle enzymes")
+    # Baseline window ending at day -5: the baseline is 1000 (day -10).
+    assert [(r["day"], r["pchg"]) for r in rows] == [(-10, 0), (-2, -10), (5, -55), (28, -82)]
