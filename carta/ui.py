@@ -122,6 +122,42 @@ def synthetic_warning(kind: str | None) -> None:
         )
 
 
+# Above this many patients the chooser searches instead of listing every id: a select box of ten
+# thousand options would be sent to the browser on every rerun.
+MAX_CHOICES = 500
+
+
+def choose_patient() -> str | None:
+    """The patient chosen in the URL (?patient=...) or the select box; None for an empty store."""
+    total = int(query("patient_count")["patients"].iloc[0])
+    if total == 0:
+        st.info(
+            "This store holds no patients yet. Build the default store with "
+            "`python -m carta build`, or import your own data."
+        )
+        return None
+    requested = st.query_params.get("patient")
+    known = requested is not None and not query("patient_profile", patient_id=requested).empty
+    if requested is not None and not known:
+        st.warning(
+            f"Patient “{requested}” is not in this store; showing the first patient instead."
+        )
+        del st.query_params["patient"]
+    search = ""
+    if total > MAX_CHOICES:
+        search = st.text_input(
+            "Find a patient", key="find", placeholder=f"part of an id ({total:,} patients)"
+        ).strip()
+    ids = query("patient_ids", search=search, max_rows=MAX_CHOICES)["patient_id"].tolist()
+    if known and requested not in ids:
+        ids.insert(0, requested)
+    if not ids:
+        st.info(f"No patient id contains “{search}”.")
+        return None
+    # No format_func: a bound widget writes the displayed text to the URL, which should hold ids.
+    return st.selectbox("Patient", ids, key="patient", bind="query-params")
+
+
 def patient_header(profile: pd.Series) -> None:
     """Who the patient is and where the data come from, in one compact block."""
     facts = {

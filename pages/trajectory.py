@@ -23,20 +23,11 @@ from carta.measures import ctcae
 ui.require_shell()
 
 st.title("Patient trajectory")
-patients = ui.query("patient_ids")
-if patients.empty:
-    st.info("This store holds no patients yet, so there is no trajectory to show.")
-    st.stop()
-
-ids = patients["patient_id"].tolist()
-requested = st.query_params.get("patient")
-if requested is not None and requested not in ids:
-    st.warning(f"Patient “{requested}” is not in this store; showing {ids[0]} instead.")
-    del st.query_params["patient"]
-
 top = st.columns([2, 3, 1.3])
-# No format_func: a bound widget writes the displayed text to the URL, and the URL should hold ids.
-patient_id = top[0].selectbox("Patient", ids, key="patient", bind="query-params")
+with top[0]:
+    patient_id = ui.choose_patient()
+if patient_id is None:
+    st.stop()
 view = top[1].segmented_control(
     "Show",
     list(VIEWS),

@@ -103,49 +103,56 @@ def trajectory_spec(data: TrajectoryData, options: TrajectoryOptions, width: int
 def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
     present = panels_with_data(data)
     builders = {
-        "course": lambda: [(PANELS["course"], _course(data))],
-        "enzymes": lambda: [(PANELS["enzymes"], _enzymes(data.observations, options))],
-        "kinetics": lambda: [(PANELS["kinetics"], _kinetics(data.observations, options))],
+        "course": lambda: [(PANELS["course"], *_course(data))],
+        "enzymes": lambda: [(PANELS["enzymes"], _enzymes(data.observations, options), 150)],
+        "kinetics": lambda: [(PANELS["kinetics"], _kinetics(data.observations, options), 150)],
         "counts": lambda: _counts(data.observations, options, width),
-        "scores": lambda: [(PANELS["scores"], _scores(data.observations, options))],
-        "mri": lambda: [(PANELS["mri"], _mri(data.imaging))],
+        "scores": lambda: [(PANELS["scores"], _scores(data.observations, options), 150)],
+        "mri": lambda: [(PANELS["mri"], *_mri(data.imaging))],
     }
-    panels = [
-        (title, layers)
-        for name, build in builders.items()
-        if present[name]
-        for title, layers in build()
-    ]
-    days = _named(_all_days(data))  # one copy, shared by the click and rule layers
-    extent = _named(pd.DataFrame({"day": list(data.day_range)}))
+    panels = [panel for name, build in builders.items() if present[name] for panel in build()]
+    days = {"name": _named(_all_days(data)).name}  # one copy for the click and rule layers
+    extent = {"name": _named(pd.DataFrame({"day": list(data.day_range)})).name}
     views = []
-    for index, (title, layers) in enumerate(panels):
+    for index, (title, layers, height) in enumerate(panels):
         # The first panel (the course lane when there is one) is the overview: it keeps the whole
         # follow-up in view and carries the brush; every other panel zooms to the brush.
         overview = index == 0
         x = _x(data.day_range, zoomed=not overview, show_title=index == len(panels) - 1)
-        clicks = (
-            alt.Chart(days, name=f"{PICK}_{index}")
-            .mark_point(opacity=0, size=300)
-            .encode(x=x, y=alt.YValue(0))
-        )
-        rule = (
-            alt.Chart(days)
-            .mark_rule(color="#333333", strokeWidth=1.5)
-            .encode(x=x)
-            .transform_filter({"param": PICK, "empty": False})
-        )
+        # Each layer becomes a dict on its own and views and concat are assembled by hand:
+        # Altair's layer, properties and concat steps deep-copy and re-validate every layer
+        # several times over, which took most of a second per patient. The layers that every
+        # panel repeats (extent, clicks, picked-day rule) are plain dicts for the same reason.
+        layer_specs = [_layer_spec(chart) for chart in layers]
         if overview:
-            layers = [layers[0].properties(name=OVERVIEW), *layers[1:]]
-        else:
-            layers = [*layers, alt.Chart(extent).mark_point(opacity=0).encode(x=x)]
-        view = alt.layer(*layers, clicks, rule).properties(
-            width=width, title=alt.TitleParams(title, anchor="start", fontSize=13)
+            layer_specs[0]["name"] = OVERVIEW
+        else:  # spans the whole range, so that an empty brush leaves every panel alike
+            layer_specs.append({"data": extent, "mark": {"type": "point", "opacity": 0},
+                                "encoding": {"x": x}})  # fmt: skip
+        layer_specs.append(
+            {
+                "name": f"{PICK}_{index}",
+                "data": days,
+                "mark": {"type": "point", "opacity": 0, "size": 300},
+                "encoding": {"x": x, "y": {"value": 0}},
+            }
         )
-        # Each view becomes a dict on its own and the concat is assembled by hand: Altair's
-        # vconcat and resolve steps deep-copy every layer several times over (most of a second).
-        view_spec = view.to_dict(validate=False)  # validated in the tests
-        views.append({k: v for k, v in view_spec.items() if k not in ("$schema", "config")})
+        layer_specs.append(
+            {
+                "data": days,
+                "mark": {"type": "rule", "color": "#333333", "strokeWidth": 1.5},
+                "encoding": {"x": x},
+                "transform": [{"filter": {"param": PICK, "empty": False}}],
+            }
+        )
+        views.append(
+            {
+                "layer": layer_specs,
+                "width": width,
+                "height": height,
+                "title": {"text": title, "anchor": "start", "fontSize": 13},
+            }
+        )
     spec = {
         "$schema": alt.SCHEMA_URL,
         "vconcat": views,
@@ -169,11 +176,9 @@ def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
         pick["value"] = [{"day": options.selected_day}]
     if not views:
         return spec
-    # Altair may suffix the names it was given; take them back from the spec it wrote.
-    layers = [view["layer"] for view in spec["vconcat"]]
     spec["params"] = [
-        {**brush, "views": [layers[0][0]["name"]]},
-        {**pick, "views": [view_layers[-2]["name"] for view_layers in layers]},
+        {**brush, "views": [OVERVIEW]},
+        {**pick, "views": [f"{PICK}_{index}" for index in range(len(views))]},
     ]
     return spec
 
@@ -186,6 +191,13 @@ def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
 _DATASETS: ContextVar[dict[str, list[dict]]] = ContextVar("trajectory_datasets")
 
 
+def _layer_spec(chart: alt.Chart) -> dict:
+    spec = chart.to_dict(validate=False)  # the whole spec is validated in the tests
+    for top_level_only in ("$schema", "config"):
+        spec.pop(top_level_only, None)
+    return spec
+
+
 def _named(frame: pd.DataFrame) -> alt.NamedData:
     datasets = _DATASETS.get()
     name = f"trajectory_{len(datasets)}"  # not data_N: Vega names its own data sets so
@@ -193,16 +205,17 @@ def _named(frame: pd.DataFrame) -> alt.NamedData:
     return alt.NamedData(name=name)
 
 
-def _x(day_range: tuple[int, int], zoomed: bool, show_title: bool) -> alt.X:
+def _x(day_range: tuple[int, int], zoomed: bool, show_title: bool) -> dict:
     """The shared study-day axis: the overview keeps the whole range, the others follow the brush
     (and, with no brush, the whole range, which the extent layer of each panel spans)."""
     domain = {"param": BRUSH, "encoding": "x"} if zoomed else list(day_range)
-    return alt.X(
-        "day:Q",
-        scale=alt.Scale(domain=domain, nice=False),
-        title=STUDY_DAY_TITLE if show_title else None,
-        axis=alt.Axis(grid=True),
-    )
+    return {
+        "field": "day",
+        "type": "quantitative",
+        "scale": {"domain": domain, "nice": False},
+        "title": STUDY_DAY_TITLE if show_title else None,
+        "axis": {"grid": True},
+    }
 
 
 def _all_days(data: TrajectoryData) -> pd.DataFrame:
@@ -284,7 +297,7 @@ def _palette(labels: list[str]) -> alt.Scale:
 # --- panels -----------------------------------------------------------------------------------
 
 
-def _course(data: TrajectoryData) -> list[alt.Chart]:
+def _course(data: TrajectoryData) -> tuple[list[alt.Chart], int]:
     events = data.events[data.events["start_day"].notna()].copy()
     events["lane"] = events["name"]
     events["end"] = events["end_day"].fillna(events["start_day"]) + 1
@@ -316,7 +329,6 @@ def _course(data: TrajectoryData) -> list[alt.Chart]:
                 alt.Tooltip("source_kind:N", title="Source"),
             ],
         )
-        .properties(height=height)
     )
     infusion = (
         alt.Chart(_named(events[events["kind"] == "infusion"]))
@@ -350,7 +362,7 @@ def _course(data: TrajectoryData) -> list[alt.Chart]:
             ],
         )
     )
-    return [bars, infusion, ae_bars]
+    return [bars, infusion, ae_bars], height
 
 
 def _span(start: object, end: object) -> str:
@@ -378,7 +390,7 @@ def _enzymes(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
     layers = _lines(rows, y, colour, _tooltip(*extra))
     if reference is not None:
         layers.append(_reference_rule(reference, "1 × ULN" if reference == 1.0 else "baseline"))
-    return [layer.properties(height=150) for layer in layers]
+    return layers
 
 
 def _reference_rule(y: float, label: str) -> alt.Chart:
@@ -416,12 +428,12 @@ def _kinetics(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
         .mark_rule(strokeDash=[2, 2], color=OKABE_ITO[1])
         .encode(y=alt.Y("y:Q"), tooltip=alt.Tooltip("label:N", title="Reference"))
     )
-    return [layer.properties(height=150) for layer in layers]
+    return layers
 
 
 def _counts(
     obs: pd.DataFrame, options: TrajectoryOptions, width: int
-) -> list[tuple[str, list[alt.Chart]]]:
+) -> list[tuple[str, list[alt.Chart], int]]:
     """One small view per count, in its own unit, with its CTCAE v5.0 grade bands behind it."""
     rows = _prepare(obs, BLOOD_COUNTS).dropna(subset=["value"])
     views = []
@@ -441,7 +453,7 @@ def _counts(
         extra = [alt.Tooltip("grade_text:N", title="CTCAE v5.0")]
         layers += _lines(one, y, colour, _tooltip(*extra))
         title = f"{one['label'].iloc[0]} ({unit})"
-        views.append((title, [layer.properties(height=80) for layer in layers]))
+        views.append((title, layers, 80))
     return views
 
 
@@ -492,10 +504,10 @@ def _scores(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
         )
         extra += [alt.Tooltip("base:Q", title="Baseline"), alt.Tooltip("chg:Q", title="CHG")]
     layers = _lines(rows, y, colour, _tooltip(*extra))
-    return [layer.properties(height=150) for layer in layers]
+    return layers
 
 
-def _mri(imaging: pd.DataFrame) -> list[alt.Chart]:
+def _mri(imaging: pd.DataFrame) -> tuple[list[alt.Chart], int]:
     rows = imaging[imaging["finding"] == "muscle oedema"].copy()
     if rows.empty:
         rows = imaging.copy()
@@ -526,6 +538,5 @@ def _mri(imaging: pd.DataFrame) -> list[alt.Chart]:
                 alt.Tooltip("source_kind:N", title="Source"),
             ],
         )
-        .properties(height=max(60, 16 * len(regions)))
     )
-    return [chart]
+    return [chart], max(60, 16 * len(regions))

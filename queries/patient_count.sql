@@ -1,0 +1,2 @@
+-- How many patients the store holds.
+SELECT count(*) AS patients FROM patients
