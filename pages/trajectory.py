@@ -160,7 +160,11 @@ def linked_charts() -> None:
     seen[BRUSH], seen[PICK] = bool(brushed), bool(clicked)
     st.caption(
         "Drag across the course lane to zoom every panel; double-click to reset. Click a day to "
-        "list its values. Open markers: beyond the assay limit or not detected."
+        "list its values. Open markers: beyond the assay limit or not detected.  \n"
+        f"Dotted line (cells): B-cell depletion threshold, {float(threshold):g} cells/µL — a "
+        "setting, as the rule is unconfirmed (docs/rules.md). Red bands (blood counts): CTCAE "
+        "v5.0 grades 1–4; grade 1 starts at the result's lower limit of normal, or at the "
+        "dictionary's placeholder range where the lab gave none."
     )
     if day is None:
         st.caption("No day picked.")

@@ -351,6 +351,7 @@ def _course(data: TrajectoryData) -> tuple[list[alt.Chart], int]:
                 "grade:O",
                 title="AE grade",
                 scale=alt.Scale(domain=grades, range=[GRADE_COLOURS[g] for g in grades]),
+                legend=None if aes.empty else alt.Legend(),
             ),
             tooltip=[
                 alt.Tooltip("term:N", title="Adverse event"),
