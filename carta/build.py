@@ -12,17 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from carta import __version__, dictionary, synth
+from carta.derive import derive_tables
 from carta.ingest.carta_format import read_folder
-from carta.schema import DATA_TABLES, SCHEMA_VERSION, columns, create_tables
+from carta.schema import DATA_TABLES, DERIVED_TABLES, SCHEMA_VERSION, create_tables
 from carta.store import (
     ROOT,
     BuildResult,
     Progress,
     StoreError,
     current_fingerprint,
+    insert_frame,
     prune_versions,
     publish,
     real_path,
@@ -54,8 +55,8 @@ def build_store(
 
     def fill(con: duckdb.DuckDBPyConnection, version: int) -> dict[str, str]:
         create_tables(con)
-        _insert(con, "parameters", dictionary.parameters())
-        _insert(con, "timepoints", dictionary.timepoints())
+        insert_frame(con, "parameters", dictionary.parameters())
+        insert_frame(con, "timepoints", dictionary.timepoints())
         if include_published:
             _load_seed(con, version)
         if n_patients:
@@ -64,7 +65,10 @@ def build_store(
         if len(problems):
             lines = "; ".join(f"{r.problem}: {r.n}" for r in problems.itertuples())
             raise StoreError(f"The built store is inconsistent ({lines}); nothing was published.")
-        return {
+        if progress:
+            progress(0.96, "clinical measures")
+        settings = derive_tables(con)
+        return settings | {
             "fingerprint": fingerprint,
             "carta_version": __version__,
             "data_cut": dt.date.today().isoformat(),
@@ -82,20 +86,10 @@ def build_store(
         prune_versions(path)
     con = duckdb.connect(str(version_file), read_only=True)
     try:
-        rows = table_counts(con, DATA_TABLES)
+        rows = table_counts(con, DATA_TABLES + DERIVED_TABLES)
     finally:
         con.close()
     return BuildResult(path, version_file, version, rows, time.perf_counter() - started, True)
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    cols = ", ".join(columns(table))
-    con.register("_incoming", frame)
-    try:
-        # `table` is one of the schema's table names, never user input.
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
-    finally:
-        con.unregister("_incoming")
 
 
 def _load_seed(con: duckdb.DuckDBPyConnection, version: int) -> None:
@@ -106,7 +100,7 @@ def _load_seed(con: duckdb.DuckDBPyConnection, version: int) -> None:
                 f"data/seed/{first.file} has {len(table_file.problems)} problem(s), first: "
                 f"row {first.row}, column {first.column}: {first.reason}"
             )
-        _insert(con, table_file.table, table_file.rows)
+        insert_frame(con, table_file.table, table_file.rows)
         con.execute(
             "INSERT INTO imports VALUES ($id, now(), $name, $sha, $accepted, 0, $version)",
             {
@@ -122,11 +116,11 @@ def _load_seed(con: duckdb.DuckDBPyConnection, version: int) -> None:
 def _load_synthetic(
     con: duckdb.DuckDBPyConnection, n_patients: int, seed: int, progress: Progress | None
 ) -> None:
-    _insert(con, "sources", synth.synthetic_source(n_patients, seed))
+    insert_frame(con, "sources", synth.synthetic_source(n_patients, seed))
     done = 0
     for chunk in synth.generate(n_patients, seed):
         for table, frame in chunk.items():
-            _insert(con, table, frame)
+            insert_frame(con, table, frame)
         done += len(chunk["patients"])
         if progress:
             progress(done / n_patients * 0.95, f"synthetic patients {done:,} of {n_patients:,}")
@@ -137,15 +131,16 @@ def _fingerprint(n_patients: int, seed: int, include_published: bool) -> str:
     digest = hashlib.sha256()
     for part in (SCHEMA_VERSION, __version__, n_patients, seed, include_published):
         digest.update(f"{part}\n".encode())
-    inputs = [
-        Path(synth.__file__),
+    # The code that makes the content: the generator, the rules, the derive step and the queries.
+    inputs = sorted((ROOT / "carta").rglob("*.py")) + sorted((ROOT / "queries").glob("*.sql"))
+    inputs += [
         dictionary.REFERENCE_DIR / "parameters.csv",
         dictionary.REFERENCE_DIR / "timepoints.csv",
     ]
     if include_published:
         inputs += sorted(SEED_DIR.glob("*.csv"))
     for file in inputs:
-        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
 
 

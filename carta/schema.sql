@@ -134,3 +134,100 @@ CREATE TABLE imports (
     rows_rejected BIGINT NOT NULL,
     store_version INTEGER NOT NULL
 );
+
+-- Derived tables: computed from the tables above by carta/derive.py whenever a store version is
+-- built or an import is published, with the rules of docs/rules.md and the settings recorded in
+-- store_meta. They are never imported.
+
+CREATE TABLE timepoint_values (
+    patient_id VARCHAR NOT NULL,
+    timepoint VARCHAR NOT NULL,
+    nominal_day INTEGER NOT NULL,
+    timepoint_sort INTEGER NOT NULL,
+    code VARCHAR NOT NULL,
+    day INTEGER NOT NULL,
+    value DOUBLE NOT NULL,
+    unit VARCHAR NOT NULL,
+    qualifier VARCHAR,
+    ref_high DOUBLE,
+    source_id VARCHAR NOT NULL
+);
+
+CREATE TABLE lab_grades (
+    patient_id VARCHAR NOT NULL,
+    day INTEGER NOT NULL,
+    code VARCHAR NOT NULL,
+    specimen VARCHAR NOT NULL,
+    value DOUBLE NOT NULL,
+    ref_low DOUBLE,
+    ref_high DOUBLE,
+    term VARCHAR NOT NULL,
+    grade INTEGER CHECK (grade BETWEEN 0 AND 4)
+);
+
+CREATE TABLE patient_kinetics (
+    patient_id VARCHAR NOT NULL,
+    cmax DOUBLE,
+    tmax INTEGER,
+    auc_0_28 DOUBLE,
+    auc_from_day INTEGER,
+    auc_to_day INTEGER,
+    auc_covers_28 BOOLEAN,
+    last_detectable_day INTEGER,
+    n_values INTEGER NOT NULL
+);
+
+CREATE TABLE bcell_aplasia (
+    patient_id VARCHAR NOT NULL,
+    onset_day INTEGER,
+    recovery_day INTEGER,
+    duration_days INTEGER,
+    ongoing_at_last_value BOOLEAN,
+    last_day INTEGER,
+    depletion_threshold DOUBLE NOT NULL,
+    recovery_threshold DOUBLE NOT NULL
+);
+
+CREATE TABLE patient_recovery (
+    patient_id VARCHAR NOT NULL,
+    anc_nadir DOUBLE,
+    anc_nadir_day INTEGER,
+    severe_neutropenia BOOLEAN,
+    anc_recovery_day INTEGER,
+    days_anc_below_0_5_d0_30 INTEGER,
+    ck_sustained_normal_day INTEGER,
+    ck_normal_at_last BOOLEAN
+);
+
+CREATE TABLE response_by_timepoint (
+    patient_id VARCHAR NOT NULL,
+    timepoint VARCHAR NOT NULL,
+    timepoint_sort INTEGER NOT NULL,
+    tis DOUBLE CHECK (tis BETWEEN 0 AND 100),
+    category VARCHAR CHECK (category IN ('none', 'minimal', 'moderate', 'major')),
+    complete BOOLEAN,
+    n_components INTEGER,
+    partial_sum DOUBLE,
+    points_physician_global DOUBLE,
+    points_parent_global DOUBLE,
+    points_chaq DOUBLE,
+    points_enzyme DOUBLE,
+    points_extramuscular DOUBLE,
+    points_strength DOUBLE,
+    pct_physician_global DOUBLE,
+    pct_parent_global DOUBLE,
+    pct_chaq DOUBLE,
+    pct_enzyme DOUBLE,
+    pct_extramuscular DOUBLE,
+    pct_strength DOUBLE,
+    code_enzyme VARCHAR,
+    code_extramuscular VARCHAR,
+    code_strength VARCHAR,
+    measure_set VARCHAR,
+    population VARCHAR,
+    cid BOOLEAN,
+    cid_n_met INTEGER,
+    cid_n_assessed INTEGER,
+    cid_criteria_met VARCHAR,
+    CHECK (complete OR category IS NULL)
+);

@@ -227,6 +227,27 @@ def write_version(
     return final, version
 
 
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Append `frame`'s rows to `table`, matching the schema's columns by name."""
+    from carta.schema import columns
+
+    names = ", ".join(columns(table))
+    con.register("_incoming", frame)
+    try:
+        # `table` is one of the schema's table names, never user input.
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def insert_query_result(con: duckdb.DuckDBPyConnection, table: str, name: str, **params) -> None:
+    """Append the rows of queries/<name>.sql to `table` without a round trip through Python."""
+    sql = query_sql(name)
+    if query_parameters(sql) != set(params):
+        raise TypeError(f"query {name!r} takes {sorted(query_parameters(sql))}")
+    con.execute(f"INSERT INTO {table} BY NAME {sql}", params)
+
+
 def table_counts(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> dict[str, int]:
     # Table names come from the schema module, never from user input.
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}

@@ -263,3 +263,70 @@ def values_near_day_table(values: pd.DataFrame, day: int, near: int) -> None:
         }
     )
     st.dataframe(table, hide_index=True, width="stretch", key=f"near-{day}")
+
+
+def kinetics_figures(observations: pd.DataFrame, depletion: float, recovery: float) -> None:
+    """CAR T kinetics and B-cell aplasia for the patient shown, by the rules in carta/measures,
+    with the page's thresholds (the derived tables hold the same with the default settings)."""
+    from carta.measures import kinetics
+
+    # The rules take many patients; the page's rows are one patient's (the query has no id column).
+    blood = observations[observations["specimen"] == "blood"].assign(patient_id="shown")
+    cart = kinetics.car_t_kinetics(blood[blood["code"] == "CART"])
+    cd19 = kinetics.bcell_aplasia(
+        blood[blood["code"] == "CD19"], depletion_threshold=depletion, recovery_threshold=recovery
+    )
+    lines = []
+    if not cart.empty:
+        k = cart.iloc[0]
+        lines.append(
+            f"- **CAR T Cmax** {display.number(k['cmax'], '{cells}/uL')}, "
+            f"Tmax {display.study_day(k['tmax'])}"
+        )
+        if k["n_values"] > 1:
+            to_day = int(k["auc_to_day"])
+            coverage = "" if k["auc_covers_28"] else f" (values end at day {to_day})"
+            lines.append(
+                f"- **AUC** day {int(k['auc_from_day'])}–{to_day}: "
+                f"{display.plain_number(k['auc_0_28'])} cells/µL × days{coverage}"
+            )
+        else:
+            lines.append("- **AUC** not computable from a single value")
+        lines.append(f"- **Last detectable** {display.study_day(k['last_detectable_day'])}")
+    if not cd19.empty:
+        b = cd19.iloc[0]
+        if display.is_missing(b["onset_day"]):
+            lines.append(f"- **B-cell aplasia** not reached (below {depletion:g} cells/µL)")
+        else:
+            lines.append(f"- **B-cell aplasia** from day {int(b['onset_day'])}")
+            if not display.is_missing(b["recovery_day"]):
+                lines.append(
+                    f"- **B-cell recovery** day {int(b['recovery_day'])} "
+                    f"({int(b['duration_days'])} days of aplasia)"
+                )
+            else:
+                lines.append(
+                    f"- **B-cell recovery** not among the recorded values "
+                    f"(last value day {int(b['last_day'])})"
+                )
+    if lines:
+        st.markdown("**Cellular kinetics**")
+        st.markdown("\n".join(lines))
+        st.caption(
+            f"Aplasia: below {depletion:g}, recovery from {recovery:g} cells/µL on two "
+            "consecutive values — settings of an unconfirmed rule (docs/rules.md)."
+        )
+
+
+def response_note(response: pd.DataFrame) -> None:
+    """Say which response rules and settings the response strip shows."""
+    if response.empty:
+        return
+    settings = dict(query("store_settings").itertuples(index=False, name=None))
+    st.caption(
+        "Response strip: 2016 ACR/EULAR Total Improvement Score against baseline, "
+        f"{settings.get('tis_measure_set', 'IMACS')} core set, "
+        f"{settings.get('tis_population', 'JDM')} thresholds (30/45/70); shown only when all six "
+        "components are present. PRINTO CID: at least 3 of CK ≤ 150 U/L, CMAS ≥ 48, MMT8 ≥ 78, "
+        "PGA ≤ 0.2 cm. Rules as implemented: docs/rules.md."
+    )

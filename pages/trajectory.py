@@ -10,7 +10,7 @@ from carta import display, ui, urlstate
 from carta.charts.trajectory import (
     BLOOD_COUNTS,
     BRUSH,
-    PANELS,
+    PANEL_SUBJECTS,
     PICK,
     VIEWS,
     TrajectoryData,
@@ -18,7 +18,7 @@ from carta.charts.trajectory import (
     panels_with_data,
     trajectory_spec,
 )
-from carta.measures import ctcae
+from carta.measures import ctcae, kinetics
 
 ui.require_shell()
 
@@ -39,7 +39,7 @@ view = top[1].segmented_control(
 )
 raw_enzymes = top[2].toggle("Enzymes in U/L", key="raw", bind="query-params")
 with st.expander("Settings"):
-    cols = st.columns(4)
+    cols = st.columns(5)
     baseline_from = cols[0].number_input(
         "Baseline window from day", value=-60, max_value=0, step=1, key="bfrom",
         bind="query-params",
@@ -52,12 +52,17 @@ with st.expander("Settings"):
         key="near", bind="query-params",
     )  # fmt: skip
     threshold = cols[3].number_input(
-        "B-cell depletion threshold (cells/µL)", value=1.0, min_value=0.0, step=0.5,
-        key="bcell", bind="query-params",
+        "B-cell depletion below (cells/µL)", value=kinetics.DEFAULT_DEPLETION_THRESHOLD,
+        min_value=0.0, step=0.5, key="bcell", bind="query-params",
+    )  # fmt: skip
+    recovery = cols[4].number_input(
+        "B-cell recovery from (cells/µL)", value=kinetics.DEFAULT_RECOVERY_THRESHOLD,
+        min_value=0.0, step=10.0, key="brec", bind="query-params",
     )  # fmt: skip
     st.caption(
         "Baseline: the last value in the window, as ADaM BASE (clinical-rules §6.2). The B-cell "
-        "depletion threshold is an unconfirmed rule (clinical-rules §5) and so a setting."
+        "depletion and recovery thresholds are unconfirmed rules (clinical-rules §5), so they "
+        "are settings."
     )
 if baseline_from > baseline_to:
     st.warning("The baseline window starts after it ends; using day −60 to 0.")
@@ -96,9 +101,10 @@ for problem in (window.problem, picked.problem):
     if problem:
         st.warning(problem)
 
-data = TrajectoryData(observations, events, adverse, imaging, day_range)
+response = ui.query("patient_response", patient_id=patient_id)
+data = TrajectoryData(observations, events, adverse, imaging, day_range, response)
 present = panels_with_data(data)
-missing = [PANELS[name].lower() for name, has in present.items() if not has]
+missing = [PANEL_SUBJECTS[name] for name, has in present.items() if not has]
 
 
 def bands_for(code: str) -> list[dict]:
@@ -119,6 +125,8 @@ options = TrajectoryOptions(
 
 chart_column, side = st.columns([3, 1])
 with side:
+    ui.kinetics_figures(observations, float(threshold), float(recovery))
+    ui.response_note(response)
     ui.unplaced_course(events, adverse, observations)
     ui.reported_findings(ui.query("patient_reported_findings", patient_id=patient_id))
     if missing:

@@ -72,7 +72,11 @@ def test_published_case_page_shows_only_what_was_reported(default_store, monkeyp
         "Course and adverse events",
         "CAR T cells and CD19+ B cells",
     ]
-    assert "No data for this patient: muscle enzymes; blood counts; clinical scores; mri." in shown
+    assert (
+        "No data for this patient: response criteria; muscle enzymes; blood counts; "
+        "clinical scores; MRI." in shown
+    )
+    assert "CAR T Cmax** 32.69 cells/µL, Tmax day 7" in shown
 
 
 def test_synthetic_patient_page_is_labelled_synthetic(default_store, monkeypatch) -> None:

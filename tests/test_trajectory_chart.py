@@ -204,6 +204,7 @@ def test_panels_without_data_are_left_out() -> None:
     )
     assert panels_with_data(data) == {
         "course": True,
+        "response": False,
         "enzymes": False,
         "kinetics": True,
         "counts": False,

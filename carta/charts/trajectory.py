@@ -59,14 +59,28 @@ class TrajectoryData:
     adverse_events: pd.DataFrame  # queries/patient_adverse_events.sql
     imaging: pd.DataFrame  # queries/patient_imaging.sql
     day_range: tuple[int, int]
+    response: pd.DataFrame | None = None  # queries/patient_response.sql
 
 
 PANELS = {
     "course": "Course and adverse events",
+    "response": "Response: 2016 ACR/EULAR TIS and PRINTO inactive disease (CID)",
     "enzymes": "Muscle enzymes",
     "kinetics": "CAR T cells and CD19+ B cells",
     "counts": "Blood counts",
     "scores": "Clinical scores",
+    "mri": "MRI",
+}
+
+
+# How a panel is named where the page says it has no data for a patient.
+PANEL_SUBJECTS = {
+    "course": "dated treatment events",
+    "response": "response criteria",
+    "enzymes": "muscle enzymes",
+    "kinetics": "CAR T or B-cell counts",
+    "counts": "blood counts",
+    "scores": "clinical scores",
     "mri": "MRI",
 }
 
@@ -77,6 +91,7 @@ def panels_with_data(data: TrajectoryData) -> dict[str, bool]:
     dated = data.events["start_day"].notna().any() or data.adverse_events["onset_day"].notna().any()
     return {
         "course": bool(dated),
+        "response": data.response is not None and not data.response.empty,
         "enzymes": obs["code"].isin(ENZYMES).any(),
         "kinetics": data.observations["code"].isin(KINETICS).any(),
         "counts": obs["code"].isin(BLOOD_COUNTS).any(),
@@ -104,6 +119,7 @@ def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
     present = panels_with_data(data)
     builders = {
         "course": lambda: [(PANELS["course"], *_course(data))],
+        "response": lambda: [(PANELS["response"], _response(data.response), 44)],
         "enzymes": lambda: [(PANELS["enzymes"], _enzymes(data.observations, options), 150)],
         "kinetics": lambda: [(PANELS["kinetics"], _kinetics(data.observations, options), 150)],
         "counts": lambda: _counts(data.observations, options, width),
@@ -372,11 +388,96 @@ def _span(start: object, end: object) -> str:
     return f"days {int(start)} to {int(end)}"
 
 
+# TIS categories, light to dark green; an incomplete TIS is white with a grey outline.
+RESPONSE_COLOURS = {
+    "none": "#d9d9d9",
+    "minimal": "#c7e9c0",
+    "moderate": "#74c476",
+    "major": "#238b45",
+    "incomplete": "#ffffff",
+}
+
+
+def _response(response: pd.DataFrame) -> list[alt.Chart]:
+    """Two lanes at each window's nominal day: the TIS category (with its score or "n of 6") and
+    CID (filled when met, open when not, "?" when it cannot be decided)."""
+    rows = response.rename(columns={"nominal_day": "day"}).copy()
+    complete = rows["complete"].fillna(False).astype(bool)
+    rows["status"] = rows["category"].where(complete, "incomplete").fillna("incomplete")
+    rows["tis_text"] = [
+        f"{t:.1f}" if ok else f"{int(n)}/6"
+        for t, ok, n in zip(rows["tis"], complete, rows["n_components"].fillna(0), strict=True)
+    ]
+    rows["tis_label"] = [
+        f"{c} (TIS {t:.1f})" if ok else f"incomplete ({int(n)} of 6 components)"
+        for c, t, ok, n in zip(
+            rows["category"], rows["tis"], complete, rows["n_components"].fillna(0), strict=True
+        )
+    ]
+    rows["cid_text"] = rows["cid"].map({True: "CID", False: "no CID"}).fillna("CID undecided")
+    rows["cid_fill"] = rows["cid"].map({True: 1.0, False: 0.0}).fillna(0.0)
+    rows["lane_tis"], rows["lane_cid"] = "TIS", "CID"
+    named = _named(rows)
+    lanes = ["TIS", "CID"]
+    statuses = list(RESPONSE_COLOURS)
+    tooltip = [
+        alt.Tooltip("timepoint:N", title="Visit"),
+        alt.Tooltip("tis_label:N", title="TIS"),
+        alt.Tooltip("points_physician_global:Q", title="PhGA points"),
+        alt.Tooltip("points_parent_global:Q", title="Parent global points"),
+        alt.Tooltip("points_chaq:Q", title="CHAQ points"),
+        alt.Tooltip("points_enzyme:Q", title="Enzyme points"),
+        alt.Tooltip("code_enzyme:N", title="Enzyme"),
+        alt.Tooltip("points_extramuscular:Q", title="Extramuscular points"),
+        alt.Tooltip("points_strength:Q", title="Strength points"),
+        alt.Tooltip("code_strength:N", title="Strength measure"),
+        alt.Tooltip("measure_set:N", title="Measure set"),
+        alt.Tooltip("population:N", title="Thresholds"),
+        alt.Tooltip("cid_text:N", title="PRINTO CID"),
+        alt.Tooltip("cid_criteria_met:N", title="CID criteria met"),
+    ]
+    y_tis = alt.Y("lane_tis:N", sort=lanes, title=None, scale=alt.Scale(domain=lanes))
+    y_cid = alt.Y("lane_cid:N", sort=lanes, title=None, scale=alt.Scale(domain=lanes))
+    tis = (
+        alt.Chart(named)
+        .mark_square(size=180, stroke="#777777", strokeWidth=0.8)
+        .encode(
+            x=alt.X("day:Q"),
+            y=y_tis,
+            color=alt.Color(
+                "status:N",
+                title="TIS category",
+                scale=alt.Scale(domain=statuses, range=list(RESPONSE_COLOURS.values())),
+            ),
+            tooltip=tooltip,
+        )
+    )
+    tis_text = (
+        alt.Chart(named)
+        .mark_text(dy=-12, fontSize=9, color="#333333")
+        .encode(x=alt.X("day:Q"), y=y_tis, text=alt.Text("tis_text:N"))
+    )
+    cid = (
+        alt.Chart(named)
+        .mark_circle(size=110, stroke="#238b45", strokeWidth=1.5, color="#238b45")
+        .encode(
+            x=alt.X("day:Q"),
+            y=y_cid,
+            fillOpacity=alt.FillOpacity("cid_fill:Q", scale=None, legend=None),
+            tooltip=tooltip,
+        )
+    )
+    return [tis, tis_text, cid]
+
+
 def _enzymes(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
     rows = _prepare(obs, ENZYMES).dropna(subset=["value"])
     labels = list(dict.fromkeys(rows.sort_values("parameter_sort")["label"]))
     colour = alt.Color("label:N", title="Enzyme", scale=_palette(labels))
-    extra = [alt.Tooltip("x_uln:Q", title="× ULN", format=".2f")]
+    extra = [
+        alt.Tooltip("x_uln:Q", title="× ULN", format=".2f"),
+        alt.Tooltip("grade_text:N", title="CTCAE v5.0"),
+    ]
     if options.view != "value":
         field, title = _change_y(options, "U/L")
         y = alt.Y(f"{field}:Q", title=title)

@@ -271,30 +271,34 @@ def grade_frame(frame: pd.DataFrame) -> pd.Series:
         "ULN": _floats(frame["ref_high"]),
         "BASE": _floats(frame["baseline"]) if "baseline" in frame else nan,
     }
-    rounded = _signif(value)
     for code, criterion in CRITERIA.items():
         rows = codes.eq(code).fillna(False).to_numpy(dtype=bool) & ~np.isnan(value)
         if criterion.needs is not None:
             rows &= ~np.isnan(limits[criterion.needs])
-        if not rows.any():
+        where = np.flatnonzero(rows)
+        if not where.size:
             continue
-        abnormal = np.zeros(n, dtype=bool)
+        # Work on this parameter's rows only: rounding every row for every cut was most of the cost.
+        rounded = _signif(value[where])
+        lim = {name: array[where] for name, array in limits.items()}
+        abnormal = np.zeros(where.size, dtype=bool)
         if criterion.baseline_cuts:
             with np.errstate(invalid="ignore"):
-                abnormal = _signif(limits["BASE"]) > _signif(limits["ULN"])
-        for cuts, open_rows in (
-            (criterion.cuts, rows & ~abnormal),
-            (criterion.baseline_cuts, rows & abnormal),
-        ):
+                abnormal = _signif(lim["BASE"]) > _signif(lim["ULN"])
+        sub_grades = np.zeros(where.size, dtype="int64")
+        sub_graded = np.zeros(where.size, dtype=bool)
+        for cuts, open_rows in ((criterion.cuts, ~abnormal), (criterion.baseline_cuts, abnormal)):
             for cut in cuts:
-                limit = limits[cut.of]
+                limit = lim[cut.of]
                 open_rows &= ~np.isnan(limit)  # a missing limit leaves the row ungraded
                 with np.errstate(invalid="ignore"):
                     hit = open_rows & _OPS[cut.op](rounded, _signif(cut.factor * limit))
-                grades[hit] = cut.grade
-                graded |= hit
+                sub_grades[hit] = cut.grade
+                sub_graded |= hit
                 open_rows &= ~hit
-            graded |= open_rows  # met no cut: grade 0
+            sub_graded |= open_rows  # met no cut: grade 0
+        grades[where] = sub_grades
+        graded[where] = sub_graded
     return pd.Series(
         pd.arrays.IntegerArray(grades, ~graded), index=frame.index, name="grade", copy=False
     )

@@ -1,0 +1,63 @@
+"""Benchmark: computing every derived table (clinical measures) for a 10,000-patient store.
+
+Target (issue 4): all derived tables for 10,000 synthetic patients in <= 10 s on a 2-core machine.
+The derived tables of a copy of the store are emptied and computed again, step by step.
+
+    .venv/bin/python -m bench.derived_tables [--store PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from carta import derive
+from carta.build import build_store
+from carta.schema import DERIVED_TABLES
+from carta.store import real_path, table_counts
+
+TARGET_SECONDS = 10.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, help="a 10,000-patient store (default: build one)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        store = args.store or build_store(Path(folder) / "big.duckdb", n_patients=10_000).path
+        copy = Path(folder) / "copy.duckdb"
+        shutil.copy(real_path(store), copy)
+        con = duckdb.connect(str(copy))
+        for table in DERIVED_TABLES:
+            con.execute(f"DELETE FROM {table}")  # names from the schema module
+        patients = con.execute("SELECT count(*) FROM patients").fetchall()[0][0]
+        observations = con.execute("SELECT count(*) FROM observations").fetchall()[0][0]
+        steps = {}
+        started = time.perf_counter()
+        for name, step in derive.STEPS:
+            begun = time.perf_counter()
+            step(con, derive.DEFAULT_SETTINGS)
+            steps[name] = time.perf_counter() - begun
+        total = time.perf_counter() - started
+        rows = table_counts(con, DERIVED_TABLES)
+        con.close()
+    print(f"{patients:,} patients, {observations:,} observations")
+    print("| step | seconds |")
+    print("|---|---:|")
+    for name, seconds in steps.items():
+        print(f"| {name} | {seconds:.2f} |")
+    ok = total <= TARGET_SECONDS
+    print(f"| **all derived tables** | **{total:.2f}** (target ≤ {TARGET_SECONDS:.0f} s "
+          f"{'✓' if ok else '✗ MISSED'}) |")  # fmt: skip
+    print("rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

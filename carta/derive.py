@@ -1,0 +1,115 @@
+"""Derived tables: the clinical rules of carta/measures applied to a whole store at publish time.
+
+Every view and every SQL client then reads the same results, instantly, at any cohort size. The
+settings the rules ran with (measure set, thresholds) are returned for store_meta, so that a view
+can say which rule produced what it shows.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from carta.measures import ctcae, kinetics, response
+from carta.store import insert_frame, insert_query_result, run_query
+
+# The settings the derived tables are computed with. Rules marked [U] in docs/rules.md are here
+# so that they are settings, recorded in store_meta, rather than constants in the code.
+DEFAULT_SETTINGS = {
+    "tis_measure_set": "IMACS",
+    "tis_population": "JDM",
+    "bcell_depletion_threshold": kinetics.DEFAULT_DEPLETION_THRESHOLD,
+    "bcell_recovery_threshold": kinetics.DEFAULT_RECOVERY_THRESHOLD,
+    "auc_end_day": kinetics.AUC_END_DAY,
+}
+
+RESPONSE_CODES = ["PGA", "PARENT_GA", "CHAQ", "EXTRAMUSC", "MMT8", "CMAS", "DAS",
+                  "CK", "ALDOLASE", "LDH", "AST", "ALT"]  # fmt: skip
+
+
+def derive_tables(con: duckdb.DuckDBPyConnection, settings: dict | None = None) -> dict[str, str]:
+    """Fill the derived tables of a store being built; return the settings for store_meta."""
+    settings = DEFAULT_SETTINGS | (settings or {})
+    for _name, step in STEPS:
+        step(con, settings)
+    return {f"derived_{key}": str(value) for key, value in settings.items()}
+
+
+def _timepoint_values(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
+    insert_query_result(con, "timepoint_values", "timepoint_values")
+
+
+def _observations(con: duckdb.DuckDBPyConnection, *codes: str) -> pd.DataFrame:
+    return run_query(con, "observations_of_codes", codes=list(codes))
+
+
+def _lab_grades(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
+    rows = _observations(con, *sorted(ctcae.GRADABLE))
+    rows = rows[rows["value"].notna()].copy()
+    rows["grade"] = ctcae.grade_frame(rows)
+    rows["term"] = rows["code"].map({code: ctcae.term(code) for code in ctcae.GRADABLE})
+    insert_frame(con, "lab_grades", rows)
+
+
+def _kinetics(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
+    cells = _observations(con, "CART", "CD19")
+    cart = cells[cells["code"] == "CART"]
+    cd19 = cells[cells["code"] == "CD19"]
+    insert_frame(
+        con, "patient_kinetics", kinetics.car_t_kinetics(cart, auc_end=settings["auc_end_day"])
+    )
+    insert_frame(
+        con,
+        "bcell_aplasia",
+        kinetics.bcell_aplasia(
+            cd19,
+            depletion_threshold=settings["bcell_depletion_threshold"],
+            recovery_threshold=settings["bcell_recovery_threshold"],
+        ),
+    )
+    labs = _observations(con, "ANC", "CK")
+    anc = kinetics.anc_recovery(labs[labs["code"] == "ANC"]).rename(
+        columns={
+            "nadir": "anc_nadir",
+            "nadir_day": "anc_nadir_day",
+            "severe": "severe_neutropenia",
+            "recovery_day": "anc_recovery_day",
+            "days_below_0_5_in_0_30": "days_anc_below_0_5_d0_30",
+        }
+    )
+    ck = kinetics.ck_normalisation(labs[labs["code"] == "CK"]).rename(
+        columns={
+            "sustained_normal_day": "ck_sustained_normal_day",
+            "normal_at_last": "ck_normal_at_last",
+        }
+    )
+    recovery = anc.merge(ck, on="patient_id", how="outer")
+    insert_frame(con, "patient_recovery", recovery)
+
+
+def _response(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
+    values = run_query(con, "timepoint_values_of_codes", codes=RESPONSE_CODES)
+    tis = response.tis_frame(
+        values,
+        measure_set=settings["tis_measure_set"],
+        population=settings["tis_population"],
+    )
+    cid = response.cid_frame(values).rename(
+        columns={"n_met": "cid_n_met", "n_assessed": "cid_n_assessed",
+                 "criteria_met": "cid_criteria_met"}
+    )  # fmt: skip
+    order = values.drop_duplicates("timepoint")[["timepoint", "timepoint_sort"]]
+    rows = cid.merge(tis, on=["patient_id", "timepoint"], how="outer").merge(order, on="timepoint")
+    # A window where no response measure was taken says nothing: leave it out rather than show
+    # an undecidable CID (the published case, for one, reports no score at all).
+    assessed = rows["cid_n_assessed"].fillna(0).gt(0) | rows["n_components"].fillna(0).gt(0)
+    insert_frame(con, "response_by_timepoint", rows[assessed])
+
+
+# In order: the response step reads timepoint_values.
+STEPS = (
+    ("timepoint_values", _timepoint_values),
+    ("lab_grades", _lab_grades),
+    ("kinetics, aplasia, recovery", _kinetics),
+    ("response_by_timepoint", _response),
+)

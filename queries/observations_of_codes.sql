@@ -1,0 +1,15 @@
+-- Every observation of the parameters in $codes (a list of codes), with the result's reference
+-- limits or the dictionary's defaults: the input of the derived tables' rules.
+SELECT
+    o.patient_id,
+    o.day,
+    o.code,
+    o.specimen,
+    o.value,
+    o.qualifier,
+    coalesce(o.ref_low, m.ref_low) AS ref_low,
+    coalesce(o.ref_high, m.ref_high) AS ref_high
+FROM observations o
+JOIN parameters m USING (code)
+WHERE list_contains($codes, o.code)
+ORDER BY o.patient_id, o.code, o.specimen, o.day
