@@ -178,6 +178,12 @@ def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
             "legend": {"color": "independent", "shape": "independent"},
         },
         "usermeta": {"embedOptions": {"renderer": "svg"}},
+        # Legends above each panel, not beside it, so the chart fits next to the page's side
+        # column on a laptop screen.
+        "config": {
+            "legend": {"orient": "top", "direction": "horizontal", "labelLimit": 170},
+            "axisY": {"labelLimit": 150},
+        },
     }
     spec["datasets"] = _DATASETS.get()
     brush: dict = {"name": BRUSH, "select": {"type": "interval", "encodings": ["x"]}}
@@ -328,7 +334,7 @@ def _course(data: TrajectoryData) -> tuple[list[alt.Chart], int]:
     aes["when"] = [_span(s, e) for s, e in zip(aes["onset_day"], aes["end_day"], strict=True)]
     aes["grade_text"] = "grade " + aes["grade"].astype(int).astype(str)
     lanes = [*dict.fromkeys(events["lane"]), *dict.fromkeys(aes["lane"])]
-    y = alt.Y("lane:N", sort=lanes, title=None, axis=alt.Axis(labelLimit=200, labelOverlap=False))
+    y = alt.Y("lane:N", sort=lanes, title=None, axis=alt.Axis(labelLimit=150, labelOverlap=False))
     height = max(40, 20 * len(lanes))
     bars = (
         alt.Chart(_named(events[events["kind"] != "infusion"]))
@@ -405,8 +411,7 @@ def _response(response: pd.DataFrame) -> list[alt.Chart]:
     complete = rows["complete"].fillna(False).astype(bool)
     rows["status"] = rows["category"].where(complete, "incomplete").fillna("incomplete")
     rows["tis_text"] = [
-        f"{t:.1f}" if ok else f"{int(n)}/6"
-        for t, ok, n in zip(rows["tis"], complete, rows["n_components"].fillna(0), strict=True)
+        f"{t:.0f}" if ok else "" for t, ok in zip(rows["tis"], complete, strict=True)
     ]
     rows["tis_label"] = [
         f"{c} (TIS {t:.1f})" if ok else f"incomplete ({int(n)} of 6 components)"
@@ -454,10 +459,10 @@ def _response(response: pd.DataFrame) -> list[alt.Chart]:
     )
     tis_text = (
         alt.Chart(named)
-        .mark_text(dy=-12, fontSize=9, color="#333333")
+        .mark_text(dx=9, align="left", fontSize=9, color="#333333")
         .encode(x=alt.X("day:Q"), y=y_tis, text=alt.Text("tis_text:N"))
     )
-    cid = (
+    decided = (
         alt.Chart(named)
         .mark_circle(size=110, stroke="#238b45", strokeWidth=1.5, color="#238b45")
         .encode(
@@ -466,8 +471,17 @@ def _response(response: pd.DataFrame) -> list[alt.Chart]:
             fillOpacity=alt.FillOpacity("cid_fill:Q", scale=None, legend=None),
             tooltip=tooltip,
         )
+        .transform_filter("isValid(datum.cid)")
     )
-    return [tis, tis_text, cid]
+    # Too few criteria measured to decide: a small grey dot, not an empty "no CID" ring.
+    undecided = (
+        alt.Chart(named)
+        .mark_circle(size=30, color="#999999")
+        .encode(x=alt.X("day:Q"), y=y_cid, tooltip=tooltip)
+        .transform_filter("!isValid(datum.cid)")
+    )
+    cid = [decided, undecided]
+    return [tis, tis_text, *cid]
 
 
 def _enzymes(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
