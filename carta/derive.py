@@ -89,21 +89,30 @@ def _kinetics(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
 
 def _response(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     values = run_query(con, "timepoint_values_of_codes", codes=RESPONSE_CODES)
-    tis = response.tis_frame(
-        values,
-        measure_set=settings["tis_measure_set"],
-        population=settings["tis_population"],
+    insert_frame(
+        con,
+        "response_by_timepoint",
+        response_rows(values, settings["tis_measure_set"], settings["tis_population"]),
     )
+
+
+def response_rows(values: pd.DataFrame, measure_set: str, population: str) -> pd.DataFrame:
+    """TIS and CID per patient and visit window, as the table response_by_timepoint holds them.
+
+    `values` has the columns of queries/timepoint_values_of_codes.sql. The trajectory page calls
+    this too, for one patient, when a user picks another measure set or thresholds.
+    """
+    tis = response.tis_frame(values, measure_set=measure_set, population=population)
     cid = response.cid_frame(values).rename(
         columns={"n_met": "cid_n_met", "n_assessed": "cid_n_assessed",
                  "criteria_met": "cid_criteria_met"}
     )  # fmt: skip
-    order = values.drop_duplicates("timepoint")[["timepoint", "timepoint_sort"]]
+    order = values.drop_duplicates("timepoint")[["timepoint", "timepoint_sort", "nominal_day"]]
     rows = cid.merge(tis, on=["patient_id", "timepoint"], how="outer").merge(order, on="timepoint")
     # A window where no response measure was taken says nothing: leave it out rather than show
     # an undecidable CID (the published case, for one, reports no score at all).
     assessed = rows["cid_n_assessed"].fillna(0).gt(0) | rows["n_components"].fillna(0).gt(0)
-    insert_frame(con, "response_by_timepoint", rows[assessed])
+    return rows[assessed].sort_values(["patient_id", "timepoint_sort"]).reset_index(drop=True)
 
 
 # In order: the response step reads timepoint_values.

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from carta import display
+from carta.measures import response as response_rules
 from carta.store import StoreError, open_read_only, real_path, run_query, store_info, store_path
 
 # Plain words, no emoji: a browser without an emoji font would draw empty boxes.
@@ -124,7 +125,7 @@ def synthetic_warning(kind: str | None) -> None:
 
 # Above this many patients the chooser searches instead of listing every id: a select box of ten
 # thousand options would be sent to the browser on every rerun.
-MAX_CHOICES = 500
+MAX_CHOICES = 100
 
 
 def choose_patient() -> str | None:
@@ -318,15 +319,47 @@ def kinetics_figures(observations: pd.DataFrame, depletion: float, recovery: flo
         )
 
 
-def response_note(response: pd.DataFrame) -> None:
+def recovery_figures(recovery: pd.DataFrame) -> None:
+    """Neutrophil recovery and CK normalisation from the derived table patient_recovery."""
+    if recovery.empty:
+        return
+    r = recovery.iloc[0]
+    lines = []
+    if not display.is_missing(r["anc_nadir"]):
+        lines.append(
+            f"- **ANC nadir** {display.number(r['anc_nadir'], '10*9/L')} "
+            f"on {display.study_day(r['anc_nadir_day'])}"
+        )
+        if r["severe_neutropenia"]:
+            recovered = (
+                f"recovered {display.study_day(r['anc_recovery_day'])}"
+                if not display.is_missing(r["anc_recovery_day"])
+                else "not recovered among the recorded values"
+            )
+            lines.append(
+                f"- **ANC < 0.5** for {int(r['days_anc_below_0_5_d0_30'])} of days 0–30; "
+                f"{recovered}"
+            )
+    if not display.is_missing(r["ck_normal_at_last"]):
+        lines.append(
+            f"- **CK ≤ ULN** for good from {display.study_day(r['ck_sustained_normal_day'])}"
+            if r["ck_normal_at_last"]
+            else "- **CK** above the ULN at the last value"
+        )
+    if lines:
+        st.markdown("**Recovery**")
+        st.markdown("\n".join(lines))
+
+
+def response_note(response: pd.DataFrame, measure_set: str, population: str) -> None:
     """Say which response rules and settings the response strip shows."""
     if response.empty:
         return
-    settings = dict(query("store_settings").itertuples(index=False, name=None))
+    cuts = "/".join(f"{v:g}" for v in response_rules.THRESHOLDS[population].values())
     st.caption(
         "Response strip: 2016 ACR/EULAR Total Improvement Score against baseline, "
-        f"{settings.get('tis_measure_set', 'IMACS')} core set, "
-        f"{settings.get('tis_population', 'JDM')} thresholds (30/45/70); shown only when all six "
-        "components are present. PRINTO CID: at least 3 of CK ≤ 150 U/L, CMAS ≥ 48, MMT8 ≥ 78, "
-        "PGA ≤ 0.2 cm. Rules as implemented: docs/rules.md."
+        f"{measure_set} core set, {population} thresholds ({cuts}); a score and category only "
+        "when all six components are present, otherwise “incomplete (n of 6)”. PRINTO CID: at "
+        "least 3 of CK ≤ 150 U/L, CMAS ≥ 48, MMT8 ≥ 78, PGA ≤ 0.2 cm. The enzyme slot uses our "
+        "reading of the formula (partly confirmed). Rules as implemented: docs/rules.md."
     )

@@ -6,7 +6,7 @@ State lives in the URL: patient, view, toggles and settings as bound widgets; th
 
 import streamlit as st
 
-from carta import display, ui, urlstate
+from carta import derive, display, ui, urlstate
 from carta.charts.trajectory import (
     BLOOD_COUNTS,
     BRUSH,
@@ -19,6 +19,7 @@ from carta.charts.trajectory import (
     trajectory_spec,
 )
 from carta.measures import ctcae, kinetics
+from carta.measures import response as response_rules
 
 ui.require_shell()
 
@@ -58,6 +59,15 @@ with st.expander("Settings"):
     recovery = cols[4].number_input(
         "B-cell recovery from (cells/µL)", value=kinetics.DEFAULT_RECOVERY_THRESHOLD,
         min_value=0.0, step=10.0, key="brec", bind="query-params",
+    )  # fmt: skip
+    cols = st.columns(5)
+    measure_set = cols[0].selectbox(
+        "Response core set", list(response_rules.MEASURE_SETS), key="tisset", bind="query-params",
+        help="IMACS: MMT8, extramuscular activity, enzyme. PRINTO: CMAS, DAS, CHQ-PhS.",
+    )  # fmt: skip
+    population = cols[1].selectbox(
+        "Response thresholds", list(response_rules.THRESHOLDS), key="tispop",
+        bind="query-params", help="JDM 30/45/70; adult 20/40/60 (2016 ACR/EULAR).",
     )  # fmt: skip
     st.caption(
         "Baseline: the last value in the window, as ADaM BASE (clinical-rules §6.2). The B-cell "
@@ -102,6 +112,13 @@ for problem in (window.problem, picked.problem):
         st.warning(problem)
 
 response = ui.query("patient_response", patient_id=patient_id)
+settings = dict(ui.query("store_settings").itertuples(index=False, name=None))
+if (measure_set, population) != (settings.get("tis_measure_set"), settings.get("tis_population")):
+    # Other settings than the stored table's: the same rules, for this patient only.
+    values = ui.query(
+        "patient_timepoint_values", patient_id=patient_id, codes=derive.RESPONSE_CODES
+    )
+    response = derive.response_rows(values, measure_set, population)
 data = TrajectoryData(observations, events, adverse, imaging, day_range, response)
 present = panels_with_data(data)
 missing = [PANEL_SUBJECTS[name] for name, has in present.items() if not has]
@@ -126,7 +143,8 @@ options = TrajectoryOptions(
 chart_column, side = st.columns([3, 1])
 with side:
     ui.kinetics_figures(observations, float(threshold), float(recovery))
-    ui.response_note(response)
+    ui.recovery_figures(ui.query("patient_recovery", patient_id=patient_id))
+    ui.response_note(response, measure_set, population)
     ui.unplaced_course(events, adverse, observations)
     ui.reported_findings(ui.query("patient_reported_findings", patient_id=patient_id))
     if missing:
@@ -142,7 +160,15 @@ def linked_charts() -> None:
         trajectory_spec,
         data,
         options,
-        cache_key=(patient_id, int(baseline_from), int(baseline_to), repr(options)),
+        # Everything the data and the options depend on: the chart is cached under it.
+        cache_key=(
+            patient_id,
+            int(baseline_from),
+            int(baseline_to),
+            measure_set,
+            population,
+            repr(options),
+        ),
     )
     chart_key = f"trajectory-{patient_id}"
     event = st.vega_lite_chart(spec, on_select="rerun", selection_mode=[BRUSH, PICK], key=chart_key)

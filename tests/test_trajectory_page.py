@@ -142,3 +142,26 @@ def test_baseline_mode_plots_change_as_computed_by_hand(tmp_path, monkeypatch) -
     rows = dataset_of(the_spec(percent), "Muscle enzymes")
     # Baseline window ending at day -5: the baseline is 1000 (day -10).
     assert [(r["day"], r["pchg"]) for r in rows] == [(-10, 0), (-2, -10), (5, -55), (28, -82)]
+
+
+def test_the_response_strip_follows_the_chosen_criteria(default_store, monkeypatch) -> None:
+    title = "Response: 2016 ACR/EULAR TIS and PRINTO inactive disease (CID)"
+    stored = dataset_of(
+        the_spec(trajectory(default_store, monkeypatch, patient="SYN-00002")), title, 0
+    )
+    assert {"major", "moderate", "minimal", "none"} & {r["status"] for r in stored}
+    assert {r["measure_set"] for r in stored if r["complete"]} == {"IMACS"}
+    # PRINTO's enzyme slot is CHQ-PhS, which the store does not hold: never a complete score.
+    printo = trajectory(default_store, monkeypatch, patient="SYN-00002", tisset="PRINTO")
+    rows = dataset_of(the_spec(printo), title, 0)
+    assert {r["status"] for r in rows} == {"incomplete"}
+    assert all(r["category"] is None for r in rows)
+    assert "PRINTO core set" in shown_text(printo)
+    adult = trajectory(default_store, monkeypatch, patient="SYN-00002", tispop="adult")
+    assert "adult thresholds (20/40/60)" in shown_text(adult)
+
+
+def test_recovery_and_kinetics_figures_are_shown(default_store, monkeypatch) -> None:
+    at = trajectory(default_store, monkeypatch, patient="SYN-00002")
+    text = shown_text(at)
+    assert "CAR T Cmax" in text and "ANC nadir" in text and "B-cell aplasia" in text

@@ -1,0 +1,2 @@
+-- One patient's neutrophil recovery and CK normalisation (table patient_recovery).
+SELECT * FROM patient_recovery WHERE patient_id = $patient_id
