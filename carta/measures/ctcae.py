@@ -50,6 +50,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from carta.measures.numbers import signif
+
 SOURCE = (
     "NCI CTCAE v5.0 (2017), as transcribed in pharmaverse/admiral ncictcaev5.json; "
     "clinical-rules §4.1"
@@ -178,18 +180,7 @@ def term(code: str) -> str | None:
 
 def _signif(x):
     """Round to ``SIGNIF_DIGITS`` significant digits (R's ``signif``); arrays or scalars."""
-    arr = np.asarray(x, dtype=float)
-    finite = np.isfinite(arr) & (arr != 0)
-    safe = np.where(finite, np.abs(arr), 1.0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        mag = np.floor(np.log10(safe))
-        # log10 can land a hair below an exact power of ten: correct the magnitude both ways.
-        mag = np.where(safe >= 10.0 ** (mag + 1), mag + 1, mag)
-        mag = np.where(safe < 10.0**mag, mag - 1, mag)
-        scale = 10.0 ** (SIGNIF_DIGITS - 1 - mag)
-        rounded = np.round(arr * scale) / scale
-    # Subnormal or near-overflow magnitudes are left as they are.
-    return np.where(finite & np.isfinite(rounded), rounded, arr)
+    return signif(x, SIGNIF_DIGITS)
 
 
 def _number(x) -> float | None:

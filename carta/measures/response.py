@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from carta import dictionary
+from carta.measures.numbers import signif
 
 SOURCE_TIS = (
     "Rider LG et al. Arthritis Rheumatol 2017;69:911-923 (Table 3); "
@@ -183,16 +184,7 @@ def scale_of(code: str, scales: Mapping[str, Scale] | None = None) -> Scale | No
 
 def _signif(x):
     """Round to ``SIGNIF_DIGITS`` significant digits (R's ``signif``); arrays or scalars."""
-    arr = np.asarray(x, dtype=float)
-    finite = np.isfinite(arr) & (arr != 0)
-    safe = np.where(finite, np.abs(arr), 1.0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        mag = np.floor(np.log10(safe))
-        mag = np.where(safe >= 10.0 ** (mag + 1), mag + 1, mag)
-        mag = np.where(safe < 10.0**mag, mag - 1, mag)
-        scale = 10.0 ** (SIGNIF_DIGITS - 1 - mag)
-        rounded = np.round(arr * scale) / scale
-    return np.where(finite & np.isfinite(rounded), rounded, arr)
+    return signif(x, SIGNIF_DIGITS)
 
 
 def _points(slot: str, percent: np.ndarray) -> np.ndarray:
