@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, settings
 
 from carta.build import build_store
+
+# Property tests: no time limit per example (CI machines are shared and slow at times); in CI
+# the examples are derived from the test itself, so a run can be repeated exactly.
+settings.register_profile(
+    "carta",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=bool(os.environ.get("CI")),
+)
+settings.load_profile("carta")
+
 
 FIXTURE_PATIENTS = 6
 PUBLISHED_ID = "NICOLAI-2024"
