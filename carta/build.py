@@ -79,8 +79,15 @@ def build_store(
 
     with _build_lock(path):
         # Checked under the lock: a second session that waited for a first build finds it done.
-        if not force and current_fingerprint(path) == fingerprint:
+        current = current_fingerprint(path)
+        if not force and current == fingerprint:
             return BuildResult(path, real_path(path), _published_version(path), {}, 0.0, False)
+        if not force and current and current.startswith("imported:"):
+            raise StoreError(
+                f"The store at {path} holds imported data; building the default store would "
+                "publish a version without it. Use --force to do so anyway (the current version "
+                "stays in the versions folder), or --store to build elsewhere."
+            )
         version_file, version = write_version(path, fill, progress)
         publish(path, version_file)
         prune_versions(path)

@@ -52,10 +52,23 @@ def main(argv: list[str] | None = None) -> int:
     info = commands.add_parser("info", help="show what the store holds")
     info.add_argument("--store", type=Path, metavar="PATH")
 
+    imports = commands.add_parser(
+        "import",
+        help="import a centre's files (Carta's CSV format) into a new store version",
+        description="Check every row, publish the accepted ones as a new store version in one "
+        "atomic step, and write the refused rows with their reasons to a quarantine file. "
+        "Files already imported are skipped. See docs/import-format.md.",
+    )
+    imports.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    imports.add_argument("--store", type=Path, metavar="PATH")
+    imports.add_argument("--dry-run", action="store_true", help="check and report; change nothing")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
             return _build(args)
+        if args.command == "import":
+            return _import(args)
         return _info(args)
     except StoreError as exc:
         print(f"carta: {exc}", file=sys.stderr)
@@ -90,6 +103,42 @@ def _build(args: argparse.Namespace) -> int:
         f"({result.total_rows / max(result.seconds, 1e-9):,.0f} rows/s)"
     )
     return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from carta.ingest.importer import import_files
+
+    missing = [f for f in args.files if not f.is_file()]
+    if missing:
+        raise StoreError(f"no such file: {', '.join(str(f) for f in missing)}")
+    path = args.store.absolute() if args.store else store_path()
+    result = import_files(args.files, path, dry_run=args.dry_run, progress=_progress_printer())
+    print(f"\n{'file':<28} {'table':<18} {'status':<17} {'accepted':>9} {'refused':>8}")
+    for report in result.files:
+        print(
+            f"{report.file.name:<28} {report.table or '-':<18} {report.status:<17} "
+            f"{report.accepted:>9,} {report.rejected:>8,}"
+        )
+        for problem in report.problems[:10]:
+            where = f"line {problem.row}" if problem.row else "file"
+            column = f", {problem.column}" if problem.column else ""
+            value = f" = {problem.value!r}" if problem.value is not None else ""
+            print(f"    {where}{column}{value}: {problem.reason}")
+        if len(report.problems) > 10:
+            print(f"    … and {len(report.problems) - 10} more (see the quarantine file)")
+        if report.quarantine:
+            print(f"    refused rows with reasons: {report.quarantine}")
+    if result.version is not None:
+        print(f"Published store version {result.version} at {path}")
+        return 0
+    if args.dry_run:
+        print("Dry run: nothing was changed.")
+        return 0 if result.accepted else 1
+    if all(r.status == "already imported" for r in result.files):
+        print("Every file was imported before; nothing changed.")
+        return 0
+    print("Nothing could be imported; the store is unchanged.")
+    return 1
 
 
 def _info(args: argparse.Namespace) -> int:

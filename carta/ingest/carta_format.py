@@ -35,8 +35,9 @@ class TableFile:
     table: str
     path: Path
     sha256: str
-    rows: pd.DataFrame
+    rows: pd.DataFrame  # indexed by line number in the file (the header is line 1)
     problems: list[Problem] = field(default_factory=list)
+    raw: pd.DataFrame | None = None  # the file's text, same index, for the quarantine file
 
     @property
     def rows_rejected(self) -> int:
@@ -60,15 +61,35 @@ def read_folder(folder: Path) -> list[TableFile]:
     ]
 
 
+# Column names that identify a person. Carta stores pseudonymous ids and study days only, so such a
+# column is refused whole, whatever else the file holds.
+PERSONAL_COLUMNS = {
+    "name", "first_name", "firstname", "last_name", "lastname", "surname", "given_name",
+    "family_name", "patient_name", "full_name", "dob", "date_of_birth", "birth_date",
+    "birthdate", "mrn", "medical_record_number", "record_number", "hospital_number", "nhs_number",
+    "ssn", "social_security_number", "address", "street", "postcode", "postal_code", "zip",
+    "zip_code", "phone", "phone_number", "telephone", "mobile", "email", "e_mail",
+    "email_address",
+}  # fmt: skip
+
+
 def read_table_csv(path: Path, table: str) -> TableFile:
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    result = TableFile(table, path, sha256_of(path), raw.iloc[0:0], [])
+    raw.index = raw.index + 2  # line numbers in the file: the header is line 1
+    result = TableFile(table, path, sha256_of(path), raw.iloc[0:0], [], raw)
     expected = table_columns()[table]
     names = [c for c, _ in expected]
     for extra in [c for c in raw.columns if c not in names]:
-        result.problems.append(
-            Problem(path.name, None, extra, None, f"unknown column for table {table}; ignored")
+        personal = extra.strip().lower().replace(" ", "_").replace("-", "_") in PERSONAL_COLUMNS
+        reason = (
+            "identifies a person; refused, and nothing of this column is stored (Carta keeps "
+            "pseudonymous ids and study days only)"
+            if personal
+            else f"unknown column for table {table}; ignored"
         )
+        result.problems.append(Problem(path.name, None, extra, None, reason))
+    raw = raw.drop(columns=[c for c in raw.columns if c not in names])
+    result.raw = raw
     missing = [c for c in names if c not in raw.columns]
     if missing:
         result.problems.append(
@@ -85,7 +106,7 @@ def read_table_csv(path: Path, table: str) -> TableFile:
             result.problems.append(
                 Problem(
                     path.name,
-                    int(index) + 2,
+                    int(index),
                     column,
                     raw.at[index, column],
                     f"not a valid {dtype.lower()}",
@@ -93,7 +114,8 @@ def read_table_csv(path: Path, table: str) -> TableFile:
             )
         typed[column] = values
     frame = pd.DataFrame(typed, index=raw.index)
-    result.rows = frame.drop(index=sorted(bad_rows)).reset_index(drop=True)
+    # Rows keep their line number in the file as index, for later problems to point at.
+    result.rows = frame.drop(index=sorted(bad_rows))
     return result
 
 

@@ -1,0 +1,221 @@
+"""Import a centre's files into a new store version: the same reader as the default store, the
+checks of validate.py, a quarantine file for what was refused, and one atomic publish.
+
+Importing a file whose bytes were imported before changes nothing (the `imports` table keeps each
+file's SHA-256). A new version is a copy of the published one plus the accepted rows, with the
+derived tables computed again; the previous version stays in the versions folder, so an import
+is undone by pointing the store back at it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from carta import dictionary
+from carta.derive import derive_tables
+from carta.ingest.carta_format import Problem, read_table_csv, sha256_of
+from carta.ingest.validate import StoreFacts, check
+from carta.schema import DATA_TABLES, REFERENCE_TABLES, create_tables
+from carta.store import (
+    Progress,
+    StoreError,
+    insert_frame,
+    open_read_only,
+    prune_versions,
+    publish,
+    real_path,
+    run_query,
+    store_path,
+    versions_dir,
+    write_version,
+)
+
+
+@dataclass
+class FileReport:
+    file: Path
+    table: str | None
+    status: str  # imported | already imported | refused | checked (dry run)
+    accepted: int = 0
+    rejected: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    quarantine: Path | None = None
+    rows: pd.DataFrame | None = None  # accepted rows, before publishing
+    sha256: str = ""
+
+
+@dataclass
+class ImportResult:
+    files: list[FileReport]
+    version: int | None = None  # the published store version, None when nothing was published
+
+    @property
+    def accepted(self) -> int:
+        return sum(f.accepted for f in self.files)
+
+
+def import_files(
+    paths: list[Path],
+    store: Path | None = None,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    path = Path(store) if store else store_path()
+    con = open_read_only(path)
+    try:
+        seen = set(run_query(con, "import_history")["sha256"])
+        patients = run_query(con, "patient_follow_up")
+        sources = set(run_query(con, "source_ids")["source_id"])
+    finally:
+        con.close()
+    facts = StoreFacts(
+        patients=dict(zip(patients["patient_id"], patients["follow_up_days"], strict=True)),
+        sources=sources,
+        parameters=dictionary.parameters().set_index("code"),
+    )
+    in_store = set(facts.patients), set(sources)
+    reports = []
+    order = {table: i for i, table in enumerate(DATA_TABLES)}
+    for number, file in enumerate(sorted(paths, key=lambda p: order.get(p.stem, 99)), start=1):
+        if progress:
+            progress(number / (len(paths) + 1), f"checking {file.name}")
+        reports.append(_check_file(Path(file), facts, seen, in_store))
+    result = ImportResult(reports)
+    if dry_run or not any(r.status == "imported" and r.accepted for r in reports):
+        for report in reports:
+            report.status = "checked" if dry_run and report.status == "imported" else report.status
+        return result
+    version_file, version = write_version(path, lambda con, v: _fill(con, v, path, reports))
+    publish(path, version_file)
+    prune_versions(path)
+    result.version = version
+    for report in reports:
+        report.quarantine = _quarantine(report, path, version)
+    if progress:
+        progress(1.0, f"published version {version}")
+    return result
+
+
+def _check_file(
+    file: Path, facts: StoreFacts, seen: set[str], in_store: tuple[set[str], set[str]]
+) -> FileReport:
+    if file.stem not in DATA_TABLES or file.suffix.lower() != ".csv":
+        reason = f"name the file after its table: {', '.join(f'{t}.csv' for t in DATA_TABLES)}"
+        return FileReport(
+            file, None, "refused", problems=[Problem(file.name, None, None, None, reason)]
+        )
+    sha = sha256_of(file)
+    if sha in seen:
+        return FileReport(file, file.stem, "already imported", sha256=sha)
+    table_file = read_table_csv(file, file.stem)
+    rows, problems = check(table_file, facts)
+    problems = table_file.problems + problems
+    rows, problems = _new_ids_only(table_file.table, rows, problems, in_store, file.name)
+    if table_file.table == "patients":
+        facts.patients.update(zip(rows["patient_id"], rows["follow_up_days"], strict=True))
+    if table_file.table == "sources":
+        facts.sources.update(rows["source_id"])
+    refused_lines = {p.row for p in problems if p.row is not None and not _warning(p)}
+    refused_file = any(p.row is None and p.reason.startswith("missing columns") for p in problems)
+    return FileReport(
+        file,
+        table_file.table,
+        "refused" if refused_file else "imported",
+        accepted=len(rows),
+        rejected=len(refused_lines),
+        problems=problems,
+        rows=rows,
+        sha256=sha,
+    )
+
+
+def _new_ids_only(table, rows, problems, in_store, file_name):
+    """Patients and sources are added, never overwritten: an id already used is refused."""
+    column = {"patients": "patient_id", "sources": "source_id"}.get(table)
+    if column is None:
+        return rows, problems
+    existing = in_store[0] if table == "patients" else in_store[1]
+    taken = rows[column].isin(existing) | rows[column].duplicated(keep="first")
+    problems = problems + [
+        Problem(file_name, int(line), column, rows.at[line, column],
+                f"{column} is already in the store or earlier in this file")
+        for line in taken[taken].index
+    ]  # fmt: skip
+    return rows[~taken], problems
+
+
+def _warning(problem: Problem) -> bool:
+    return problem.reason.startswith("warning")
+
+
+def _fill(con: duckdb.DuckDBPyConnection, version: int, path: Path, reports) -> dict[str, str]:
+    """The published version's rows, the accepted rows, the import records, derived tables."""
+    create_tables(con)
+    con.execute("ATTACH ? AS published (READ_ONLY)", [str(real_path(path))])
+    for table in (*REFERENCE_TABLES, *DATA_TABLES, "imports"):
+        con.execute(f"INSERT INTO {table} SELECT * FROM published.{table}")  # schema names
+    meta = dict(con.execute("SELECT key, value FROM published.store_meta").fetchall())
+    next_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
+    con.execute("DETACH published")
+    digest = hashlib.sha256(meta.get("fingerprint", "").encode())
+    for report in reports:
+        if report.status != "imported" or not report.accepted:
+            continue
+        insert_frame(con, report.table, report.rows)
+        con.execute(
+            "INSERT INTO imports VALUES ($id, now(), $name, $sha, $accepted, $rejected, $version)",
+            {"id": next_id, "name": report.file.name, "sha": report.sha256,
+             "accepted": report.accepted, "rejected": report.rejected, "version": version},
+        )  # fmt: skip
+        next_id += 1
+        digest.update(report.sha256.encode())
+    problems = run_query(con, "integrity_problems")
+    if len(problems):
+        lines = "; ".join(f"{r.problem}: {r.n}" for r in problems.itertuples())
+        raise StoreError(
+            f"The import would leave the store inconsistent ({lines}); nothing changed."
+        )
+    for table in ("timepoint_values", "lab_grades", "patient_kinetics", "bcell_aplasia",
+                  "patient_recovery", "response_by_timepoint"):  # fmt: skip
+        con.execute(f"DELETE FROM {table}")
+    settings = derive_tables(con)
+    kept = {
+        k: v for k, v in meta.items() if k not in ("schema_version", "store_version", "built_at")
+    }
+    return (
+        kept
+        | settings
+        | {
+            "imported": "yes",
+            "fingerprint": f"imported:{digest.hexdigest()}",
+            "data_cut": dt.date.today().isoformat(),
+        }
+    )
+
+
+def _quarantine(report: FileReport, path: Path, version: int) -> Path | None:
+    """The refused rows of a file, as they were written, with their reasons."""
+    refused = [p for p in report.problems if p.row is not None and not _warning(p)]
+    if not refused:
+        return None
+    table_file_raw = pd.read_csv(report.file, dtype=str, keep_default_na=False)
+    table_file_raw.index = table_file_raw.index + 2
+    reasons: dict[int, list[str]] = {}
+    for p in refused:
+        reasons.setdefault(p.row, []).append(f"{p.column}: {p.reason}" if p.column else p.reason)
+    lines = sorted(reasons)
+    out = table_file_raw.loc[lines].copy()
+    out.insert(0, "reason", ["; ".join(reasons[line]) for line in lines])
+    out.insert(0, "line", lines)
+    folder = versions_dir(path).parent / "quarantine"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"v{version:04d}-{report.file.stem}-{report.sha256[:8]}.csv"
+    out.to_csv(target, index=False)
+    return target

@@ -1,0 +1,167 @@
+"""Check imported rows against the dictionary and the store, convert units, and say why a row is
+refused. Every check reports file, line, column, value and reason; the other rows go on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from carta.ingest.carta_format import Problem, TableFile
+
+# The values the schema's CHECK constraints allow, checked here first so that one bad row is
+# reported instead of failing the whole insert (carta/schema.sql holds the same lists).
+ALLOWED = {
+    ("sources", "kind"): {"published", "synthetic", "site"},
+    ("patients", "sex"): {"M", "F"},
+    ("observations", "specimen"): {"blood", "bone_marrow"},
+    ("observations", "qualifier"): {"<", ">", "not_detected"},
+    ("events", "kind"): {"apheresis", "lymphodepletion", "infusion", "withdrawal", "medication",
+                         "procedure", "hospitalisation", "follow_up"},
+    ("imaging", "side"): {"left", "right", "bilateral"},
+}  # fmt: skip
+
+# Unit conversions to the dictionary's unit: (from unit, to unit) -> factor. 1 µkat/L = 60 U/L;
+# 1 cell/µL = 10^6 cells/L = 0.001 x 10^9/L (clinical-rules §6.4); 1 g/L = 0.1 g/dL.
+CONVERSIONS = {
+    ("ukat/L", "U/L"): 60.0,
+    ("g/L", "g/dL"): 0.1,
+    ("g/dL", "g/L"): 10.0,
+    ("mg/dL", "mg/L"): 10.0,
+    ("mg/L", "mg/dL"): 0.1,
+    ("{cells}/uL", "10*9/L"): 0.001,
+    ("/uL", "10*9/L"): 0.001,
+    ("/mm3", "10*9/L"): 0.001,
+    ("10*3/uL", "10*9/L"): 1.0,
+    ("10*9/L", "{cells}/uL"): 1000.0,
+}
+# Spellings people use for the same UCUM unit.
+UNIT_SPELLINGS = {
+    "µkat/l": "ukat/L", "ukat/l": "ukat/L", "u/l": "U/L", "iu/l": "U/L", "g/l": "g/L",
+    "g/dl": "g/dL", "mg/l": "mg/L", "mg/dl": "mg/dL", "ng/ml": "ng/mL", "cells/ul": "{cells}/uL",
+    "cells/µl": "{cells}/uL", "/µl": "/uL", "/ul": "/uL", "/mm3": "/mm3", "/mm³": "/mm3",
+    "10^9/l": "10*9/L", "x10^9/l": "10*9/L", "10*9/l": "10*9/L", "10^3/ul": "10*3/uL",
+    "10*3/ul": "10*3/uL", "k/ul": "10*3/uL",
+}  # fmt: skip
+
+# How far outside a patient's follow-up a day may lie before it is worth a warning.
+FAR_DAYS = 180
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """What the checks need to know of the store the rows go into."""
+
+    patients: dict[str, int | None]  # patient_id -> follow_up_days
+    sources: set[str]
+    parameters: pd.DataFrame  # the dictionary, indexed by code
+
+
+def normal_unit(unit: object) -> object:
+    if not isinstance(unit, str):
+        return unit
+    return UNIT_SPELLINGS.get(unit.strip().lower(), unit.strip())
+
+
+def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[Problem]]:
+    """The rows that pass every check (units converted) and the problems of the others."""
+    rows = table_file.rows.copy()
+    problems: list[Problem] = []
+    refused = pd.Series(False, index=rows.index)
+
+    def refuse(mask: pd.Series, column: str, reason) -> None:
+        nonlocal refused
+        for line in mask[mask & ~refused].index:
+            value = rows.at[line, column] if column in rows else None
+            text = reason(rows.loc[line]) if callable(reason) else reason
+            problems.append(Problem(table_file.path.name, int(line), column, _text(value), text))
+        refused = refused | mask
+
+    name = table_file.table
+    for (table, column), allowed in ALLOWED.items():
+        if table == name:
+            present = rows[column].notna()
+            refuse(present & ~rows[column].isin(allowed), column,
+                   f"not one of {', '.join(sorted(allowed))}")  # fmt: skip
+    if "source_id" in rows and name != "sources":
+        refuse(~rows["source_id"].isin(facts.sources), "source_id",
+               "unknown source: add it to sources.csv")  # fmt: skip
+    if "patient_id" in rows and name != "patients":
+        refuse(~rows["patient_id"].isin(facts.patients), "patient_id",
+               "unknown patient: add them to patients.csv")  # fmt: skip
+    if name == "observations":
+        rows = _observations(rows, facts, refuse)
+    if name == "adverse_events":
+        refuse(rows["grade"].notna() & ~rows["grade"].between(0, 5), "grade", "grade is 0 to 5")
+    if "day" in rows or "start_day" in rows or "onset_day" in rows:
+        problems += _far_days(table_file, rows[~refused], facts)
+    return rows[~refused], problems
+
+
+def _observations(rows: pd.DataFrame, facts: StoreFacts, refuse) -> pd.DataFrame:
+    params = facts.parameters
+    known = rows["code"].isin(params.index)
+    refuse(~known, "code", "unknown parameter code (see docs/data-dictionary.md)")
+    target = rows["code"].map(params["unit"])
+    given = rows["unit"].map(normal_unit)
+    factor = pd.Series(
+        [1.0 if g == t else CONVERSIONS.get((g, t), np.nan)
+         for g, t in zip(given, target, strict=True)],
+        index=rows.index,
+    )  # fmt: skip
+    refuse(known & factor.isna(), "unit", lambda r: _no_conversion(r, params))
+    converted = factor.notna() & factor.ne(1.0)
+    rows.loc[converted, "value"] = rows.loc[converted, "value"] * factor[converted]
+    for limit in ("ref_low", "ref_high"):
+        rows.loc[converted, limit] = rows.loc[converted, limit] * factor[converted]
+    rows.loc[converted, "note"] = [
+        f"converted from {u}" + (f"; {n}" if isinstance(n, str) else "")
+        for u, n in zip(rows.loc[converted, "unit"], rows.loc[converted, "note"], strict=True)
+    ]
+    rows.loc[known, "unit"] = target[known]
+    value = rows["value"]
+    refuse(value.notna() & value.lt(0), "value", "negative values are impossible")
+    low, high = rows["code"].map(params["scale_min"]), rows["code"].map(params["scale_max"])
+    outside = value.notna() & ((low.notna() & value.lt(low)) | (high.notna() & value.gt(high)))
+    refuse(outside, "value", lambda r: _outside_scale(r, params))
+    refuse(value.isna() & rows["qualifier"].ne("not_detected"), "value",
+           "a value is needed unless qualifier is not_detected")  # fmt: skip
+    key = ["patient_id", "day", "code", "specimen"]
+    distinct = rows.drop_duplicates([*key, "value", "qualifier"])
+    clashing = distinct[distinct.duplicated(key, keep=False)].set_index(key).index
+    conflict = pd.Series(rows.set_index(key).index.isin(clashing), index=rows.index)
+    refuse(conflict, "value", "conflicting duplicate: same patient, day, parameter and specimen")
+    return rows
+
+
+def _no_conversion(row: pd.Series, params: pd.DataFrame) -> str:
+    return f"unit {row['unit']} cannot be converted to {params.at[row['code'], 'unit']}"
+
+
+def _outside_scale(row: pd.Series, params: pd.DataFrame) -> str:
+    low, high = params.at[row["code"], "scale_min"], params.at[row["code"], "scale_max"]
+    return f"outside the {row['code']} scale {low:g}–{high:g}"
+
+
+def _far_days(table_file: TableFile, rows: pd.DataFrame, facts: StoreFacts) -> list[Problem]:
+    """A warning, not a refusal: a day far outside the follow-up is often a typing error."""
+    column = next(c for c in ("day", "start_day", "onset_day") if c in rows)
+    if "patient_id" not in rows:
+        return []
+    follow_up = rows["patient_id"].map(facts.patients).astype("Float64").fillna(365)
+    day = rows[column].astype("Float64")
+    far = day.notna() & ((day < -FAR_DAYS) | (day > follow_up + FAR_DAYS))
+    return [
+        Problem(table_file.path.name, int(line), column, _text(rows.at[line, column]),
+                f"warning: more than {FAR_DAYS} days outside the patient's follow-up; imported")
+        for line in far[far.fillna(False)].index
+    ]  # fmt: skip
+
+
+def _text(value: object) -> str | None:
+    return (
+        None
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+        else str(value)
+    )

@@ -1,0 +1,2 @@
+-- Every patient id with the follow-up in days (NULL when the source gives no day count).
+SELECT patient_id, follow_up_days FROM patients ORDER BY patient_id

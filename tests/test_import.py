@@ -1,0 +1,215 @@
+"""Importing a centre's files: messy input, the expected report written out, nothing lost."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from carta import derive
+from carta.build import build_store
+from carta.ingest import importer
+from carta.ingest.importer import import_files
+from carta.schema import columns
+from carta.store import ROOT, StoreError, open_read_only, real_path, versions_dir
+
+PATIENTS = (
+    ",".join(columns("patients"))
+    + ",name\n"
+    + "\n".join(
+        [
+            "SITE-01,site-a,Site A,F,9,JDM,anti-NXP2,,,,,240,,false,Alice Example",
+            "SITE-02,site-a,Site A,X,11,Juvenile dermatomyositis,,,,,,200,,false,Bob Example",
+            "SYN-00001,site-a,Site A,M,10,JDM,,,,,,200,,false,Carol Example",
+        ]
+    )
+)
+SOURCES = ",".join(columns("sources")) + "\nsite-a,site,Site A JDM registry export 2026-11,,\n"
+OBSERVATIONS = (
+    ",".join(columns("observations"))
+    + "\n"
+    + "\n".join(
+        [
+            "SITE-01,-3,CK,2400,U/L,26,252,blood,,site-a,",  # line 2: fine
+            "SITE-01,7,CK,2,ukat/L,,,blood,,site-a,",  # line 3: converted to 120 U/L
+            "SITE-01,7,FOO,1,U/L,,,blood,,site-a,",  # line 4: unknown parameter
+            "NOBODY,7,CK,100,U/L,,,blood,,site-a,",  # line 5: unknown patient
+            "SITE-01,14,ANC,-0.4,10*9/L,,,blood,,site-a,",  # line 6: negative
+            "SITE-01,28,CMAS,60,{score},,,blood,,site-a,",  # line 7: outside 0-52
+            "SITE-01,28,CK,200,U/L,,,blood,,site-a,",  # line 8: conflicts with line 9
+            "SITE-01,28,CK,210,U/L,,,blood,,site-a,",  # line 9
+            'SITE-01,30,CK,"1,2",U/L,,,blood,,site-a,',  # line 10: not a number
+            "SITE-01,900,CK,150,U/L,,,blood,,site-a,",  # line 11: imported, with a warning
+            "SITE-01,7,ANC,500,/mm3,,,blood,,site-a,",  # line 12: converted to 0.5 x10^9/L
+        ]
+    )
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    return build_store(tmp_path / "store" / "carta.duckdb", n_patients=2).path
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> list[Path]:
+    folder = tmp_path / "centre"
+    folder.mkdir()
+    for name, text in (("sources", SOURCES), ("patients", PATIENTS),
+                       ("observations", OBSERVATIONS)):  # fmt: skip
+        (folder / f"{name}.csv").write_text(text + "\n", encoding="utf-8")
+    return sorted(folder.iterdir())
+
+
+def report_lines(report) -> list[tuple]:
+    return [(p.row, p.column, p.reason.split(":")[0].split(";")[0]) for p in report.problems]
+
+
+def test_the_report_says_what_was_refused_and_why(store, files) -> None:
+    result = import_files(files, store)
+    by_table = {r.table: r for r in result.files}
+    assert report_lines(by_table["patients"]) == [
+        (None, "name", "identifies a person"),
+        (3, "sex", "not one of F, M"),
+        (4, "patient_id", "patient_id is already in the store or earlier in this file"),
+    ]
+    assert report_lines(by_table["observations"]) == [
+        (10, "value", "not a valid double"),
+        (5, "patient_id", "unknown patient"),
+        (4, "code", "unknown parameter code (see docs/data-dictionary.md)"),
+        (6, "value", "negative values are impossible"),
+        (7, "value", "outside the CMAS scale 0–52"),
+        (8, "value", "conflicting duplicate"),
+        (9, "value", "conflicting duplicate"),
+        (11, "day", "warning"),
+    ]
+    assert (by_table["observations"].accepted, by_table["observations"].rejected) == (4, 7)
+    assert (by_table["patients"].accepted, by_table["patients"].rejected) == (1, 2)
+    assert result.version == 2
+
+
+def test_accepted_rows_are_published_converted_and_nothing_personal_is_stored(store, files):
+    import_files(files, store)
+    con = open_read_only(store)
+    rows = con.execute(
+        "SELECT day, code, value, unit, note FROM observations WHERE patient_id = 'SITE-01' "
+        "ORDER BY day, code"
+    ).fetchall()
+    assert rows == [
+        (-3, "CK", 2400.0, "U/L", None),
+        (7, "ANC", 0.5, "10*9/L", "converted from /mm3"),
+        (7, "CK", 120.0, "U/L", "converted from ukat/L"),
+        (900, "CK", 150.0, "U/L", None),
+    ]
+    assert con.execute(
+        "SELECT count(*) FROM patients WHERE patient_id LIKE 'SITE-%'"
+    ).fetchall() == [(1,)]
+    assert (
+        con.execute("SELECT count(*) FROM lab_grades WHERE patient_id = 'SITE-01'").fetchall()[0][0]
+        == 4
+    )  # the derived tables were computed again
+    history = con.execute(
+        "SELECT file_name, rows_accepted, rows_rejected FROM imports "
+        "WHERE file_name NOT LIKE 'data/seed/%' ORDER BY import_id"
+    ).fetchall()
+    con.close()
+    assert history == [("sources.csv", 1, 0), ("patients.csv", 1, 2), ("observations.csv", 4, 7)]
+    content = real_path(store).read_bytes()
+    for name in (b"Alice Example", b"Bob Example", b"Carol Example"):
+        assert name not in content
+
+
+def test_refused_rows_go_to_a_quarantine_file_with_their_reasons(store, files) -> None:
+    result = import_files(files, store)
+    observations = next(r for r in result.files if r.table == "observations")
+    quarantine = pd.read_csv(observations.quarantine, dtype=str, keep_default_na=False)
+    assert quarantine["line"].astype(int).tolist() == [4, 5, 6, 7, 8, 9, 10]
+    assert quarantine.loc[0, "code"] == "FOO"
+    assert "unknown parameter" in quarantine.loc[0, "reason"]
+
+
+def test_importing_the_same_files_again_changes_nothing(store, files) -> None:
+    first = import_files(files, store)
+    published = real_path(store)
+    again = import_files(files, store)
+    assert again.version is None
+    assert {r.status for r in again.files} == {"already imported"}
+    assert real_path(store) == published
+    assert first.version == 2
+
+
+def test_a_dry_run_publishes_nothing(store, files) -> None:
+    before = real_path(store)
+    result = import_files(files, store, dry_run=True)
+    assert result.version is None and real_path(store) == before
+    assert {r.status for r in result.files} == {"checked"}
+
+
+def test_an_import_killed_midway_leaves_the_store_as_it_was(store, files, monkeypatch) -> None:
+    before = real_path(store)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importer, "derive_tables", killed)
+    with pytest.raises(KeyboardInterrupt):
+        import_files(files, store)
+    assert real_path(store) == before
+    assert sorted(p.name for p in versions_dir(store).glob("*.duckdb")) == [before.name]
+    con = open_read_only(store)
+    assert con.execute(
+        "SELECT count(*) FROM patients WHERE patient_id LIKE 'SITE-%'"
+    ).fetchall() == [(0,)]
+    con.close()
+    assert derive.derive_tables is not killed
+
+
+def test_building_the_default_store_over_imported_data_needs_force(store, files) -> None:
+    import_files(files, store)
+    with pytest.raises(StoreError, match="holds imported data"):
+        build_store(store, n_patients=2)
+    assert build_store(store, n_patients=2, force=True).published
+
+
+def test_a_file_named_after_no_table_is_refused(store, tmp_path) -> None:
+    odd = tmp_path / "labs.csv"
+    odd.write_text("a,b\n1,2\n")
+    [report] = import_files([odd], store).files
+    assert (
+        report.status == "refused" and "name the file after its table" in report.problems[0].reason
+    )
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "carta", "import", *args],
+        cwd=ROOT, capture_output=True, text=True, env=dict(os.environ), timeout=120,
+    )  # fmt: skip
+
+
+def test_cli_summary_and_exit_status(store, files, tmp_path) -> None:
+    done = run_cli(*map(str, files), "--store", str(store))
+    assert done.returncode == 0, done.stderr
+    assert "Published store version 2" in done.stdout
+    assert "line 5, patient_id = 'NOBODY': unknown patient" in done.stdout
+    again = run_cli(*map(str, files), "--store", str(store))
+    assert again.returncode == 0 and "imported before; nothing changed" in again.stdout
+    bad = tmp_path / "observations.csv"
+    bad.write_text(",".join(columns("observations")) + "\nNOBODY,1,CK,1,U/L,,,blood,,x,\n")
+    refused = run_cli(str(bad), "--store", str(store))
+    assert refused.returncode == 1 and "Nothing could be imported" in refused.stdout
+    missing = run_cli(str(tmp_path / "nope.csv"), "--store", str(store))
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_a_running_reader_keeps_its_version_while_an_import_publishes(store, files) -> None:
+    reader = duckdb.connect(str(real_path(store)), read_only=True)
+    before = reader.execute("SELECT count(*) FROM observations").fetchall()
+    import_files(files, store)
+    assert reader.execute("SELECT count(*) FROM observations").fetchall() == before
+    reader.close()
