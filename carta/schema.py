@@ -57,3 +57,19 @@ def table_columns() -> dict[str, tuple[tuple[str, str], ...]]:
 
 def columns(table: str) -> list[str]:
     return [name for name, _ in table_columns()[table]]
+
+
+@cache
+def required_columns(table: str) -> frozenset[str]:
+    """The columns declared NOT NULL: a row without them cannot be stored."""
+    con = duckdb.connect()
+    try:
+        create_tables(con)
+        rows = con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = ? AND is_nullable = 'NO'",
+            [table],
+        ).fetchall()
+    finally:
+        con.close()
+    return frozenset(name for (name,) in rows)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from carta.schema import DATA_TABLES, table_columns
+from carta.schema import DATA_TABLES, required_columns, table_columns
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -98,9 +98,17 @@ def read_table_csv(path: Path, table: str) -> TableFile:
         return result
     typed = {}
     bad_rows: set[int] = set()
+    required = required_columns(table)
     for column, dtype in expected:
         text = raw[column].str.strip()
         values, bad = _parse(text, dtype)
+        if column in required:
+            blank = text.eq("")
+            for index in blank[blank].index:
+                bad_rows.add(index)
+                result.problems.append(
+                    Problem(path.name, int(index), column, "", "required: the value is missing")
+                )
         for index in bad[bad].index:
             bad_rows.add(index)
             result.problems.append(

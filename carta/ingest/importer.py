@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -86,7 +86,7 @@ def import_files(
     for number, file in enumerate(sorted(paths, key=lambda p: order.get(p.stem, 99)), start=1):
         if progress:
             progress(number / (len(paths) + 1), f"checking {file.name}")
-        reports.append(_check_file(Path(file), facts, seen, in_store))
+        reports.append(_check_file(Path(file), facts, seen, in_store, path))
     result = ImportResult(reports)
     if dry_run or not any(r.status == "imported" and r.accepted for r in reports):
         for report in reports:
@@ -104,7 +104,11 @@ def import_files(
 
 
 def _check_file(
-    file: Path, facts: StoreFacts, seen: set[str], in_store: tuple[set[str], set[str]]
+    file: Path,
+    facts: StoreFacts,
+    seen: set[str],
+    in_store: tuple[set[str], set[str]],
+    store: Path,
 ) -> FileReport:
     if file.stem not in DATA_TABLES or file.suffix.lower() != ".csv":
         reason = f"name the file after its table: {', '.join(f'{t}.csv' for t in DATA_TABLES)}"
@@ -115,6 +119,8 @@ def _check_file(
     if sha in seen:
         return FileReport(file, file.stem, "already imported", sha256=sha)
     table_file = read_table_csv(file, file.stem)
+    if table_file.table == "observations" and not table_file.rows.empty:
+        facts = replace(facts, observation_keys=_stored_keys(store, table_file.rows))
     rows, problems = check(table_file, facts)
     problems = table_file.problems + problems
     rows, problems = _new_ids_only(table_file.table, rows, problems, in_store, file.name)
@@ -134,6 +140,16 @@ def _check_file(
         rows=rows,
         sha256=sha,
     )
+
+
+def _stored_keys(store: Path, rows: pd.DataFrame) -> frozenset[tuple]:
+    patients = sorted(set(rows["patient_id"].dropna()))
+    con = open_read_only(store)
+    try:
+        keys = run_query(con, "observation_keys", patients=patients)
+    finally:
+        con.close()
+    return frozenset(keys.itertuples(index=False, name=None))
 
 
 def _new_ids_only(table, rows, problems, in_store, file_name):

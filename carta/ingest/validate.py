@@ -56,6 +56,8 @@ class StoreFacts:
     patients: dict[str, int | None]  # patient_id -> follow_up_days
     sources: set[str]
     parameters: pd.DataFrame  # the dictionary, indexed by code
+    # (patient_id, day, code, specimen) already stored, for the patients of the import
+    observation_keys: frozenset[tuple] = frozenset()
 
 
 def normal_unit(unit: object) -> object:
@@ -72,6 +74,7 @@ def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[
 
     def refuse(mask: pd.Series, column: str, reason) -> None:
         nonlocal refused
+        mask = mask.astype("boolean").fillna(False).astype(bool)  # a missing value is no finding
         for line in mask[mask & ~refused].index:
             value = rows.at[line, column] if column in rows else None
             text = reason(rows.loc[line]) if callable(reason) else reason
@@ -125,13 +128,21 @@ def _observations(rows: pd.DataFrame, facts: StoreFacts, refuse) -> pd.DataFrame
     low, high = rows["code"].map(params["scale_min"]), rows["code"].map(params["scale_max"])
     outside = value.notna() & ((low.notna() & value.lt(low)) | (high.notna() & value.gt(high)))
     refuse(outside, "value", lambda r: _outside_scale(r, params))
-    refuse(value.isna() & rows["qualifier"].ne("not_detected"), "value",
+    refuse(value.isna() & rows["qualifier"].fillna("").ne("not_detected"), "value",
            "a value is needed unless qualifier is not_detected")  # fmt: skip
     key = ["patient_id", "day", "code", "specimen"]
     distinct = rows.drop_duplicates([*key, "value", "qualifier"])
     clashing = distinct[distinct.duplicated(key, keep=False)].set_index(key).index
-    conflict = pd.Series(rows.set_index(key).index.isin(clashing), index=rows.index)
+    keys = rows.set_index(key).index
+    conflict = pd.Series(keys.isin(clashing), index=rows.index)
     refuse(conflict, "value", "conflicting duplicate: same patient, day, parameter and specimen")
+    repeated = pd.Series(keys.duplicated(keep="first"), index=rows.index)
+    refuse(
+        repeated, "value", "duplicate of an earlier line: same patient, day, parameter, specimen"
+    )
+    stored = pd.Series(keys.isin(list(facts.observation_keys)), index=rows.index)
+    refuse(stored, "day", "the store already has a value for this patient, day, parameter "
+                          "and specimen")  # fmt: skip
     return rows
 
 
