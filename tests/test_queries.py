@@ -20,6 +20,7 @@ FIXTURE_PARAMETERS = {
     "day": [7, 90],
     "window": [3, 0],
     "codes": [["CK", "ANC"], ["CART"]],
+    "patients": [[PUBLISHED_ID, "SYN-00001"], []],
 }
 
 
