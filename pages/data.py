@@ -1,0 +1,129 @@
+"""Data: import a centre's files (check, then publish); templates, dictionary, history."""
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from carta import dictionary, ui
+from carta.ingest.importer import import_files
+from carta.schema import DATA_TABLES, columns
+from carta.store import store_path, versions_dir
+
+ui.require_shell()
+
+st.title("Data")
+upload, templates, history, reference = st.tabs(
+    ["Import files", "Templates", "Import history", "Parameter dictionary"]
+)
+
+
+def save_uploads(files) -> list[Path]:
+    """The uploads in a folder of their own, under their names (a name says the table)."""
+    folder = Path(tempfile.mkdtemp(prefix="carta-import-"))
+    paths = []
+    for file in files:
+        path = folder / Path(file.name).name
+        path.write_bytes(file.getvalue())
+        paths.append(path)
+    return paths
+
+
+def show_report(result) -> None:
+    summary = pd.DataFrame(
+        {
+            "File": [r.file.name for r in result.files],
+            "Table": [r.table or "—" for r in result.files],
+            "Status": [r.status for r in result.files],
+            "Rows accepted": [r.accepted for r in result.files],
+            "Rows refused": [r.rejected for r in result.files],
+        }
+    )
+    st.dataframe(summary, hide_index=True, key="import-summary")
+    problems = pd.DataFrame(
+        [
+            {"File": p.file, "Line": p.row, "Column": p.column, "Value": p.value,
+             "Reason": p.reason}
+            for r in result.files
+            for p in r.problems
+        ]
+    )  # fmt: skip
+    if not problems.empty:
+        noun = "problem" if len(problems) == 1 else "problems"
+        st.markdown(f"**{len(problems):,} {noun}**, one per row and column")
+        st.dataframe(problems, hide_index=True, key="import-problems")
+
+
+with upload:
+    st.markdown(
+        "Upload one CSV file per table, named after it (`patients.csv`, `observations.csv`, …), "
+        "in Carta's import format (docs/import-format.md; templates in the next tab). Every row "
+        "is checked first; nothing changes until you confirm."
+    )
+    files = st.file_uploader(
+        "Files to import", type=["csv"], accept_multiple_files=True, key="uploads"
+    )
+    if files:
+        paths = save_uploads(files)
+        checked = import_files(paths, dry_run=True)
+        st.subheader("Check")
+        show_report(checked)
+        importable = sum(r.accepted for r in checked.files if r.status == "checked")
+        if importable == 0:
+            st.info("Nothing to import from these files.")
+        elif st.button(
+            f"Import {importable:,} row{'s' if importable != 1 else ''}", type="primary",
+            key="confirm",
+        ):  # fmt: skip
+            bar = st.progress(0.0, text="importing")
+            result = import_files(paths, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+            bar.empty()
+            if result.version is None:
+                st.warning("Nothing was imported; the store is unchanged.")
+            else:
+                st.success(
+                    f"Imported {result.accepted:,} rows: store version {result.version} is "
+                    "published. Its patients are in the patient list."
+                )
+            for report in result.files:
+                if report.quarantine:
+                    st.download_button(
+                        f"Refused rows of {report.file.name}, with reasons",
+                        report.quarantine.read_bytes(),
+                        file_name=report.quarantine.name,
+                        mime="text/csv",
+                        key=f"quarantine-{report.file.name}",
+                    )
+
+with templates:
+    st.markdown(
+        "Empty files with the columns of each table; docs/data-dictionary.md explains them."
+    )
+    for table in DATA_TABLES:
+        st.download_button(
+            f"{table}.csv",
+            ",".join(columns(table)) + "\n",
+            file_name=f"{table}.csv",
+            mime="text/csv",
+            key=f"template-{table}",
+        )
+
+with history:
+    imports = ui.query("import_history")
+    if imports.empty:
+        st.info("No file has been imported into this store.")
+    else:
+        st.dataframe(imports, hide_index=True, key="history")
+    quarantine = versions_dir(store_path()).parent / "quarantine"
+    for path in sorted(quarantine.glob("*.csv"), reverse=True)[:20]:
+        st.download_button(
+            f"Refused rows: {path.name}",
+            path.read_bytes(),
+            file_name=path.name,
+            mime="text/csv",
+            key=f"history-{path.name}",
+        )
+
+with reference:
+    st.dataframe(dictionary.parameters(), hide_index=True, key="dictionary")
