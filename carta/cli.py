@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     imports.add_argument("files", type=Path, nargs="+", metavar="FILE")
     imports.add_argument("--store", type=Path, metavar="PATH")
     imports.add_argument("--dry-run", action="store_true", help="check and report; change nothing")
+    imports.add_argument("--mapping", type=Path, metavar="FILE",
+                         help="CSV with columns name,code: other names for parameters")  # fmt: skip
 
     args = parser.parse_args(argv)
     try:
@@ -106,13 +108,16 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from carta.ingest.importer import import_files
+    from carta.ingest.importer import import_files, read_mapping
 
     missing = [f for f in args.files if not f.is_file()]
     if missing:
         raise StoreError(f"no such file: {', '.join(str(f) for f in missing)}")
     path = args.store.absolute() if args.store else store_path()
-    result = import_files(args.files, path, dry_run=args.dry_run, progress=_progress_printer())
+    mapping = read_mapping(args.mapping) if args.mapping else None
+    result = import_files(
+        args.files, path, dry_run=args.dry_run, mapping=mapping, progress=_progress_printer()
+    )
     print(f"\n{'file':<28} {'table':<18} {'status':<17} {'accepted':>9} {'refused':>8}")
     for report in result.files:
         print(

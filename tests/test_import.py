@@ -213,3 +213,39 @@ def test_a_running_reader_keeps_its_version_while_an_import_publishes(store, fil
     import_files(files, store)
     assert reader.execute("SELECT count(*) FROM observations").fetchall() == before
     reader.close()
+
+
+def test_parameters_are_recognised_by_common_names_loinc_and_a_mapping_file(store, tmp_path):
+    rows = (
+        ",".join(columns("observations"))
+        + "\n"
+        + "\n".join(
+            [
+                "SYN-00001,301,CPK,400,U/L,,,blood,,synthetic,",
+                "SYN-00001,301,2532-0,300,U/L,,,blood,,synthetic,",
+                "SYN-00001,301,Haemoglobin,120,g/L,,,blood,,synthetic,",
+                "SYN-00001,301,Kreatinin,1,mg/dL,,,blood,,synthetic,",
+            ]
+        )
+    )
+    (tmp_path / "observations.csv").write_text(rows + "\n")
+    mapping = tmp_path / "mapping.csv"
+    mapping.write_text("name,code\nAldolasa,ALDOLASE\n")
+    result = import_files(
+        [tmp_path / "observations.csv"], store, mapping=importer.read_mapping(mapping)
+    )
+    [report] = result.files
+    assert report.rows["code"].tolist() == ["CK", "LDH", "HGB"]
+    assert report.rows["note"].tolist() == [
+        "named CPK in the file",
+        "named 2532-0 in the file",
+        "converted from g/L; named Haemoglobin in the file",
+    ]
+    assert report.rows["value"].tolist() == [400, 300, 12.0]
+    assert report_lines(report) == [
+        (5, "code", "unknown parameter code (see docs/data-dictionary.md)")
+    ]
+    bad = tmp_path / "bad-mapping.csv"
+    bad.write_text("name,code\nfoo,NOPE\n")
+    with pytest.raises(StoreError, match="unknown parameter codes NOPE"):
+        importer.read_mapping(bad)

@@ -65,8 +65,10 @@ def import_files(
     store: Path | None = None,
     *,
     dry_run: bool = False,
+    mapping: dict[str, str] | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
+    """Check `paths` and publish their accepted rows; `mapping` adds names for parameters."""
     path = Path(store) if store else store_path()
     con = open_read_only(path)
     try:
@@ -79,6 +81,7 @@ def import_files(
         patients=dict(zip(patients["patient_id"], patients["follow_up_days"], strict=True)),
         sources=sources,
         parameters=dictionary.parameters().set_index("code"),
+        codes=dictionary.code_lookup(mapping),
     )
     in_store = set(facts.patients), set(sources)
     reports = []
@@ -235,3 +238,15 @@ def _quarantine(report: FileReport, path: Path, version: int) -> Path | None:
     target = folder / f"v{version:04d}-{report.file.stem}-{report.sha256[:8]}.csv"
     out.to_csv(target, index=False)
     return target
+
+
+def read_mapping(path: Path) -> dict[str, str]:
+    """A mapping file: CSV with columns `name` and `code`, one other name for a parameter a row."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if not {"name", "code"} <= set(frame.columns):
+        raise StoreError(f"{path.name}: a mapping file has the columns name and code")
+    known = set(dictionary.parameters()["code"])
+    unknown = sorted(set(frame["code"]) - known)
+    if unknown:
+        raise StoreError(f"{path.name}: unknown parameter codes {', '.join(unknown)}")
+    return dict(zip(frame["name"], frame["code"], strict=True))

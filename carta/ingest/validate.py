@@ -3,11 +3,12 @@ refused. Every check reports file, line, column, value and reason; the other row
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from carta import dictionary
 from carta.ingest.carta_format import Problem, TableFile
 
 # The values the schema's CHECK constraints allow, checked here first so that one bad row is
@@ -58,6 +59,8 @@ class StoreFacts:
     parameters: pd.DataFrame  # the dictionary, indexed by code
     # (patient_id, day, code, specimen) already stored, for the patients of the import
     observation_keys: frozenset[tuple] = frozenset()
+    # every name a parameter goes by -> its code (dictionary.code_lookup)
+    codes: dict[str, str] = field(default_factory=dictionary.code_lookup)
 
 
 def normal_unit(unit: object) -> object:
@@ -104,6 +107,14 @@ def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[
 
 def _observations(rows: pd.DataFrame, facts: StoreFacts, refuse) -> pd.DataFrame:
     params = facts.parameters
+    # "CPK", "Creatine kinase" and 2157-6 all mean CK; the file's own name is kept in the note.
+    resolved = rows["code"].map(lambda name: dictionary.resolve_code(name, facts.codes))
+    renamed = resolved.ne(rows["code"]) & resolved.isin(params.index)
+    rows.loc[renamed, "note"] = [
+        f"named {name} in the file" + (f"; {n}" if isinstance(n, str) else "")
+        for name, n in zip(rows.loc[renamed, "code"], rows.loc[renamed, "note"], strict=True)
+    ]
+    rows["code"] = resolved
     known = rows["code"].isin(params.index)
     refuse(~known, "code", "unknown parameter code (see docs/data-dictionary.md)")
     target = rows["code"].map(params["unit"])
