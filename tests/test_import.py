@@ -249,3 +249,40 @@ def test_parameters_are_recognised_by_common_names_loinc_and_a_mapping_file(stor
     bad.write_text("name,code\nfoo,NOPE\n")
     with pytest.raises(StoreError, match="unknown parameter codes NOPE"):
         importer.read_mapping(bad)
+
+
+def test_a_wide_lab_sheet_becomes_observations(store, tmp_path) -> None:
+    sheet = tmp_path / "labs-2026-11.csv"
+    sheet.write_text(
+        "patient_id,date,infusion_date,source_id,CK (U/L),Hb [g/L],CRP,CD19 (cells/µL),Kreatin\n"
+        "SYN-00002,2026-03-01,2026-03-10,synthetic,2400,121,<0.5,312,1\n"  # line 2: day -9
+        "SYN-00002,2026-03-17,2026-03-10,synthetic,abc,95,,n.d.,1\n"  # line 3: day 7
+        "SYN-00002,2026-03-20,,synthetic,300,,,,\n"  # line 4: no infusion date
+    )
+    [report] = import_files([sheet], store, dry_run=True).files
+    assert report.table == "observations"
+    rows = report.rows.sort_values(["day", "code"])
+    got = [(r.day, r.code, r.value, r.unit, r.qualifier) for r in rows.itertuples()]
+    assert [(d, c, None if pd.isna(v) else v, u, None if pd.isna(q) else q)
+            for d, c, v, u, q in got] == [
+        (-9, "CD19", 312.0, "{cells}/uL", None),
+        (-9, "CK", 2400.0, "U/L", None),
+        (-9, "CRP", 0.5, "mg/L", "<"),
+        (-9, "HGB", 12.1, "g/dL", None),
+        (7, "CD19", None, "{cells}/uL", "not_detected"),
+        (7, "HGB", 9.5, "g/dL", None),
+    ]  # fmt: skip
+    assert report_lines(report) == [
+        (4, "date", "a date needs the patient's infusion date (column infusion_date)"),
+        (None, "Kreatin", "not a known parameter"),
+        (3, "CK (U/L)", "not a number, <x, >x or n.d."),
+    ]
+    published = import_files([sheet], store)
+    assert published.version == 2
+    con = open_read_only(store)
+    stored = con.execute(
+        "SELECT count(*) FROM observations WHERE patient_id = 'SYN-00002' AND day = -9"
+        " AND code IN ('CK', 'HGB', 'CRP', 'CD19') AND source_id = 'synthetic' AND note IS NOT NULL"
+    ).fetchall()[0][0]
+    con.close()
+    assert stored >= 1  # Hb came in g/L: converted, and the note says so

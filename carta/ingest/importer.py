@@ -19,6 +19,7 @@ import pandas as pd
 
 from carta import dictionary
 from carta.derive import derive_tables
+from carta.ingest import wide_sheet
 from carta.ingest.carta_format import Problem, read_table_csv, sha256_of
 from carta.ingest.validate import StoreFacts, check
 from carta.schema import DATA_TABLES, REFERENCE_TABLES, create_tables
@@ -113,19 +114,41 @@ def _check_file(
     in_store: tuple[set[str], set[str]],
     store: Path,
 ) -> FileReport:
-    if file.stem not in DATA_TABLES or file.suffix.lower() != ".csv":
-        reason = f"name the file after its table: {', '.join(f'{t}.csv' for t in DATA_TABLES)}"
+    wide = (
+        file.stem not in DATA_TABLES
+        and file.suffix.lower() == ".csv"
+        and wide_sheet.is_wide_sheet(file, facts.codes)
+    )
+    if (file.stem not in DATA_TABLES and not wide) or file.suffix.lower() != ".csv":
+        reason = (
+            f"name the file after its table ({', '.join(f'{t}.csv' for t in DATA_TABLES)}), "
+            "or give it the columns of a wide lab sheet (patient_id, day or date, one column "
+            "per test)"
+        )
         return FileReport(
             file, None, "refused", problems=[Problem(file.name, None, None, None, reason)]
         )
     sha = sha256_of(file)
     if sha in seen:
-        return FileReport(file, file.stem, "already imported", sha256=sha)
-    table_file = read_table_csv(file, file.stem)
+        return FileReport(
+            file, "observations" if wide else file.stem, "already imported", sha256=sha
+        )
+    table_file = (
+        wide_sheet.read_wide_sheet(file, facts.codes) if wide else read_table_csv(file, file.stem)
+    )
     if table_file.table == "observations" and not table_file.rows.empty:
         facts = replace(facts, observation_keys=_stored_keys(store, table_file.rows))
-    rows, problems = check(table_file, facts)
-    problems = table_file.problems + problems
+    if wide:
+        # Several tests share a line of the sheet: check them with a running index, then
+        # report each problem at its line.
+        long = table_file.rows.reset_index(drop=True)
+        table_file.rows = long
+        rows, found = check(table_file, facts)
+        found = [replace(p, row=int(long.at[p.row, "line"])) if p.row is not None else p
+                 for p in found]  # fmt: skip
+    else:
+        rows, found = check(table_file, facts)
+    problems = table_file.problems + found
     rows, problems = _new_ids_only(table_file.table, rows, problems, in_store, file.name)
     if table_file.table == "patients":
         facts.patients.update(zip(rows["patient_id"], rows["follow_up_days"], strict=True))

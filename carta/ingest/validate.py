@@ -10,6 +10,7 @@ import pandas as pd
 
 from carta import dictionary
 from carta.ingest.carta_format import Problem, TableFile
+from carta.measures.numbers import signif
 
 # The values the schema's CHECK constraints allow, checked here first so that one bad row is
 # reported instead of failing the whole insert (carta/schema.sql holds the same lists).
@@ -126,9 +127,10 @@ def _observations(rows: pd.DataFrame, facts: StoreFacts, refuse) -> pd.DataFrame
     )  # fmt: skip
     refuse(known & factor.isna(), "unit", lambda r: _no_conversion(r, params))
     converted = factor.notna() & factor.ne(1.0)
-    rows.loc[converted, "value"] = rows.loc[converted, "value"] * factor[converted]
-    for limit in ("ref_low", "ref_high"):
-        rows.loc[converted, limit] = rows.loc[converted, limit] * factor[converted]
+    for column in ("value", "ref_low", "ref_high"):
+        # 121 g/L x 0.1 is 12.1 g/dL, not 12.100000000000001: round away the float residue.
+        product = rows.loc[converted, column].astype("float64") * factor[converted]
+        rows.loc[converted, column] = signif(product.to_numpy(), 12)
     rows.loc[converted, "note"] = [
         f"converted from {u}" + (f"; {n}" if isinstance(n, str) else "")
         for u, n in zip(rows.loc[converted, "unit"], rows.loc[converted, "note"], strict=True)
