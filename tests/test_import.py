@@ -286,3 +286,46 @@ def test_a_wide_lab_sheet_becomes_observations(store, tmp_path) -> None:
     ).fetchall()[0][0]
     con.close()
     assert stored >= 1  # Hb came in g/L: converted, and the note says so
+
+
+def test_sdtm_lb_and_ae_datasets(store, tmp_path) -> None:
+    lb = tmp_path / "lb.csv"
+    lb.write_text(
+        "STUDYID,USUBJID,LBTESTCD,LBTEST,LBORRES,LBORRESU,LBSTRESN,LBSTRESU,LBORNRLO,LBORNRHI,"
+        "LBSPEC,LBDY\n"
+        "synthetic,SYN-00002,CK,Creatine Kinase,2400,U/L,2400,U/L,26,252,SERUM,-3\n"
+        "synthetic,SYN-00002,NEUT,Neutrophils,400,/uL,,,,,BLOOD,8\n"
+        "synthetic,SYN-00002,CRP,C Reactive Protein,<0.5,mg/L,,,,,SERUM,15\n"
+        "synthetic,SYN-00002,XYZ,Something,1,U/L,,,,,SERUM,15\n"
+        "synthetic,SYN-00002,ALT,ALT,12,U/L,,,,,SERUM,\n"
+    )
+    ae = tmp_path / "ae.csv"
+    ae.write_text(
+        "STUDYID,USUBJID,AETERM,AEDECOD,AETOXGR,AESTDY,AEENDY,AESER\n"
+        "synthetic,SYN-00002,fever / CRS,Cytokine release syndrome,2,3,5,N\n"
+        "synthetic,SYN-00002,rash,Rash,,4,,N\n"
+    )
+    result = import_files([lb, ae], store, dry_run=True)
+    labs = next(r for r in result.files if r.file == lb)
+    got = [(r.day, r.code, r.value, r.unit, r.qualifier if isinstance(r.qualifier, str) else None)
+           for r in labs.rows.itertuples()]  # fmt: skip
+    # LBDY has no day 0: LBDY 8 is study day 7 and -3 stays -3 (infusion = reference start).
+    assert got == [
+        (-3, "CK", 2400.0, "U/L", None),
+        (7, "ANC", 0.4, "10*9/L", None),
+        (14, "CRP", 0.5, "mg/L", "<"),
+    ]
+    assert report_lines(labs) == [
+        (6, "LBDY", "no study day"),
+        (5, "code", "unknown parameter code (see docs/data-dictionary.md)"),
+    ]
+    events = next(r for r in result.files if r.file == ae)
+    row = events.rows.iloc[0]
+    assert (row["term"], row["grade"], row["onset_day"], row["end_day"], row["serious"]) == (
+        "Cytokine release syndrome",
+        2,
+        2,
+        4,
+        False,
+    )
+    assert report_lines(events) == [(3, "AETOXGR", "a toxicity grade (0 to 5) is needed")]

@@ -19,7 +19,7 @@ import pandas as pd
 
 from carta import dictionary
 from carta.derive import derive_tables
-from carta.ingest import wide_sheet
+from carta.ingest import sdtm, wide_sheet
 from carta.ingest.carta_format import Problem, read_table_csv, sha256_of
 from carta.ingest.validate import StoreFacts, check
 from carta.schema import DATA_TABLES, REFERENCE_TABLES, create_tables
@@ -114,40 +114,33 @@ def _check_file(
     in_store: tuple[set[str], set[str]],
     store: Path,
 ) -> FileReport:
-    wide = (
-        file.stem not in DATA_TABLES
-        and file.suffix.lower() == ".csv"
-        and wide_sheet.is_wide_sheet(file, facts.codes)
-    )
-    if (file.stem not in DATA_TABLES and not wide) or file.suffix.lower() != ".csv":
+    own_format = file.stem in DATA_TABLES and file.suffix.lower() == ".csv"
+    reader = None if own_format else _other_format(file, facts)
+    if not own_format and reader is None:
         reason = (
             f"name the file after its table ({', '.join(f'{t}.csv' for t in DATA_TABLES)}), "
             "or give it the columns of a wide lab sheet (patient_id, day or date, one column "
-            "per test)"
+            "per test) or of an SDTM LB or AE dataset"
         )
         return FileReport(
             file, None, "refused", problems=[Problem(file.name, None, None, None, reason)]
         )
     sha = sha256_of(file)
     if sha in seen:
-        return FileReport(
-            file, "observations" if wide else file.stem, "already imported", sha256=sha
-        )
-    table_file = (
-        wide_sheet.read_wide_sheet(file, facts.codes) if wide else read_table_csv(file, file.stem)
-    )
+        return FileReport(file, None, "already imported", sha256=sha)
+    table_file = read_table_csv(file, file.stem) if own_format else reader(file, facts.codes)
     if table_file.table == "observations" and not table_file.rows.empty:
         facts = replace(facts, observation_keys=_stored_keys(store, table_file.rows))
-    if wide:
-        # Several tests share a line of the sheet: check them with a running index, then
-        # report each problem at its line.
+    if own_format:
+        rows, found = check(table_file, facts)
+    else:
+        # A line of a wide sheet holds several tests: check the rows under a running index,
+        # then report each problem at its line in the file.
         long = table_file.rows.reset_index(drop=True)
         table_file.rows = long
         rows, found = check(table_file, facts)
         found = [replace(p, row=int(long.at[p.row, "line"])) if p.row is not None else p
                  for p in found]  # fmt: skip
-    else:
-        rows, found = check(table_file, facts)
     problems = table_file.problems + found
     rows, problems = _new_ids_only(table_file.table, rows, problems, in_store, file.name)
     if table_file.table == "patients":
@@ -166,6 +159,17 @@ def _check_file(
         rows=rows,
         sha256=sha,
     )
+
+
+def _other_format(file: Path, facts: StoreFacts):
+    """The reader for a file that is not named after a table, or None."""
+    if file.suffix.lower() != ".csv":
+        return None
+    if sdtm.kind(file):
+        return sdtm.read_sdtm
+    if wide_sheet.is_wide_sheet(file, facts.codes):
+        return wide_sheet.read_wide_sheet
+    return None
 
 
 def _stored_keys(store: Path, rows: pd.DataFrame) -> frozenset[tuple]:
