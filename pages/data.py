@@ -62,7 +62,7 @@ with upload:
         "is checked first; nothing changes until you confirm."
     )
     files = st.file_uploader(
-        "Files to import", type=["csv"], accept_multiple_files=True, key="uploads"
+        "Files to import", type=["csv", "xlsx"], accept_multiple_files=True, key="uploads"
     )
     if files:
         paths = save_uploads(files)

@@ -329,3 +329,24 @@ def test_sdtm_lb_and_ae_datasets(store, tmp_path) -> None:
         False,
     )
     assert report_lines(events) == [(3, "AETOXGR", "a toxicity grade (0 to 5) is needed")]
+
+
+def test_an_excel_workbook_in_carta_format(store, tmp_path) -> None:
+    sources = pd.DataFrame([{"source_id": "site-x", "kind": "site", "citation": "Site X export",
+                             "doi": "", "note": ""}])  # fmt: skip
+    patients = pd.DataFrame(
+        [{c: "" for c in columns("patients")} | {
+            "patient_id": "XL-01", "source_id": "site-x", "cohort": "Site X", "sex": "F",
+            "age_years": "7", "follow_up_days": "240", "synthetic": "no"}]
+    )  # fmt: skip
+    sources.to_excel(tmp_path / "sources.xlsx", index=False)
+    patients.to_excel(tmp_path / "patients.xlsx", index=False)
+    result = import_files([tmp_path / "patients.xlsx", tmp_path / "sources.xlsx"], store)
+    assert [(r.table, r.accepted, r.rejected) for r in result.files] == [
+        ("sources", 1, 0),
+        ("patients", 1, 0),
+    ]
+    con = open_read_only(store)
+    assert con.execute("SELECT age_years, synthetic FROM patients WHERE patient_id = 'XL-01'"
+                       ).fetchall() == [(7.0, False)]  # fmt: skip
+    con.close()

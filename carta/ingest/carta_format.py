@@ -73,8 +73,26 @@ PERSONAL_COLUMNS = {
 }  # fmt: skip
 
 
+SUFFIXES = (".csv", ".xlsx")
+
+
+def read_raw(path: Path, header_only: bool = False) -> pd.DataFrame:
+    """A CSV file or the first sheet of an Excel workbook, every cell as text ('' when empty)."""
+    if path.suffix.lower() == ".xlsx":
+        frame = pd.read_excel(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            engine="openpyxl",
+            nrows=0 if header_only else None,
+        )
+        return frame.fillna("")
+    return pd.read_csv(path, dtype=str, keep_default_na=False, nrows=0 if header_only else None)
+
+
 def read_table_csv(path: Path, table: str) -> TableFile:
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    """A file of Carta's own format (CSV, or an Excel workbook's first sheet) for `table`."""
+    raw = read_raw(path)
     raw.index = raw.index + 2  # line numbers in the file: the header is line 1
     result = TableFile(table, path, sha256_of(path), raw.iloc[0:0], [], raw)
     expected = table_columns()[table]

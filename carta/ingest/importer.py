@@ -20,7 +20,7 @@ import pandas as pd
 from carta import dictionary
 from carta.derive import derive_tables
 from carta.ingest import sdtm, wide_sheet
-from carta.ingest.carta_format import Problem, read_table_csv, sha256_of
+from carta.ingest.carta_format import SUFFIXES, Problem, read_raw, read_table_csv, sha256_of
 from carta.ingest.validate import StoreFacts, check
 from carta.schema import DATA_TABLES, REFERENCE_TABLES, create_tables
 from carta.store import (
@@ -114,7 +114,7 @@ def _check_file(
     in_store: tuple[set[str], set[str]],
     store: Path,
 ) -> FileReport:
-    own_format = file.stem in DATA_TABLES and file.suffix.lower() == ".csv"
+    own_format = file.stem in DATA_TABLES and file.suffix.lower() in SUFFIXES
     reader = None if own_format else _other_format(file, facts)
     if not own_format and reader is None:
         reason = (
@@ -163,7 +163,7 @@ def _check_file(
 
 def _other_format(file: Path, facts: StoreFacts):
     """The reader for a file that is not named after a table, or None."""
-    if file.suffix.lower() != ".csv":
+    if file.suffix.lower() not in SUFFIXES:
         return None
     if sdtm.kind(file):
         return sdtm.read_sdtm
@@ -251,7 +251,7 @@ def _quarantine(report: FileReport, path: Path, version: int) -> Path | None:
     refused = [p for p in report.problems if p.row is not None and not _warning(p)]
     if not refused:
         return None
-    table_file_raw = pd.read_csv(report.file, dtype=str, keep_default_na=False)
+    table_file_raw = read_raw(report.file)
     table_file_raw.index = table_file_raw.index + 2
     reasons: dict[int, list[str]] = {}
     for p in refused:
@@ -262,7 +262,7 @@ def _quarantine(report: FileReport, path: Path, version: int) -> Path | None:
     out.insert(0, "line", lines)
     folder = versions_dir(path).parent / "quarantine"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"v{version:04d}-{report.file.stem}-{report.sha256[:8]}.csv"
+    target = folder / f"v{version:04d}-{report.file.stem}-{report.sha256[:8]}.csv"  # CSV either way
     out.to_csv(target, index=False)
     return target
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from carta import dictionary
-from carta.ingest.carta_format import Problem, TableFile, sha256_of
+from carta.ingest.carta_format import Problem, TableFile, read_raw, sha256_of
 from carta.schema import columns
 
 _RESULT = re.compile(
@@ -28,7 +28,7 @@ _SPECIMENS = {"BLOOD": "blood", "SERUM": "blood", "PLASMA": "blood", "WHOLE BLOO
 
 def kind(path: Path) -> str | None:
     """'observations' for an LB dataset, 'adverse_events' for an AE one, else None."""
-    header = {c.strip().upper() for c in pd.read_csv(path, nrows=0).columns}
+    header = {c.strip().upper() for c in read_raw(path, header_only=True).columns}
     if {"USUBJID", "LBTESTCD"} <= header:
         return "observations"
     if {"USUBJID", "AETERM"} <= header:
@@ -37,7 +37,7 @@ def kind(path: Path) -> str | None:
 
 
 def read_sdtm(path: Path, lookup: dict[str, str]) -> TableFile:
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw = read_raw(path)
     raw.columns = [c.strip().upper() for c in raw.columns]
     raw.index = raw.index + 2
     table = kind(path)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from carta import dictionary
-from carta.ingest.carta_format import Problem, TableFile, sha256_of
+from carta.ingest.carta_format import Problem, TableFile, read_raw, sha256_of
 from carta.schema import columns
 
 _HEADER = re.compile(r"^\s*(?P<name>.*?)\s*(?:[\(\[]\s*(?P<unit>[^\)\]]*)\s*[\)\]])?\s*$")
@@ -41,7 +41,7 @@ def test_columns(header: list[str], lookup: dict[str, str]) -> dict[str, tuple[s
 
 
 def is_wide_sheet(path: Path, lookup: dict[str, str]) -> bool:
-    header = pd.read_csv(path, nrows=0).columns.tolist()
+    header = read_raw(path, header_only=True).columns.tolist()
     names = {c.strip().lower() for c in header}
     return (
         "patient_id" in names
@@ -51,7 +51,7 @@ def is_wide_sheet(path: Path, lookup: dict[str, str]) -> bool:
 
 
 def read_wide_sheet(path: Path, lookup: dict[str, str]) -> TableFile:
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw = read_raw(path)
     raw.columns = [c.strip() for c in raw.columns]
     raw.index = raw.index + 2
     result = TableFile("observations", path, sha256_of(path), pd.DataFrame(), [], raw)
