@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
 
+from bench.import_csv import site_files
 from carta.build import build_store
 from carta.schema import columns
+from carta.store import ROOT
 from tests.browser.harness import screenshot, start_server, stop_server, wait_rendered
 
 pytestmark = pytest.mark.browser
@@ -41,5 +45,33 @@ def test_an_uploaded_file_is_checked_imported_and_listed(page: Page, tmp_path: P
         wait_rendered(page)
         assert page.locator('[data-testid="glide-cell-0-0"]').inner_text().endswith("UPLOAD-01")
         assert page.get_by_text("Patients (4)").first.is_visible()
+    finally:
+        stop_server(process)
+
+
+def test_the_app_keeps_answering_while_an_import_publishes(page: Page, tmp_path: Path) -> None:
+    store = build_store(tmp_path / "store" / "carta.duckdb", n_patients=2).path
+    *files, rows = site_files(tmp_path, 150_000)
+    process, url = start_server(store)
+    try:
+        page.goto(f"{url}/trajectory?patient=SYN-00001")
+        wait_rendered(page, charts=1)
+        importing = subprocess.Popen(
+            [sys.executable, "-m", "carta", "import", *map(str, files), "--store", str(store)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        answered = 0
+        while importing.poll() is None:
+            page.reload()
+            wait_rendered(page, charts=1)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            answered += 1
+        assert importing.returncode == 0
+        assert answered >= 1, "the import finished before the app was asked anything"
+        page.goto(f"{url}/?q=SITE-")
+        wait_rendered(page)
+        assert (
+            page.get_by_text("Patients (").first.inner_text() == f"Patients ({3 + rows // 350:,})"
+        )
     finally:
         stop_server(process)
