@@ -173,7 +173,7 @@ def _other_format(file: Path, facts: StoreFacts):
 
 
 def _stored_keys(store: Path, rows: pd.DataFrame) -> frozenset[tuple]:
-    patients = sorted(set(rows["patient_id"].dropna()))
+    patients = sorted(rows["patient_id"].dropna().unique())
     con = open_read_only(store)
     try:
         keys = run_query(con, "observation_keys", patients=patients)

@@ -109,7 +109,9 @@ def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[
 def _observations(rows: pd.DataFrame, facts: StoreFacts, refuse) -> pd.DataFrame:
     params = facts.parameters
     # "CPK", "Creatine kinase" and 2157-6 all mean CK; the file's own name is kept in the note.
-    resolved = rows["code"].map(lambda name: dictionary.resolve_code(name, facts.codes))
+    # Per distinct name, not per row: a million rows hold a few dozen names.
+    names = rows["code"].dropna().unique()
+    resolved = rows["code"].map({n: dictionary.resolve_code(n, facts.codes) for n in names})
     renamed = resolved.ne(rows["code"]) & resolved.isin(params.index)
     rows.loc[renamed, "note"] = [
         f"named {name} in the file" + (f"; {n}" if isinstance(n, str) else "")
@@ -119,12 +121,12 @@ def _observations(rows: pd.DataFrame, facts: StoreFacts, refuse) -> pd.DataFrame
     known = rows["code"].isin(params.index)
     refuse(~known, "code", "unknown parameter code (see docs/data-dictionary.md)")
     target = rows["code"].map(params["unit"])
-    given = rows["unit"].map(normal_unit)
-    factor = pd.Series(
-        [1.0 if g == t else CONVERSIONS.get((g, t), np.nan)
-         for g, t in zip(given, target, strict=True)],
-        index=rows.index,
-    )  # fmt: skip
+    given = rows["unit"].map({u: normal_unit(u) for u in rows["unit"].dropna().unique()})
+    pairs = pd.MultiIndex.from_arrays([given, target])
+    factors = {
+        (g, t): 1.0 if g == t else CONVERSIONS.get((g, t), np.nan) for g, t in pairs.unique()
+    }
+    factor = pd.Series(pairs.map(factors.get), index=rows.index, dtype="float64")
     refuse(known & factor.isna(), "unit", lambda r: _no_conversion(r, params))
     converted = factor.notna() & factor.ne(1.0)
     for column in ("value", "ref_low", "ref_high"):
