@@ -150,7 +150,8 @@ def _parse(text: pd.Series, dtype: str) -> tuple[pd.Series, pd.Series]:
     blank = text.eq("")
     if dtype in ("INTEGER", "BIGINT"):
         number = pd.to_numeric(text.where(~blank), errors="coerce")
-        whole = number.notna() & (number % 1 == 0)
+        # Whole numbers that fit the column: a day of 1e30 is as wrong as a day of 1.5.
+        whole = number.notna() & (number % 1 == 0) & number.abs().lt(2**31)
         return number.where(whole).astype("Int64"), ~blank & ~whole
     if dtype == "DOUBLE":
         number = pd.to_numeric(text.where(~blank), errors="coerce")
