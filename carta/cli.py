@@ -7,7 +7,16 @@ import sys
 from pathlib import Path
 
 from carta import __version__, synth
-from carta.store import StoreError, open_read_only, run_query, store_info, store_path
+from carta.store import (
+    StoreError,
+    open_read_only,
+    real_path,
+    run_query,
+    store_info,
+    store_path,
+    use_version,
+    version_files,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     info = commands.add_parser("info", help="show what the store holds")
     info.add_argument("--store", type=Path, metavar="PATH")
 
+    versions = commands.add_parser(
+        "versions", help="list the kept store versions, or publish one again (undo an import)"
+    )
+    versions.add_argument("--store", type=Path, metavar="PATH")
+    versions.add_argument("--use", type=int, metavar="N", help="publish version N again")
+
     imports = commands.add_parser(
         "import",
         help="import a centre's files (Carta's CSV format) into a new store version",
@@ -71,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             return _build(args)
         if args.command == "import":
             return _import(args)
+        if args.command == "versions":
+            return _versions(args)
         return _info(args)
     except StoreError as exc:
         print(f"carta: {exc}", file=sys.stderr)
@@ -144,6 +161,26 @@ def _import(args: argparse.Namespace) -> int:
         return 0
     print("Nothing could be imported; the store is unchanged.")
     return 1
+
+
+def _versions(args: argparse.Namespace) -> int:
+    path = args.store.absolute() if args.store else store_path()
+    if args.use is not None:
+        use_version(path, args.use)
+        print(f"Published version {args.use} again at {path}")
+    current = real_path(path) if path.exists() else None
+    for number, file in version_files(path).items():
+        con = open_read_only(file)
+        try:
+            meta = store_info(con)
+            imports = run_query(con, "import_history")
+        finally:
+            con.close()
+        marker = "*" if current and file.resolve() == current else " "
+        added = ", ".join(imports.loc[imports["store_version"] == number, "file_name"].tolist())
+        shown = f"  imported: {added}" if added and not added.startswith("data/seed/") else ""
+        print(f"{marker} version {number:<4} built {meta.get('built_at', '?')}{shown}")
+    return 0
 
 
 def _info(args: argparse.Namespace) -> int:

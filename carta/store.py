@@ -175,6 +175,26 @@ def publish(path: Path, version_file: Path) -> None:
     os.replace(link_tmp, path)
 
 
+def version_files(path: Path) -> dict[int, Path]:
+    """{version number: file} of the versions kept beside the store."""
+    found = {}
+    for file in versions_dir(path).glob("*.duckdb"):
+        if match := _VERSION_FILE.search(file.name):
+            found[int(match.group(1))] = file
+    return dict(sorted(found.items()))
+
+
+def use_version(path: Path, version: int) -> Path:
+    """Publish a kept version again, e.g. to undo an import; atomic, like every publish."""
+    files = version_files(path)
+    if version not in files:
+        kept = ", ".join(map(str, files)) or "none"
+        raise StoreError(f"No version {version} is kept for {path} (kept: {kept}).")
+    open_read_only(files[version]).close()  # refuse a version this Carta cannot read
+    publish(path, files[version])
+    return files[version]
+
+
 def prune_versions(path: Path, keep: int = KEEP_VERSIONS) -> list[Path]:
     """Remove all but the newest `keep` version files, never the published one."""
     current = real_path(path)

@@ -16,7 +16,14 @@ from carta.build import build_store
 from carta.ingest import importer
 from carta.ingest.importer import import_files
 from carta.schema import columns
-from carta.store import ROOT, StoreError, open_read_only, real_path, versions_dir
+from carta.store import (
+    ROOT,
+    StoreError,
+    open_read_only,
+    real_path,
+    use_version,
+    versions_dir,
+)
 
 PATIENTS = (
     ",".join(columns("patients"))
@@ -350,3 +357,26 @@ def test_an_excel_workbook_in_carta_format(store, tmp_path) -> None:
     assert con.execute("SELECT age_years, synthetic FROM patients WHERE patient_id = 'XL-01'"
                        ).fetchall() == [(7.0, False)]  # fmt: skip
     con.close()
+
+
+def test_an_import_is_undone_by_publishing_the_previous_version(store, files) -> None:
+    import_files(files, store)
+    listing = subprocess.run(
+        [sys.executable, "-m", "carta", "versions", "--store", str(store)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert listing.returncode == 0
+    assert "* version 2" in listing.stdout
+    assert "imported: observations.csv, patients.csv, sources.csv" in listing.stdout
+    undo = subprocess.run(
+        [sys.executable, "-m", "carta", "versions", "--use", "1", "--store", str(store)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert undo.returncode == 0 and "* version 1" in undo.stdout
+    con = open_read_only(store)
+    assert con.execute(
+        "SELECT count(*) FROM patients WHERE patient_id LIKE 'SITE-%'"
+    ).fetchall() == [(0,)]
+    con.close()
+    with pytest.raises(StoreError, match="No version 9"):
+        use_version(store, 9)
