@@ -57,9 +57,10 @@ def show_report(result) -> None:
 
 with upload:
     st.markdown(
-        "Upload one CSV file per table, named after it (`patients.csv`, `observations.csv`, …), "
-        "in Carta's import format (docs/import-format.md; templates in the next tab). Every row "
-        "is checked first; nothing changes until you confirm."
+        "Upload files in Carta's import format (one per table, named after it: `patients.csv`, "
+        "`observations.csv`, …; templates in the next tab), wide lab sheets (one column per "
+        "test) or SDTM-style LB and AE datasets, as CSV or Excel (docs/import-format.md). Every "
+        "row is checked first; nothing changes until you confirm."
     )
     files = st.file_uploader(
         "Files to import", type=["csv", "xlsx"], accept_multiple_files=True, key="uploads"
@@ -70,7 +71,9 @@ with upload:
         st.subheader("Check")
         show_report(checked)
         importable = sum(r.accepted for r in checked.files if r.status == "checked")
-        if importable == 0:
+        if all(r.status == "already imported" for r in checked.files):
+            st.info("These files are in the store already (see Import history).")
+        elif importable == 0:
             st.info("Nothing to import from these files.")
         elif st.button(
             f"Import {importable:,} row{'s' if importable != 1 else ''}", type="primary",
@@ -79,22 +82,28 @@ with upload:
             bar = st.progress(0.0, text="importing")
             result = import_files(paths, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
             bar.empty()
-            if result.version is None:
-                st.warning("Nothing was imported; the store is unchanged.")
-            else:
-                st.success(
-                    f"Imported {result.accepted:,} rows: store version {result.version} is "
-                    "published. Its patients are in the patient list."
+            # Rerun, so that the sidebar, the check and every cached query show the new version.
+            st.session_state["last_import"] = result
+            st.rerun()
+    last = st.session_state.pop("last_import", None)
+    if last is not None:
+        if last.version is None:
+            st.warning("Nothing was imported; the store is unchanged.")
+        else:
+            rows = f"{last.accepted:,} row{'s' if last.accepted != 1 else ''}"
+            st.success(
+                f"Imported {rows}: store version {last.version} is published. Its patients are "
+                "in the patient list; `python -m carta versions --use N` undoes an import."
+            )
+        for report in last.files:
+            if report.quarantine:
+                st.download_button(
+                    f"Refused rows of {report.file.name}, with reasons",
+                    report.quarantine.read_bytes(),
+                    file_name=report.quarantine.name,
+                    mime="text/csv",
+                    key=f"quarantine-{report.file.name}",
                 )
-            for report in result.files:
-                if report.quarantine:
-                    st.download_button(
-                        f"Refused rows of {report.file.name}, with reasons",
-                        report.quarantine.read_bytes(),
-                        file_name=report.quarantine.name,
-                        mime="text/csv",
-                        key=f"quarantine-{report.file.name}",
-                    )
 
 with templates:
     st.markdown(
