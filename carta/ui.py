@@ -239,13 +239,10 @@ def cached_spec(build, data, options, cache_key: object) -> dict:
 
 
 def values_near_day_table(values: pd.DataFrame, day: int, near: int) -> None:
-    from carta.measures import ctcae
-
     st.markdown(f"**Values on study day {day}** (± {near} days)")
     if values.empty:
         st.caption(f"No values recorded within {near} days of day {day}.")
         return
-    grades = ctcae.grade_frame(values)
     table = pd.DataFrame(
         {
             "Parameter": values["label"]
@@ -258,7 +255,7 @@ def values_near_day_table(values: pd.DataFrame, day: int, near: int) -> None:
                 )
             ],
             "× ULN": values["x_uln"].round(2),
-            "CTCAE grade": grades,
+            "CTCAE grade": values["grade"].astype("Int64"),
             "Source": values["source_kind"].map(source_label),
             "Note": values["note"],
         }

@@ -91,7 +91,6 @@ observations = ui.query(
 events = ui.query("patient_events", patient_id=patient_id)
 adverse = ui.query("patient_adverse_events", patient_id=patient_id)
 imaging = ui.query("patient_imaging", patient_id=patient_id)
-observations = observations.assign(grade=ctcae.grade_frame(observations))
 
 known_days = [
     *observations["day"],

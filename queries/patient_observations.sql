@@ -1,5 +1,6 @@
 -- Every observation of one patient with its parameter's label, domain and display order, its
--- source, its value as a multiple of the upper limit of normal, and its change from baseline.
+-- source, its value as a multiple of the upper limit of normal, its CTCAE grade (derived table
+-- lab_grades) and its change from baseline.
 -- Baseline (ADaM BASE, clinical-rules §6.2): the last value of the same parameter and specimen on a
 -- day in [$baseline_from, $baseline_to]; CHG = value - BASE; PCHG = CHG / |BASE| x 100, missing
 -- when BASE is 0. A value beyond the assay limit ('<', '>') counts as its limit.
@@ -34,10 +35,14 @@ SELECT
     o.specimen,
     o.qualifier,
     o.source_id,
+    g.grade,
     s.kind AS source_kind,
     o.note
 FROM patient o
 JOIN parameters m USING (code)
 JOIN sources s ON s.source_id = o.source_id
+LEFT JOIN lab_grades g
+    ON g.patient_id = o.patient_id AND g.day = o.day AND g.code = o.code
+    AND g.specimen = o.specimen
 LEFT JOIN baseline b ON b.code = o.code AND b.specimen = o.specimen
 ORDER BY m.sort, o.specimen, o.day

@@ -1,5 +1,6 @@
 -- Every value of one patient within $window days of study day $day (inclusive), nearest first, with
--- its multiple of the upper limit of normal and its source: the table under the trajectory chart.
+-- its multiple of the upper limit of normal, its CTCAE grade (derived table lab_grades) and its
+-- source: the table under the trajectory chart.
 SELECT
     o.day,
     o.day - $day AS offset_days,
@@ -12,11 +13,15 @@ SELECT
     coalesce(o.ref_low, m.ref_low) AS ref_low,
     coalesce(o.ref_high, m.ref_high) AS ref_high,
     o.value / nullif(coalesce(o.ref_high, m.ref_high), 0) AS x_uln,
+    g.grade,
     s.kind AS source_kind,
     o.source_id,
     o.note
 FROM observations o
 JOIN parameters m USING (code)
 JOIN sources s ON s.source_id = o.source_id
+LEFT JOIN lab_grades g
+    ON g.patient_id = o.patient_id AND g.day = o.day AND g.code = o.code
+    AND g.specimen = o.specimen
 WHERE o.patient_id = $patient_id AND o.day BETWEEN $day - $window AND $day + $window
 ORDER BY abs(o.day - $day), o.day, m.sort, o.specimen

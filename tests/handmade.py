@@ -7,16 +7,20 @@ from pathlib import Path
 import duckdb
 
 from carta import dictionary
+from carta.derive import derive_tables
 from carta.schema import SCHEMA_VERSION, columns, create_tables
 
 PATIENT = "HAND-01"
 
 
-def hand_store(path: Path, observations: list[tuple], events: list[tuple] = ()) -> Path:
+def hand_store(
+    path: Path, observations: list[tuple], events: list[tuple] = (), derived: bool = True
+) -> Path:
     """A store with one synthetic patient.
 
     observations: (day, code, value[, qualifier]) in the dictionary unit, blood, default ranges.
     events: (kind, name, start_day, end_day).
+    derived: fill the derived tables, as every published store has them.
     """
     con = duckdb.connect(str(path))
     create_tables(con)
@@ -49,5 +53,7 @@ def hand_store(path: Path, observations: list[tuple], events: list[tuple] = ()) 
             "VALUES (?, ?, ?, ?, ?, 'hand')",
             [PATIENT, kind, name, start, end],
         )
+    if derived:
+        derive_tables(con)
     con.close()
     return path

@@ -35,7 +35,9 @@ OBSERVATIONS = [
 
 @pytest.fixture(scope="module")
 def derived(tmp_path_factory):
-    path = hand_store(tmp_path_factory.mktemp("derive") / "hand.duckdb", OBSERVATIONS)
+    path = hand_store(
+        tmp_path_factory.mktemp("derive") / "hand.duckdb", OBSERVATIONS, derived=False
+    )
     con = duckdb.connect(str(path))
     settings = derive_tables(con)
     yield con, settings

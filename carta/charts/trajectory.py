@@ -419,8 +419,9 @@ def _response(response: pd.DataFrame) -> list[alt.Chart]:
             rows["category"], rows["tis"], complete, rows["n_components"].fillna(0), strict=True
         )
     ]
-    rows["cid_text"] = rows["cid"].map({True: "CID", False: "no CID"}).fillna("CID undecided")
-    rows["cid_fill"] = rows["cid"].map({True: 1.0, False: 0.0}).fillna(0.0)
+    cid = rows["cid"].astype("object")  # nullable boolean: True, False or undecided
+    rows["cid_text"] = ["CID undecided" if pd.isna(c) else ("CID" if c else "no CID") for c in cid]
+    rows["cid_fill"] = [1.0 if (not pd.isna(c) and c) else 0.0 for c in cid]
     rows["lane_tis"], rows["lane_cid"] = "TIS", "CID"
     named = _named(rows)
     lanes = ["TIS", "CID"]
