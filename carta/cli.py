@@ -9,13 +9,12 @@ from pathlib import Path
 from carta import __version__, synth
 from carta.store import (
     StoreError,
+    kept_versions,
     open_read_only,
-    real_path,
     run_query,
     store_info,
     store_path,
     use_version,
-    version_files,
 )
 
 
@@ -168,18 +167,10 @@ def _versions(args: argparse.Namespace) -> int:
     if args.use is not None:
         use_version(path, args.use)
         print(f"Published version {args.use} again at {path}")
-    current = real_path(path) if path.exists() else None
-    for number, file in version_files(path).items():
-        con = open_read_only(file)
-        try:
-            meta = store_info(con)
-            imports = run_query(con, "import_history")
-        finally:
-            con.close()
-        marker = "*" if current and file.resolve() == current else " "
-        added = ", ".join(imports.loc[imports["store_version"] == number, "file_name"].tolist())
-        shown = f"  imported: {added}" if added and not added.startswith("data/seed/") else ""
-        print(f"{marker} version {number:<4} built {meta.get('built_at', '?')}{shown}")
+    for row in kept_versions(path).sort_values("version").itertuples():
+        marker = "*" if row.published else " "
+        shown = f"  imported: {row.imported}" if row.imported else ""
+        print(f"{marker} version {row.version:<4} built {row.built_at or '?'}{shown}")
     return 0
 
 

@@ -195,6 +195,32 @@ def use_version(path: Path, version: int) -> Path:
     return files[version]
 
 
+def kept_versions(path: Path) -> pd.DataFrame:
+    """The kept versions, newest first: when each was built, the files it added, which is live."""
+    current = real_path(path) if path.exists() else None
+    rows = []
+    for number, file in sorted(version_files(path).items(), reverse=True):
+        try:
+            con = open_read_only(file)
+        except StoreError:
+            continue  # a version of another schema, or damaged: it cannot be published again
+        try:
+            meta = store_info(con)
+            imports = run_query(con, "import_history")
+        finally:
+            con.close()
+        added = imports.loc[imports["store_version"] == number, "file_name"].tolist()
+        rows.append(
+            {
+                "version": number,
+                "built_at": meta.get("built_at", ""),
+                "imported": ", ".join(f for f in added if not f.startswith("data/seed/")),
+                "published": file.resolve() == current,
+            }
+        )
+    return pd.DataFrame(rows, columns=["version", "built_at", "imported", "published"])
+
+
 def prune_versions(path: Path, keep: int = KEEP_VERSIONS) -> list[Path]:
     """Remove all but the newest `keep` version files, never the published one."""
     current = real_path(path)

@@ -1,5 +1,6 @@
 """Data: import a centre's files (check, then publish); templates, dictionary, history."""
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -7,9 +8,16 @@ import pandas as pd
 import streamlit as st
 
 from carta import dictionary, ui
-from carta.ingest.importer import import_files
+from carta.ingest.importer import import_files, read_mapping
 from carta.schema import DATA_TABLES, columns
-from carta.store import store_path, versions_dir
+from carta.store import (
+    StoreError,
+    kept_versions,
+    real_path,
+    store_path,
+    use_version,
+    versions_dir,
+)
 
 ui.require_shell()
 
@@ -28,6 +36,18 @@ def save_uploads(files) -> list[Path]:
         path.write_bytes(file.getvalue())
         paths.append(path)
     return paths
+
+
+def uploaded_mapping(file) -> dict[str, str] | None:
+    """The names a mapping file adds, or None (with the reason shown) when it cannot be used."""
+    if file is None:
+        return {}
+    [path] = save_uploads([file])
+    try:
+        return read_mapping(path)
+    except StoreError as error:
+        st.error(str(error))
+        return None
 
 
 def show_report(result) -> None:
@@ -65,9 +85,34 @@ with upload:
     files = st.file_uploader(
         "Files to import", type=["csv", "xlsx"], accept_multiple_files=True, key="uploads"
     )
-    if files:
-        paths = save_uploads(files)
-        checked = import_files(paths, dry_run=True)
+    mapping = uploaded_mapping(
+        st.file_uploader(
+            "Mapping file (optional)",
+            type=["csv"],
+            key="mapping",
+            help="A CSV with columns name and code: other names your files use for a parameter "
+            "(e.g. name 'Kreatinkinase', code 'CK'). Codes are in the Parameter dictionary tab.",
+        )
+    )
+    if files and mapping is not None:
+        # A rerun (any click) must not check the same files again: the check of a large file
+        # takes seconds. It is kept for these uploads, this mapping and this store version.
+        upload_key = (
+            tuple(f.file_id for f in files),
+            tuple(sorted(mapping.items())),
+            str(real_path(store_path())),
+        )
+        kept = st.session_state.get("checked")
+        if kept is None or kept[0] != upload_key:
+            if kept is not None:
+                shutil.rmtree(kept[1][0].parent, ignore_errors=True)
+            paths = save_uploads(files)
+            with st.spinner("Checking every row…"):
+                report = import_files(paths, dry_run=True, mapping=mapping)
+            for file_report in report.files:
+                file_report.rows = None  # the report is what is shown; the rows are read again
+            kept = st.session_state["checked"] = (upload_key, paths, report)
+        _, paths, checked = kept
         st.subheader("Check")
         show_report(checked)
         importable = sum(r.accepted for r in checked.files if r.status == "checked")
@@ -80,9 +125,13 @@ with upload:
             key="confirm",
         ):  # fmt: skip
             bar = st.progress(0.0, text="importing")
-            result = import_files(paths, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+            result = import_files(
+                paths, mapping=mapping, progress=lambda f, m: bar.progress(min(f, 1.0), text=m)
+            )
             bar.empty()
             # Rerun, so that the sidebar, the check and every cached query show the new version.
+            for file_report in result.files:
+                file_report.rows = None
             st.session_state["last_import"] = result
             st.rerun()
     last = st.session_state.pop("last_import", None)
@@ -93,7 +142,7 @@ with upload:
             rows = f"{last.accepted:,} row{'s' if last.accepted != 1 else ''}"
             st.success(
                 f"Imported {rows}: store version {last.version} is published. Its patients are "
-                "in the patient list; `python -m carta versions --use N` undoes an import."
+                "in the patient list; Import history undoes an import."
             )
         for report in last.files:
             if report.quarantine:
@@ -124,6 +173,22 @@ with history:
         st.info("No file has been imported into this store.")
     else:
         st.dataframe(imports, hide_index=True, key="history")
+    st.subheader("Store versions")
+    st.caption(
+        "Each import publishes a new version and keeps the earlier ones; publishing an earlier "
+        "version again undoes the imports after it (they can be redone the same way)."
+    )
+    versions = kept_versions(store_path())
+    st.dataframe(versions, hide_index=True, key="versions")
+    earlier = versions.loc[~versions["published"], "version"].tolist()
+    if earlier:
+        chosen = st.selectbox("Version", earlier, key="undo-version")
+        if st.button(f"Publish version {chosen} again", key="undo"):
+            use_version(store_path(), int(chosen))
+            st.session_state["republished"] = int(chosen)
+            st.rerun()
+    if (again := st.session_state.pop("republished", None)) is not None:
+        st.success(f"Version {again} is published again.")
     quarantine = versions_dir(store_path()).parent / "quarantine"
     for path in sorted(quarantine.glob("*.csv"), reverse=True)[:20]:
         st.download_button(

@@ -140,6 +140,23 @@ def test_refused_rows_go_to_a_quarantine_file_with_their_reasons(store, files) -
     assert "unknown parameter" in quarantine.loc[0, "reason"]
 
 
+def test_a_semicolon_export_with_a_broken_row_imports_the_rest(store, files) -> None:
+    # As a spreadsheet in a European locale saves it: semicolons, Windows-1252, CRLF line ends.
+    observations = files[0]
+    text = observations.read_text(encoding="utf-8").replace(",", ";")
+    text = text.replace("SITE-01;-3;CK", "SITE-01;-3;CK;2400;U/L;oops\r\nSITE-01;-2;CK")
+    observations.write_bytes(text.replace("\n", "\r\n").encode("cp1252"))
+    result = import_files(files, store)
+    report = next(r for r in result.files if r.table == "observations")
+    assert report.accepted == 4 and result.version == 2
+    broken = next(p for p in report.problems if p.column is None and p.row == 2)
+    assert broken.reason == "6 fields where the header has 11; refused"
+    quarantine = pd.read_csv(report.quarantine, dtype=str, keep_default_na=False)
+    assert quarantine.loc[0, "line"] == "2"
+    assert quarantine.loc[0, "text as written"] == "SITE-01;-3;CK;2400;U/L;oops"
+    assert quarantine["line"].astype(int).tolist() == [2, 5, 6, 7, 8, 9, 10, 11]
+
+
 def test_importing_the_same_files_again_changes_nothing(store, files) -> None:
     first = import_files(files, store)
     published = real_path(store)

@@ -101,3 +101,31 @@ def test_published_rows_are_the_accepted_rows(store, tmp_path_factory, rows) -> 
         assert value == pytest.approx(accepted["value"]) or (
             value is None and accepted["value"] != accepted["value"]
         )
+
+
+lines = st.lists(
+    st.lists(st.one_of(text, st.sampled_from(['"', '""', ";", "\t", "\r", "\n"])), max_size=14).map(
+        lambda cells: st_join(cells)
+    ),
+    max_size=8,
+)
+
+
+def st_join(cells: list[str]) -> str:
+    return ",".join(cells)
+
+
+@settings(max_examples=60)
+@given(
+    name=st.sampled_from(["observations.csv", "patients.csv", "labs.csv", "observations.xlsx"]),
+    header=st.sampled_from([",".join(OBS_COLUMNS), "patient_id;day;CK", "USUBJID,LBTESTCD", ""]),
+    body=st.one_of(lines.map("\n".join).map(str.encode), st.binary(max_size=200)),
+)
+def test_malformed_files_never_crash_the_importer(store, tmp_path_factory, name, header, body):
+    path = tmp_path_factory.mktemp("malformed") / name
+    path.write_bytes(header.encode() + b"\n" + body)
+    [report] = import_files([path], store, dry_run=True).files
+    assert report.status in {"checked", "refused"}
+    assert all(p.reason for p in report.problems)
+    if report.status == "refused":
+        assert report.accepted == 0 and report.problems

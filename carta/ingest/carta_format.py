@@ -13,19 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from carta.ingest.problems import Problem
+from carta.ingest.reading import batches, header
 from carta.schema import DATA_TABLES, required_columns, table_columns
+
+__all__ = ["Problem", "TableFile", "read_folder", "read_table_csv", "sha256_of"]
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    row: int | None  # line number in the file (the header is line 1); None for the whole file
-    column: str | None
-    value: str | None
-    reason: str
 
 
 @dataclass
@@ -37,7 +32,6 @@ class TableFile:
     sha256: str
     rows: pd.DataFrame  # indexed by line number in the file (the header is line 1)
     problems: list[Problem] = field(default_factory=list)
-    raw: pd.DataFrame | None = None  # the file's text, same index, for the quarantine file
 
     @property
     def rows_rejected(self) -> int:
@@ -76,28 +70,17 @@ PERSONAL_COLUMNS = {
 SUFFIXES = (".csv", ".xlsx")
 
 
-def read_raw(path: Path, header_only: bool = False) -> pd.DataFrame:
-    """A CSV file or the first sheet of an Excel workbook, every cell as text ('' when empty)."""
-    if path.suffix.lower() == ".xlsx":
-        frame = pd.read_excel(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            engine="openpyxl",
-            nrows=0 if header_only else None,
-        )
-        return frame.fillna("")
-    return pd.read_csv(path, dtype=str, keep_default_na=False, nrows=0 if header_only else None)
-
-
 def read_table_csv(path: Path, table: str) -> TableFile:
-    """A file of Carta's own format (CSV, or an Excel workbook's first sheet) for `table`."""
-    raw = read_raw(path)
-    raw.index = raw.index + 2  # line numbers in the file: the header is line 1
-    result = TableFile(table, path, sha256_of(path), raw.iloc[0:0], [], raw)
+    """A file of Carta's own format (CSV, or an Excel workbook's first sheet) for `table`.
+
+    The file is parsed a batch at a time, so only the typed rows are ever held whole.
+    """
     expected = table_columns()[table]
     names = [c for c, _ in expected]
-    for extra in [c for c in raw.columns if c not in names]:
+    empty = pd.DataFrame({c: pd.Series(dtype=_DTYPES.get(t, "string")) for c, t in expected})
+    result = TableFile(table, path, sha256_of(path), empty, [])
+    found = header(path)
+    for extra in [c for c in found if c not in names]:
         personal = extra.strip().lower().replace(" ", "_").replace("-", "_") in PERSONAL_COLUMNS
         reason = (
             "identifies a person; refused, and nothing of this column is stored (Carta keeps "
@@ -106,17 +89,29 @@ def read_table_csv(path: Path, table: str) -> TableFile:
             else f"unknown column for table {table}; ignored"
         )
         result.problems.append(Problem(path.name, None, extra, None, reason))
-    raw = raw.drop(columns=[c for c in raw.columns if c not in names])
-    result.raw = raw
-    missing = [c for c in names if c not in raw.columns]
+    missing = [c for c in names if c not in found]
     if missing:
         result.problems.append(
             Problem(path.name, None, ", ".join(missing), None, f"missing columns for table {table}")
         )
         return result
+    parts = [
+        _typed_rows(raw[names], expected, required_columns(table), result)
+        for raw in batches(path, result.problems)
+    ]
+    result.rows = pd.concat(parts) if parts else empty
+    return result
+
+
+_DTYPES = {"INTEGER": "Int64", "BIGINT": "Int64", "DOUBLE": "Float64", "BOOLEAN": "boolean"}
+
+
+def _typed_rows(raw: pd.DataFrame, expected, required, result: TableFile) -> pd.DataFrame:
+    """One batch parsed by the columns' types; a row with a value that does not parse is left
+    out and reported. Rows keep their line number in the file as index."""
     typed = {}
     bad_rows: set[int] = set()
-    required = required_columns(table)
+    name = result.path.name
     for column, dtype in expected:
         text = raw[column].str.strip()
         values, bad = _parse(text, dtype)
@@ -125,24 +120,17 @@ def read_table_csv(path: Path, table: str) -> TableFile:
             for index in blank[blank].index:
                 bad_rows.add(index)
                 result.problems.append(
-                    Problem(path.name, int(index), column, "", "required: the value is missing")
+                    Problem(name, int(index), column, "", "required: the value is missing")
                 )
         for index in bad[bad].index:
             bad_rows.add(index)
             result.problems.append(
-                Problem(
-                    path.name,
-                    int(index),
-                    column,
-                    raw.at[index, column],
-                    f"not a valid {dtype.lower()}",
-                )
-            )
+                Problem(name, int(index), column, raw.at[index, column],
+                        f"not a valid {dtype.lower()}")
+            )  # fmt: skip
         typed[column] = values
     frame = pd.DataFrame(typed, index=raw.index)
-    # Rows keep their line number in the file as index, for later problems to point at.
-    result.rows = frame.drop(index=sorted(bad_rows))
-    return result
+    return frame.drop(index=sorted(bad_rows))
 
 
 def _parse(text: pd.Series, dtype: str) -> tuple[pd.Series, pd.Series]:

@@ -20,7 +20,8 @@ import pandas as pd
 from carta import dictionary
 from carta.derive import derive_tables
 from carta.ingest import sdtm, wide_sheet
-from carta.ingest.carta_format import SUFFIXES, Problem, read_raw, read_table_csv, sha256_of
+from carta.ingest.carta_format import SUFFIXES, Problem, read_table_csv, sha256_of
+from carta.ingest.reading import UnreadableFile, batches
 from carta.ingest.validate import StoreFacts, check
 from carta.schema import DATA_TABLES, REFERENCE_TABLES, create_tables
 from carta.store import (
@@ -114,6 +115,15 @@ def _check_file(
     in_store: tuple[set[str], set[str]],
     store: Path,
 ) -> FileReport:
+    try:
+        return _check_readable_file(file, facts, seen, in_store, store)
+    except UnreadableFile as error:
+        return FileReport(
+            file, None, "refused", problems=[Problem(file.name, None, None, None, str(error))]
+        )
+
+
+def _check_readable_file(file, facts, seen, in_store, store) -> FileReport:
     own_format = file.stem in DATA_TABLES and file.suffix.lower() in SUFFIXES
     reader = None if own_format else _other_format(file, facts)
     if not own_format and reader is None:
@@ -147,7 +157,7 @@ def _check_file(
         facts.patients.update(zip(rows["patient_id"], rows["follow_up_days"], strict=True))
     if table_file.table == "sources":
         facts.sources.update(rows["source_id"])
-    refused_lines = {p.row for p in problems if p.row is not None and not _warning(p)}
+    refused_lines = {p.row for p in problems if p.row is not None and not p.is_warning}
     refused_file = any(p.row is None and p.reason.startswith("missing columns") for p in problems)
     return FileReport(
         file,
@@ -197,10 +207,6 @@ def _new_ids_only(table, rows, problems, in_store, file_name):
     return rows[~taken], problems
 
 
-def _warning(problem: Problem) -> bool:
-    return problem.reason.startswith("warning")
-
-
 def _fill(con: duckdb.DuckDBPyConnection, version: int, path: Path, reports) -> dict[str, str]:
     """The published version's rows, the accepted rows, the import records, derived tables."""
     create_tables(con)
@@ -247,17 +253,22 @@ def _fill(con: duckdb.DuckDBPyConnection, version: int, path: Path, reports) -> 
 
 
 def _quarantine(report: FileReport, path: Path, version: int) -> Path | None:
-    """The refused rows of a file, as they were written, with their reasons."""
-    refused = [p for p in report.problems if p.row is not None and not _warning(p)]
+    """The refused rows of a file, as they were written, with their reasons (read again a batch
+    at a time, keeping only the refused lines)."""
+    refused = [p for p in report.problems if p.row is not None and not p.is_warning]
     if not refused:
         return None
-    table_file_raw = read_raw(report.file)
-    table_file_raw.index = table_file_raw.index + 2
     reasons: dict[int, list[str]] = {}
     for p in refused:
         reasons.setdefault(p.row, []).append(f"{p.column}: {p.reason}" if p.column else p.reason)
-    lines = sorted(reasons)
-    out = table_file_raw.loc[lines].copy()
+    # A row of the wrong width is not in any batch: its text is kept, with its reason.
+    unparsed = {p.row: p.value for p in refused if p.column is None}
+    parts = [raw[raw.index.isin(reasons)] for raw in batches(report.file, [])]
+    out = pd.concat([*parts, pd.DataFrame(index=pd.Index(sorted(unparsed), dtype="int64"))])
+    out = out.sort_index()
+    if unparsed:
+        out["text as written"] = out.index.map(unparsed)
+    lines = out.index.tolist()
     out.insert(0, "reason", ["; ".join(reasons[line]) for line in lines])
     out.insert(0, "line", lines)
     folder = versions_dir(path).parent / "quarantine"

@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from carta import dictionary
-from carta.ingest.carta_format import Problem, TableFile, read_raw, sha256_of
+from carta.ingest.carta_format import Problem, TableFile, sha256_of
+from carta.ingest.reading import header, read_whole
 from carta.schema import columns
 
 _RESULT = re.compile(
@@ -28,20 +29,19 @@ _SPECIMENS = {"BLOOD": "blood", "SERUM": "blood", "PLASMA": "blood", "WHOLE BLOO
 
 def kind(path: Path) -> str | None:
     """'observations' for an LB dataset, 'adverse_events' for an AE one, else None."""
-    header = {c.strip().upper() for c in read_raw(path, header_only=True).columns}
-    if {"USUBJID", "LBTESTCD"} <= header:
+    names = {c.strip().upper() for c in header(path)}
+    if {"USUBJID", "LBTESTCD"} <= names:
         return "observations"
-    if {"USUBJID", "AETERM"} <= header:
+    if {"USUBJID", "AETERM"} <= names:
         return "adverse_events"
     return None
 
 
 def read_sdtm(path: Path, lookup: dict[str, str]) -> TableFile:
-    raw = read_raw(path)
-    raw.columns = [c.strip().upper() for c in raw.columns]
-    raw.index = raw.index + 2
     table = kind(path)
-    result = TableFile(table, path, sha256_of(path), pd.DataFrame(), [], raw)
+    result = TableFile(table, path, sha256_of(path), pd.DataFrame(), [])
+    raw = read_whole(path, result.problems)
+    raw.columns = [c.strip().upper() for c in raw.columns]
     prefix = "LB" if table == "observations" else "AE"
     days = _study_days(raw, prefix, "" if table == "observations" else "ST", result)
     build = _lab_rows if table == "observations" else _ae_rows

@@ -72,7 +72,7 @@ def normal_unit(unit: object) -> object:
 
 def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[Problem]]:
     """The rows that pass every check (units converted) and the problems of the others."""
-    rows = table_file.rows.copy()
+    rows = table_file.rows.copy(deep=False)  # copy-on-write: a column is copied when changed
     problems: list[Problem] = []
     refused = pd.Series(False, index=rows.index)
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from carta import dictionary
-from carta.ingest.carta_format import Problem, TableFile, read_raw, sha256_of
+from carta.ingest.carta_format import Problem, TableFile, sha256_of
+from carta.ingest.reading import header, read_whole
 from carta.schema import columns
 
 _HEADER = re.compile(r"^\s*(?P<name>.*?)\s*(?:[\(\[]\s*(?P<unit>[^\)\]]*)\s*[\)\]])?\s*$")
@@ -41,20 +42,19 @@ def test_columns(header: list[str], lookup: dict[str, str]) -> dict[str, tuple[s
 
 
 def is_wide_sheet(path: Path, lookup: dict[str, str]) -> bool:
-    header = read_raw(path, header_only=True).columns.tolist()
-    names = {c.strip().lower() for c in header}
+    found = header(path)
+    names = {c.strip().lower() for c in found}
     return (
         "patient_id" in names
         and bool({"day", "date"} & names)
-        and bool(test_columns(header, lookup))
+        and bool(test_columns(found, lookup))
     )
 
 
 def read_wide_sheet(path: Path, lookup: dict[str, str]) -> TableFile:
-    raw = read_raw(path)
+    result = TableFile("observations", path, sha256_of(path), pd.DataFrame(), [])
+    raw = read_whole(path, result.problems)
     raw.columns = [c.strip() for c in raw.columns]
-    raw.index = raw.index + 2
-    result = TableFile("observations", path, sha256_of(path), pd.DataFrame(), [], raw)
     lower = {c.lower(): c for c in raw.columns}
     if "source_id" not in lower:
         result.problems.append(

@@ -26,25 +26,57 @@ def test_an_uploaded_file_is_checked_imported_and_listed(page: Page, tmp_path: P
         + "\nUPLOAD-01,synthetic,Uploaded,F,8,JDM,,,,,,180,,true\n"
         + "UPLOAD-02,nowhere,Uploaded,F,8,JDM,,,,,,180,,true\n"
     )
+    observations = tmp_path / "observations.csv"
+    observations.write_text(
+        ",".join(columns("observations"))
+        + "\nUPLOAD-01,7,Kreatinkinase,310,U/L,,,blood,,synthetic,\n"
+    )
+    mapping = tmp_path / "mapping.csv"
+    mapping.write_text("name,code\nKreatinkinase,CK\n")
     process, url = start_server(store)  # this test changes its store: a server of its own
     try:
         page.set_viewport_size({"width": 1400, "height": 1400})
         page.goto(f"{url}/data")
         wait_rendered(page)
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(patients))
+        uploader = page.get_by_role("region", name="Files to import")
+        uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+            [str(patients), str(observations)]
+        )
         page.get_by_text("one per row and column").first.wait_for()
         wait_rendered(page)
         problems = page.locator('[data-testid="stDataFrame"]').nth(1)
-        reason = problems.locator('[data-testid="glide-cell-4-0"]').inner_text()
-        assert reason.startswith("unknown source")
+        reasons = [
+            problems.locator(f'[data-testid="glide-cell-4-{row}"]').inner_text() for row in (0, 1)
+        ]
+        assert reasons[0].startswith("unknown source")
+        assert reasons[1].startswith("unknown parameter code")
+        assert page.get_by_role("button", name="Import 1 row").is_visible()
+
+        # A mapping file names the parameter; the check runs again and the row is accepted.
+        page.get_by_role("region", name="Mapping file (optional)").get_by_test_id(
+            "stFileUploaderDropzoneInput"
+        ).set_input_files(str(mapping))
+        page.get_by_role("button", name="Import 2 rows").wait_for()
         screenshot(page, "data-checked")
-        page.get_by_role("button", name="Import 1 row").click()
+        page.get_by_role("button", name="Import 2 rows").click()
         page.get_by_text("store version 2 is published").wait_for(timeout=30_000)
         screenshot(page, "data-imported")
         page.goto(f"{url}/?q=UPLOAD")
         wait_rendered(page)
         assert page.locator('[data-testid="glide-cell-0-0"]').inner_text().endswith("UPLOAD-01")
         assert page.get_by_text("Patients (4)").first.is_visible()
+
+        # Undo: publish the version before the import again; the patient is gone from the list.
+        page.goto(f"{url}/data")
+        wait_rendered(page)
+        page.get_by_role("tab", name="Import history").click()
+        page.get_by_role("button", name="Publish version 1 again").click()
+        page.get_by_text("Version 1 is published again").wait_for()
+        screenshot(page, "data-undone")
+        page.goto(f"{url}/?q=UPLOAD")
+        wait_rendered(page)
+        assert page.get_by_text("No patient matches").first.is_visible()
+        assert page.get_by_text("Patients (3)").first.is_visible()
     finally:
         stop_server(process)
 
