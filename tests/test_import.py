@@ -397,3 +397,17 @@ def test_an_import_is_undone_by_publishing_the_previous_version(store, files) ->
     con.close()
     with pytest.raises(StoreError, match="No version 9"):
         use_version(store, 9)
+
+
+def test_progress_moves_within_a_large_file(store, files, monkeypatch) -> None:
+    from carta.ingest import reading
+
+    monkeypatch.setattr(reading, "BATCH_BYTES", 128)  # several batches from a dozen lines
+    heard: list[tuple[float, str]] = []
+    import_files(files, store, progress=lambda fraction, message: heard.append((fraction, message)))
+    fractions = [f for f, _ in heard]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    within = {f for f, m in heard if m == "checking observations.csv"}
+    assert len(within) > 2
+    assert heard[-2][1] == "writing the new store version"
+    assert heard[-1][1] == "published version 2"

@@ -8,6 +8,7 @@ value and reason, and the other rows go on.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +71,9 @@ PERSONAL_COLUMNS = {
 SUFFIXES = (".csv", ".xlsx")
 
 
-def read_table_csv(path: Path, table: str) -> TableFile:
+def read_table_csv(
+    path: Path, table: str, done: Callable[[float], None] | None = None
+) -> TableFile:
     """A file of Carta's own format (CSV, or an Excel workbook's first sheet) for `table`.
 
     The file is parsed a batch at a time, so only the typed rows are ever held whole.
@@ -97,7 +100,7 @@ def read_table_csv(path: Path, table: str) -> TableFile:
         return result
     parts = [
         _typed_rows(raw[names], expected, required_columns(table), result)
-        for raw in batches(path, result.problems)
+        for raw in batches(path, result.problems, done)
     ]
     result.rows = pd.concat(parts) if parts else empty
     return result

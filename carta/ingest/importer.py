@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -88,15 +89,22 @@ def import_files(
     in_store = set(facts.patients), set(sources)
     reports = []
     order = {table: i for i, table in enumerate(DATA_TABLES)}
-    for number, file in enumerate(sorted(paths, key=lambda p: order.get(p.stem, 99)), start=1):
-        if progress:
-            progress(number / (len(paths) + 1), f"checking {file.name}")
-        reports.append(_check_file(Path(file), facts, seen, in_store, path))
+    steps = len(paths) + 1  # each file, then writing the new version
+    for number, file in enumerate(sorted(paths, key=lambda p: order.get(p.stem, 99))):
+
+        def done(fraction: float, number=number, name=Path(file).name) -> None:
+            if progress:
+                progress((number + fraction) / steps, f"checking {name}")
+
+        done(0.0)
+        reports.append(_check_file(Path(file), facts, seen, in_store, path, done))
     result = ImportResult(reports)
     if dry_run or not any(r.status == "imported" and r.accepted for r in reports):
         for report in reports:
             report.status = "checked" if dry_run and report.status == "imported" else report.status
         return result
+    if progress:
+        progress(len(paths) / steps, "writing the new store version")
     version_file, version = write_version(path, lambda con, v: _fill(con, v, path, reports))
     publish(path, version_file)
     prune_versions(path)
@@ -114,16 +122,17 @@ def _check_file(
     seen: set[str],
     in_store: tuple[set[str], set[str]],
     store: Path,
+    done: Callable[[float], None],
 ) -> FileReport:
     try:
-        return _check_readable_file(file, facts, seen, in_store, store)
+        return _check_readable_file(file, facts, seen, in_store, store, done)
     except UnreadableFile as error:
         return FileReport(
             file, None, "refused", problems=[Problem(file.name, None, None, None, str(error))]
         )
 
 
-def _check_readable_file(file, facts, seen, in_store, store) -> FileReport:
+def _check_readable_file(file, facts, seen, in_store, store, done) -> FileReport:
     own_format = file.stem in DATA_TABLES and file.suffix.lower() in SUFFIXES
     reader = None if own_format else _other_format(file, facts)
     if not own_format and reader is None:
@@ -138,7 +147,7 @@ def _check_readable_file(file, facts, seen, in_store, store) -> FileReport:
     sha = sha256_of(file)
     if sha in seen:
         return FileReport(file, None, "already imported", sha256=sha)
-    table_file = read_table_csv(file, file.stem) if own_format else reader(file, facts.codes)
+    table_file = read_table_csv(file, file.stem, done) if own_format else reader(file, facts.codes)
     if table_file.table == "observations" and not table_file.rows.empty:
         facts = replace(facts, observation_keys=_stored_keys(store, table_file.rows))
     if own_format:

@@ -13,7 +13,7 @@ import codecs
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +22,7 @@ import pyarrow.csv as pa_csv
 
 from carta.ingest.problems import Problem
 
-BATCH_BYTES = 8 << 20
+BATCH_BYTES = 2 << 20  # pyarrow reads up to about 16 blocks ahead
 SEPARATORS = ",;\t"
 
 
@@ -37,8 +37,11 @@ def header(path: Path) -> list[str]:
     return _csv_layout(path)[2]
 
 
-def batches(path: Path, problems: list[Problem]) -> Iterator[pd.DataFrame]:
-    """The file's rows as text in batches; rows of the wrong width are added to `problems`."""
+def batches(
+    path: Path, problems: list[Problem], done: Callable[[float], None] | None = None
+) -> Iterator[pd.DataFrame]:
+    """The file's rows as text in batches; rows of the wrong width are added to `problems`.
+    `done` hears the fraction of the file read after each batch, for a progress bar."""
     if _is_excel(path):
         yield _excel(path)
         return
@@ -56,6 +59,7 @@ def batches(path: Path, problems: list[Problem]) -> Iterator[pd.DataFrame]:
         )  # fmt: skip
         return "skip"
 
+    size = max(path.stat().st_size, 1)
     try:
         reader = pa_csv.open_csv(
             path,
@@ -75,7 +79,7 @@ def batches(path: Path, problems: list[Problem]) -> Iterator[pd.DataFrame]:
                 quoted_strings_can_be_null=False,
             ),
         )
-        line = 2
+        line, parsed = 2, 0
         for batch in reader:
             # Rows skipped for their width are left out of the batch but keep their line numbers.
             # pyarrow parses a block ahead, so a skip may be reported before its batch comes.
@@ -88,6 +92,13 @@ def batches(path: Path, problems: list[Problem]) -> Iterator[pd.DataFrame]:
                 line += 1
             frame = batch.to_pandas()
             frame.index = pd.Index(lines, dtype="int64")
+            if done:
+                # The bytes parsed so far, counted from the batch: pyarrow reads ahead, so the
+                # file position runs ahead of the work. One byte per cell for its separator.
+                parsed += batch.num_rows * len(names) + sum(
+                    column.buffers()[2].size for column in batch.columns
+                )
+                done(min(parsed / size, 1.0))
             yield frame
     except (pa.ArrowInvalid, UnicodeError) as error:
         raise UnreadableFile(f"cannot be read as CSV: {error}") from error
