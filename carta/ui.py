@@ -5,11 +5,14 @@ Only this module, app.py and pages/ import streamlit; everything below them is p
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pandas as pd
 import streamlit as st
 
-from carta import display
+from carta import display, urlstate
+from carta.measures import cohort as cohort_measures
 from carta.measures import response as response_rules
 from carta.store import StoreError, open_read_only, real_path, run_query, store_info, store_path
 
@@ -360,3 +363,170 @@ def response_note(response: pd.DataFrame, measure_set: str, population: str) -> 
         "least 3 of CK ≤ 150 U/L, CMAS ≥ 48, MMT8 ≥ 78, PGA ≤ 0.2 cm. The enzyme slot uses our "
         "reading of the formula (partly confirmed). Rules as implemented: docs/rules.md."
     )
+
+
+# --- cohort explorer --------------------------------------------------------------------------
+
+
+def range_filter(label: str, low: object, high: object, key: str) -> tuple[float | None, float]:
+    """A range slider over [low, high], in the URL; (None, None) while it spans the whole range,
+    so that patients whose value is not reported stay in."""
+    if pd.isna(low) or pd.isna(high) or float(low) == float(high):
+        return (None, None)
+    low, high = float(low), float(high)
+    chosen = st.slider(label, low, high, (low, high), key=key, bind="query-params")
+    if chosen == (low, high):
+        return (None, None)
+    return chosen
+
+
+@st.cache_data(show_spinner="Recomputing the response criteria with the edited windows…",
+               max_entries=8)  # fmt: skip
+def _response_with_windows(real: str, windows: tuple, everyone: tuple[str, ...]) -> pd.DataFrame:
+    from carta import derive
+
+    values = run_query(
+        _connection(real), "cohort_values_at_timepoints", windows=[dict(w) for w in windows],
+        codes=derive.RESPONSE_CODES, patients=list(everyone),
+    )  # fmt: skip
+    meta = store_meta()
+    return derive.response_rows(
+        values,
+        meta.get("derived_tis_measure_set", derive.DEFAULT_SETTINGS["tis_measure_set"]),
+        meta.get("derived_tis_population", derive.DEFAULT_SETTINGS["tis_population"]),
+    )
+
+
+def cohort_response(patients: list[str], windows: list[dict], edited: bool) -> pd.DataFrame:
+    """TIS and CID per patient and window: the store's table, or with edited windows computed
+    again (for every patient once per set of windows, then cached)."""
+    nominal = {w["name"]: w["nominal_day"] for w in windows}
+    if not edited:
+        stored = query("cohort_response", patients=patients)
+        return stored.assign(nominal_day=stored["timepoint"].map(nominal))
+    everyone = tuple(query("patient_ids", search="", max_rows=10**9)["patient_id"])
+    frozen = tuple(tuple(sorted(w.items())) for w in windows)
+    rows = _response_with_windows(require_store(), frozen, everyone)
+    return rows[rows["patient_id"].isin(set(patients))]
+
+
+def take_selection(key: str, param: str, url_key: str, to_text) -> None:
+    """Copy a chart's selection of the last run into the URL, once per change: an empty selection
+    clears the URL only when it follows a selection (before any interaction every selection is
+    empty, and the URL's must then stand)."""
+    state = st.session_state.get(key)
+    selection = state.get("selection", {}).get(param) if state else None
+    current = json.dumps(selection, sort_keys=True, default=str) if selection else ""
+    last = st.session_state.get(f"{key}-last", "")
+    if current == last:
+        return
+    st.session_state[f"{key}-last"] = current
+    if selection:
+        st.query_params[url_key] = to_text(selection)
+    elif url_key in st.query_params:
+        del st.query_params[url_key]
+
+
+def brush_text(selection: dict) -> str:
+    (x0, x1), (low, high) = selection["jittered"], selection["plotted"]
+    return urlstate.format_brush((x0, x1, low, high))
+
+
+def category_text(selection: list[dict]) -> str:
+    return f"{selection[0]['timepoint']}:{selection[0]['category']}"
+
+
+def lanes_text(selection: list[dict]) -> str:
+    return ",".join(str(item["patient_id"]) for item in selection)
+
+
+_FILTER_KEYS = {"dx": "Diagnosis", "ab": "Autoantibody", "sex": "Sex", "prod": "Product",
+                "src": "Source"}  # fmt: skip
+
+
+def _reset(key: str, value: object) -> None:
+    st.session_state[key] = value
+
+
+def _drop_url(key: str) -> None:
+    if key in st.query_params:
+        del st.query_params[key]
+
+
+def cohort_chips(filters, selections, shown: int, total: int, filtered: int) -> None:
+    """'N of M patients' and one removable chip per active filter and chart selection."""
+    st.markdown(
+        f"**{shown:,} of {total:,} patients**"
+        + (f" · {filtered:,} pass the filters" if shown != filtered else "")
+    )
+    chips = []
+    for key, label in _FILTER_KEYS.items():
+        for value in st.session_state.get(key) or []:
+            rest = [v for v in st.session_state[key] if v != value]
+            chips.append((f"{label}: {value}", f"chip-{key}-{value}", _reset, (key, rest)))
+    for key, label, (low, high) in (("age", "Age", filters.age), ("dose", "Dose", filters.dose)):
+        if low is not None:
+            chips.append((f"{label}: {low:g}–{high:g}", f"chip-{key}", _drop_slider, (key,)))
+    described = {
+        "brush": lambda b: f"{b[2]:.4g}–{b[3]:.4g}",
+        "category": lambda c: f"{c[1]} at {c[0]}",
+        "lanes": lambda lanes: ", ".join(lanes) if len(lanes) <= 3 else f"{len(lanes)} patients",
+    }
+    url_keys = {"brush": "brush", "category": "cat", "lanes": "lanes"}
+    for name, value in selections.active().items():
+        text = f"{cohort_measures.SELECTION_LABELS[name]}: {described[name](value)}"
+        chips.append((text, f"chip-{name}", _drop_url, (url_keys[name],)))
+    if not chips:
+        st.caption("No filter or selection: every patient is counted. Filters are in the sidebar.")
+        return
+    columns = st.columns(min(len(chips), 6))
+    for index, (text, key, action, args) in enumerate(chips):
+        columns[index % len(columns)].button(
+            f"{text} ✕", key=key, on_click=action, args=args, help="Remove"
+        )
+
+
+def _drop_slider(key: str) -> None:
+    st.session_state.pop(key, None)
+    _drop_url(key)
+
+
+def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> None:
+    """The values shown, as shown and in ADaM BDS style, and every observation of the patients
+    shown as CSV or Parquet (streamed from DuckDB when clicked)."""
+    from carta import dictionary, exports
+
+    st.subheader("Take it away")
+    sources = query("source_kinds").set_index("source_id")["kind"].to_dict()
+    adam = cohort_measures.adam_bds(values, dictionary.parameters(), sources)
+    synthetic = "synthetic" in set(adam["SRCKIND"])
+    stem = f"carta-cohort-{code.lower()}" + ("-synthetic" if synthetic else "")
+    if synthetic:
+        st.caption("Rows from the synthetic demo cohort say so in their SRCKIND / source_kind "
+                   "column, and the file names say so too.")  # fmt: skip
+    columns = st.columns(3)
+    columns[0].download_button(
+        f"Values shown, ADaM BDS (CSV, {len(adam):,} rows)",
+        adam.to_csv(index=False),
+        file_name=f"{stem}-adam.csv",
+        mime="text/csv",
+        key="download-adam",
+    )
+    real = require_store()
+    formats = (("csv", "text/csv"), ("parquet", "application/vnd.apache.parquet"))
+    for column, (file_format, mime) in zip(columns[1:], formats, strict=True):
+        column.download_button(
+            f"All observations of these {len(patients):,} patients ({file_format.upper()})",
+            lambda f=file_format: exports.stream_query(
+                _connection(real), "cohort_observations", {"patients": patients}, f
+            ),
+            file_name=f"{stem}-observations.{file_format}",
+            mime=mime,
+            key=f"download-long-{file_format}",
+            on_click="ignore",
+        )
+    with st.expander(f"Values shown ({len(adam):,} rows)"):
+        st.caption("docs/data-dictionary.md describes every column (ADaM BDS export).")
+        st.dataframe(adam.head(1000), hide_index=True, key="values-shown")
+        if len(adam) > 1000:
+            st.caption(f"The first 1,000 of {len(adam):,} rows; the download holds them all.")

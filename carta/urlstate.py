@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+import pandas as pd
+
 T = TypeVar("T")
 
 
@@ -48,3 +50,59 @@ def study_day(text: str | None, day_range: tuple[int, int]) -> Parsed[int | None
 
 def format_window(window: tuple[float, float]) -> str:
     return f"{round(window[0])},{round(window[1])}"
+
+
+def brush(text: str | None) -> Parsed[tuple[float, float, float, float] | None]:
+    """'x0,x1,low,high' -> the distribution's brushed window positions and value range."""
+    if not text:
+        return Parsed(None)
+    try:
+        x0, x1, low, high = (float(p) for p in text.split(","))
+    except ValueError:
+        return Parsed(None, f"The value range “{text}” is not four numbers; it is cleared.")
+    return Parsed((*sorted((x0, x1)), *sorted((low, high))))
+
+
+def format_brush(value: tuple[float, float, float, float]) -> str:
+    return ",".join(f"{v:.6g}" for v in value)
+
+
+def category(text: str | None, timepoints: list[str], names: list[str]) -> Parsed:
+    """'timepoint:category' -> (timepoint, category) when both exist."""
+    if not text:
+        return Parsed(None)
+    timepoint, _, name = text.partition(":")
+    if timepoint not in timepoints or name not in names:
+        return Parsed(None, f"The response selection “{text}” is not a window and category here.")
+    return Parsed((timepoint, name))
+
+
+def lanes(text: str | None) -> Parsed[tuple[str, ...] | None]:
+    if not text:
+        return Parsed(None)
+    return Parsed(tuple(p for p in text.split(",") if p))
+
+
+WINDOW_COLUMNS = ["name", "nominal_day", "day_from", "day_to"]
+
+
+def windows(text: str | None, default: pd.DataFrame) -> Parsed[pd.DataFrame]:
+    """'name:nominal:from:to;…' -> visit windows in that order; the store's when absent or bad."""
+    if not text:
+        return Parsed(default)
+    rows = []
+    try:
+        for part in text.split(";"):
+            name, nominal, low, high = part.split(":")
+            rows.append((name, int(nominal), int(low), int(high)))
+    except ValueError:
+        return Parsed(default, f"The visit windows “{text}” cannot be read; using the store's.")
+    frame = pd.DataFrame(rows, columns=WINDOW_COLUMNS)
+    return Parsed(frame.assign(sort=range(len(frame))))
+
+
+def format_windows(frame: pd.DataFrame) -> str:
+    return ";".join(
+        f"{r.name}:{int(r.nominal_day)}:{int(r.day_from)}:{int(r.day_to)}"
+        for r in frame.itertuples(index=False)
+    )

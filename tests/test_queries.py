@@ -21,6 +21,22 @@ FIXTURE_PARAMETERS = {
     "window": [3, 0],
     "codes": [["CK", "ANC"], ["CART"]],
     "patients": [[PUBLISHED_ID, "SYN-00001"], []],
+    "diagnoses": [[], ["Juvenile dermatomyositis"]],
+    "autoantibodies": [[], ["not reported"]],
+    "sexes": [[], ["M"]],
+    "products": [[], ["not reported"]],
+    "sources": [[], ["nicolai2024"]],
+    "age_min": [None, 5],
+    "age_max": [None, 12.5],
+    "dose_min": [None, 0.5],
+    "dose_max": [None, 2.0],
+    "windows": [
+        [
+            {"name": "Baseline", "nominal_day": 0, "day_from": -60, "day_to": 0},
+            {"name": "D7", "nominal_day": 7, "day_from": 4, "day_to": 10},
+        ],
+        [{"name": "Start", "nominal_day": -1, "day_from": -5, "day_to": 0}],
+    ],
 }
 
 

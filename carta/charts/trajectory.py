@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
-from carta.charts.theme import OKABE_ITO, STUDY_DAY_TITLE
+from carta.charts.theme import OKABE_ITO, STUDY_DAY_TITLE, layer_spec
 from carta.display import plain_number, unit_text
 
 BRUSH = "brush"
@@ -139,7 +139,7 @@ def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
         # Altair's layer, properties and concat steps deep-copy and re-validate every layer
         # several times over, which took most of a second per patient. The layers that every
         # panel repeats (extent, clicks, picked-day rule) are plain dicts for the same reason.
-        layer_specs = [_layer_spec(chart) for chart in layers]
+        layer_specs = [layer_spec(chart) for chart in layers]
         if overview:
             layer_specs[0]["name"] = OVERVIEW
         else:  # spans the whole range, so that an empty brush leaves every panel alike
@@ -211,13 +211,6 @@ def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
 # `datasets`. Handing DataFrames to Altair instead costs most of a second per spec: it converts the
 # rows to dicts, deep-copies them into every layer and concat, and validates them.
 _DATASETS: ContextVar[dict[str, list[dict]]] = ContextVar("trajectory_datasets")
-
-
-def _layer_spec(chart: alt.Chart) -> dict:
-    spec = chart.to_dict(validate=False)  # the whole spec is validated in the tests
-    for top_level_only in ("$schema", "config"):
-        spec.pop(top_level_only, None)
-    return spec
 
 
 def _named(frame: pd.DataFrame) -> alt.NamedData:

@@ -1,0 +1,50 @@
+"""Files that leave the app: query results written a record batch at a time (CSV or Parquet), so
+a whole registry's long data never sits in memory, and small frames as CSV."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+import duckdb
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from carta.store import query_parameters, query_sql
+
+BATCH_ROWS = 100_000
+
+
+def stream_query(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict, file_format: str
+) -> BinaryIO:
+    """The rows of queries/<name>.sql as an open CSV or Parquet temporary file, written batch by
+    batch as DuckDB produces them; the file is deleted when closed."""
+    sql = query_sql(name)
+    if query_parameters(sql) != set(params):
+        raise TypeError(f"query {name!r} takes {sorted(query_parameters(sql))}")
+    cursor = con.cursor()
+    # Handed to the download button open; closing it deletes it.
+    target = tempfile.TemporaryFile(suffix=f".{file_format}")  # noqa: SIM115
+    try:
+        reader = cursor.execute(sql, params).fetch_record_batch(BATCH_ROWS)
+        writer = (
+            pa_csv.CSVWriter(target, reader.schema)
+            if file_format == "csv"
+            else pq.ParquetWriter(target, reader.schema)
+        )
+        with writer:
+            for batch in reader:
+                writer.write_batch(batch)
+    finally:
+        cursor.close()
+    target.seek(0)
+    return target
+
+
+def written_rows(path_or_file: Path | BinaryIO, file_format: str) -> int:
+    """The number of rows in an exported file (for tests and the benchmark)."""
+    if file_format == "parquet":
+        return pq.ParquetFile(path_or_file).metadata.num_rows
+    return pa_csv.read_csv(path_or_file).num_rows

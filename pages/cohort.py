@@ -1,0 +1,280 @@
+"""Cohort explorer: filter patients and visit windows; every chart filters the others.
+
+State lives in the URL: the filters and settings as bound widgets; the visit windows (`tw`) and
+the charts' selections (`brush`, `cat`, `lanes`) as query parameters. Each view counts the cohort
+narrowed by every selection but its own (carta/measures/cohort.py).
+"""
+
+import streamlit as st
+
+from carta import dictionary, display, ui, urlstate
+from carta.charts import cohort as charts
+from carta.measures import cohort
+from carta.measures.cohort import Crossfilter, Filters, Selections
+
+ui.require_shell()
+
+st.title("Cohort explorer")
+ranges = ui.query("cohort_ranges").iloc[0]
+if int(ranges["patients"]) == 0:
+    st.info("This store holds no patients yet: import data on the Data page.")
+    st.stop()
+options = ui.query("cohort_filter_options")
+parameters = dictionary.parameters().set_index("code")
+stored_windows = ui.query("timepoint_windows")[urlstate.WINDOW_COLUMNS]
+# A selection made in a chart on the last run goes to the URL before anything is computed, so that
+# every view of this run counts the same cohort.
+ui.take_selection("distribution", charts.BRUSH, "brush", ui.brush_text)
+ui.take_selection("response", charts.CATEGORY, "cat", ui.category_text)
+ui.take_selection("swimmer", charts.LANES, "lanes", ui.lanes_text)
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+def offered(field: str) -> list[str]:
+    return options.loc[options["field"] == field, "value"].tolist()
+
+
+with st.sidebar:
+    st.subheader("Cohort")
+    diagnoses = st.multiselect("Diagnosis", offered("diagnosis"), key="dx", bind="query-params")
+    antibodies = st.multiselect(
+        "Autoantibody", offered("autoantibody"), key="ab", bind="query-params"
+    )
+    sexes = st.multiselect("Sex", offered("sex"), key="sex", bind="query-params")
+    products = st.multiselect("Product", offered("product"), key="prod", bind="query-params")
+    sources = st.multiselect(
+        "Cohort / source",
+        offered("source"),
+        key="src",
+        bind="query-params",
+        help="Published cases, the synthetic demo cohort and each imported source.",
+    )
+    age = ui.range_filter("Age (years)", ranges["age_min"], ranges["age_max"], "age")
+    dose = ui.range_filter(
+        "Cell dose (CAR T cells/kg)", ranges["dose_min"], ranges["dose_max"], "dose"
+    )
+filters = Filters(tuple(diagnoses), tuple(antibodies), tuple(sexes), tuple(products),
+                  tuple(sources), age, dose)  # fmt: skip
+
+top = st.columns([1.2, 2.2, 1.6])
+codes = parameters.index.tolist()
+code = top[0].selectbox(
+    "Parameter", codes, index=codes.index("CK"), key="param", bind="query-params",
+    help="The laboratory value or score under study: " + "; ".join(
+        f"{c} = {parameters.at[c, 'label']}" for c in codes),
+)  # fmt: skip
+view = top[2].segmented_control(
+    "Show", ["Values", "Change", "% change"], default="Values", key="show", bind="query-params",
+    required=True, help="The value at each window, or its change from the baseline window "
+    "(ADaM CHG = AVAL − BASE; PCHG = CHG / |BASE| × 100).",
+)  # fmt: skip
+
+parsed_windows = urlstate.windows(st.query_params.get("tw"), stored_windows)
+if parsed_windows.problem:
+    st.warning(parsed_windows.problem)
+windows = parsed_windows.value
+edited = (
+    not windows[urlstate.WINDOW_COLUMNS]
+    .reset_index(drop=True)
+    .equals(stored_windows.reset_index(drop=True))
+)
+names = windows["name"].tolist()
+shown = top[1].multiselect(
+    "Visit windows", names, default=names, key="tps", bind="query-params",
+    help="Which visit windows the views show. Edit the windows themselves below.",
+)  # fmt: skip
+shown = [n for n in names if n in shown] or names
+with st.expander("Visit windows" + (" (edited: saved in the link)" if edited else "")):
+    st.caption(
+        "The value at a window is the blood value closest to its nominal day inside [from, to]; "
+        "on a tie, the earlier day (docs/rules.md). The first window is the baseline."
+    )
+    table = st.data_editor(
+        windows[urlstate.WINDOW_COLUMNS], num_rows="dynamic", hide_index=True, key="tw-editor"
+    )
+    problems = cohort.window_problems(table)
+    for problem in problems:
+        st.error(problem)
+    buttons = st.columns(4)
+    if buttons[0].button("Apply windows", disabled=bool(problems), key="tw-apply"):
+        st.query_params["tw"] = urlstate.format_windows(table)
+        st.rerun()
+    if edited and buttons[1].button("Store's windows", key="tw-reset"):
+        del st.query_params["tw"]
+        st.rerun()
+
+# --- the cohort and the selections ------------------------------------------------------------
+
+everyone = ui.query("cohort_patients", **Filters().params())["patient_id"].tolist()
+patients = ui.query("cohort_patients", **filters.params())["patient_id"].tolist()
+windows_param = cohort.windows_param(windows)
+values = ui.query("cohort_values_at_timepoints", windows=windows_param, codes=[code],
+                  patients=patients)  # fmt: skip
+values = cohort.with_plotted(values[values["timepoint"].isin(shown)], view)
+response = ui.cohort_response(patients, windows_param, edited)
+
+brush_state = urlstate.brush(st.query_params.get("brush"))
+category_state = urlstate.category(st.query_params.get("cat"), names, cohort.CATEGORIES)
+lanes_state = urlstate.lanes(st.query_params.get("lanes"))
+for parsed in (brush_state, category_state):
+    if parsed.problem:
+        st.warning(parsed.problem)
+selections = Selections(brush_state.value, category_state.value, lanes_state.value)
+crossfilter = Crossfilter(patients)
+if selections.brush:
+    crossfilter.kept["brush"] = cohort.brushed_patients(values, selections.brush)
+if selections.category:
+    crossfilter.kept["category"] = cohort.category_patients(response, selections.category)
+if selections.lanes:
+    crossfilter.kept["lanes"] = set(selections.lanes)
+in_all = crossfilter.patients_for(None)
+
+ui.cohort_chips(filters, selections, len(in_all), len(everyone), len(patients))
+if not patients:
+    st.info("No patient passes these filters. Remove a filter above to widen the cohort.")
+    st.stop()
+
+label = parameters.at[code, "label"]
+unit = parameters.at[code, "unit"]
+title = {
+    "Values": f"{label} ({display.unit_text(unit)})",
+    "Change": f"Change in {label} ({display.unit_text(unit)})",
+    "% change": f"% change in {label}",
+}[view]
+log = bool(parameters.at[code, "log_scale"]) and view == "Values"
+
+# --- views ------------------------------------------------------------------------------------
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Distribution by visit window")
+    own = values[values["patient_id"].isin(set(crossfilter.patients_for("distribution")))]
+    if own.empty:
+        st.info(f"No {code} value at these windows for these patients.")
+    else:
+        points, left_out = cohort.capped(own, "patient_id")
+        spec = charts.distribution_spec(
+            points, cohort.box_stats(own), shown, title, log, selections.brush
+        )
+        st.vega_lite_chart(
+            spec, on_select="rerun", selection_mode=[charts.BRUSH], key="distribution"
+        )
+        note = (
+            f" Points: {len(points):,} of {len(own):,} values ({left_out:,} patients not drawn; "
+            "the boxes and n use every patient)."
+            if left_out
+            else ""
+        )
+        st.caption("Drag a box over points to pick a value range at those windows; double-click "
+                   "to clear." + note)  # fmt: skip
+
+with right:
+    st.subheader("Response by visit window")
+    own_patients = crossfilter.patients_for("response")
+    counts = cohort.response_counts(response, own_patients, shown)
+    if counts["evaluable"].sum() == 0:
+        st.info(
+            "No patient here is evaluable for the Total Improvement Score at these windows "
+            "(it needs every core set measure at baseline and the window)."
+        )
+    else:
+        st.altair_chart(
+            charts.response_chart(counts, shown, selections.category),
+            on_select="rerun", selection_mode=[charts.CATEGORY], key="response",
+        )  # fmt: skip
+        st.caption(
+            "2016 ACR/EULAR Total Improvement Score (clinical-rules §3.1), "
+            + ("recomputed with the edited windows. " if edited else "with the store's windows. ")
+            + "Click a segment to pick those patients; double-click to clear."
+        )
+
+cohort_now = set(in_all)
+lines = values[values["patient_id"].isin(cohort_now)]
+left, right = st.columns(2)
+with left:
+    st.subheader("Spaghetti")
+    if lines.empty:
+        st.info("No values to draw for the patients picked.")
+    else:
+        drawn, left_out = cohort.capped(lines, "patient_id")
+        st.altair_chart(charts.spaghetti_chart(drawn, cohort.median_band(lines), shown, title, log))
+        st.caption(
+            "Thin lines: one per patient; thick line and band: median and interquartile range "
+            "(n per window in the box plot)."
+            + (f" {left_out:,} patients' lines not drawn; the median uses all." if left_out else "")
+        )
+with right:
+    st.subheader("Waterfall")
+    better = parameters.at[code, "better"]
+    choices = ["Best change", *shown[1:]]
+    at = st.selectbox("At", choices, key="wf", bind="query-params")
+    bars = cohort.waterfall(lines, response, at, better)
+    if bars.empty:
+        st.info(f"No percent change in {code} at {at} for the patients picked.")
+    else:
+        thinned, step = cohort.thinned_by_rank(bars)
+        st.altair_chart(charts.waterfall_chart(thinned, f"% change in {label} from baseline"))
+        st.caption(
+            f"{len(bars):,} patients"
+            + (f"; every {step}th bar drawn, in order" if step > 1 else "")
+            + ". Colour: TIS category at the same window (grey: not evaluable)."
+        )
+
+st.subheader("Swimmer plot")
+swim_cols = st.columns([2, 1])
+sort_by = swim_cols[0].selectbox(
+    "Order lanes by",
+    ["Follow-up (longest first)", "First response (earliest first)",
+     "Worst CRS grade (highest first)", "Patient id"],
+    key="sort", bind="query-params",
+)  # fmt: skip
+limit = swim_cols[1].number_input(
+    "Lanes", min_value=5, max_value=200, value=40, step=5, key="nlanes", bind="query-params"
+)
+lane_patients = crossfilter.patients_for("swimmer")
+marks = ui.query("cohort_lane_marks", patients=lane_patients)
+aplasia = ui.query("cohort_aplasia", patients=lane_patients)
+lanes, periods, events, left_out = cohort.swimmer_lanes(
+    marks, aplasia, response[response["patient_id"].isin(set(lane_patients))], sort_by, int(limit)
+)
+if lanes.empty:
+    st.info("No patient to draw.")
+else:
+    st.vega_lite_chart(
+        charts.swimmer_spec(lanes, periods, events, selections.lanes),
+        on_select="rerun", selection_mode=[charts.LANES], key="swimmer",
+    )  # fmt: skip
+    unplaced = cohort.unplaced_marks(marks, lanes["patient_id"])
+    st.caption(
+        "Click a lane to pick a patient, shift-click for more; double-click to clear. CID periods "
+        "run from a window with PRINTO CID to the next window without it."
+        + (f" {left_out:,} more patients are not drawn: narrow the cohort or add lanes."
+           if left_out else "")
+        + (" Reported without a day, so not placed: "
+           + "; ".join(f"{r.patient_id} {r.mark} grade {r.grade}" for r in unplaced.itertuples())
+           + "." if not unplaced.empty else "")
+    )  # fmt: skip
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Response table")
+    table = cohort.response_table(response, in_all, shown)
+    st.dataframe(table, hide_index=True, key="response-table")
+    rule = st.selectbox(
+        "Laboratory threshold", list(cohort.THRESHOLDS), key="thr", bind="query-params"
+    )
+    st.dataframe(cohort.threshold_table(lines, rule, shown), hide_index=True, key="thr-table")
+    st.caption(f"{code} {rule}, with each result's own reference range where the lab gave one.")
+with right:
+    st.subheader("Adverse events")
+    adverse = ui.query("cohort_adverse_events", patients=in_all)
+    if adverse.empty:
+        st.info("No adverse event is reported for these patients.")
+    else:
+        st.dataframe(
+            cohort.adverse_event_table(adverse, len(in_all)), hide_index=True, key="ae-table"
+        )
+        st.caption(f"Patients by worst grade per term; % of the {len(in_all):,} patients shown.")
+
+ui.cohort_downloads(lines, code, in_all)

@@ -1,0 +1,49 @@
+-- The value of each parameter in $codes at each visit window of $windows (a list of {name,
+-- nominal_day, day_from, day_to} in display order; the first is the baseline) for the patients in
+-- $patients. Inside a window: the blood value closest to its nominal day, on a tie the earlier day
+-- (docs/rules.md, "Value at a timepoint", the rule of table timepoint_values with the view's own
+-- windows). BASE is the value at the first window; CHG = AVAL - BASE and PCHG = CHG / |BASE| x 100,
+-- missing when BASE is 0 (ADaM BDS, clinical-rules §6.2).
+WITH windows AS (
+    SELECT w.name AS timepoint, w.nominal_day, w.day_from, w.day_to, position AS timepoint_sort
+    FROM (SELECT unnest($windows) AS w, generate_subscripts($windows, 1) AS position)
+),
+closest AS (
+    SELECT
+        o.patient_id,
+        w.timepoint,
+        any_value(w.timepoint_sort) AS timepoint_sort,
+        any_value(w.nominal_day) AS nominal_day,
+        o.code,
+        arg_min(
+            {
+                'day': o.day,
+                'value': o.value,
+                'unit': o.unit,
+                'qualifier': o.qualifier,
+                'ref_low': coalesce(o.ref_low, m.ref_low),
+                'ref_high': coalesce(o.ref_high, m.ref_high),
+                'source_id': o.source_id
+            },
+            [abs(o.day - w.nominal_day), o.day]
+        ) AS chosen
+    FROM observations o
+    JOIN windows w ON o.day BETWEEN w.day_from AND w.day_to
+    JOIN parameters m USING (code)
+    WHERE o.specimen = 'blood' AND o.value IS NOT NULL
+        AND list_contains($codes, o.code)
+        AND o.patient_id IN (SELECT unnest($patients))
+    GROUP BY o.patient_id, w.timepoint, o.code
+),
+valued AS (
+    SELECT patient_id, timepoint, timepoint_sort, nominal_day, code, chosen.*,
+        max(chosen.value) FILTER (WHERE timepoint_sort = 1)
+            OVER (PARTITION BY patient_id, code) AS base
+    FROM closest
+)
+SELECT patient_id, timepoint, timepoint_sort, nominal_day, code, day, value, unit, qualifier,
+    ref_low, ref_high, source_id, base,
+    value - base AS chg,
+    CASE WHEN base <> 0 THEN (value - base) / abs(base) * 100 END AS pchg
+FROM valued
+ORDER BY patient_id, code, timepoint_sort
