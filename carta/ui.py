@@ -507,7 +507,8 @@ def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> No
     columns = st.columns(3)
     columns[0].download_button(
         f"Values shown, ADaM BDS (CSV, {len(adam):,} rows)",
-        adam.to_csv(index=False),
+        lambda: adam.to_csv(index=False),  # written when clicked, not on every rerun
+        on_click="ignore",
         file_name=f"{stem}-adam.csv",
         mime="text/csv",
         key="download-adam",

@@ -153,7 +153,8 @@ with left:
     if own.empty:
         st.info(f"No {code} value at these windows for these patients.")
     else:
-        points, left_out = cohort.capped(own, "patient_id")
+        # The boxes' rows count too: at most one per window, so keep that much room.
+        points, left_out = cohort.capped(own, "patient_id", cohort.MAX_CHART_ROWS - len(shown))
         spec = charts.distribution_spec(
             points, cohort.box_stats(own), shown, title, log, selections.brush
         )
@@ -197,7 +198,7 @@ with left:
     if lines.empty:
         st.info("No values to draw for the patients picked.")
     else:
-        drawn, left_out = cohort.capped(lines, "patient_id")
+        drawn, left_out = cohort.capped(lines, "patient_id", cohort.MAX_CHART_ROWS - len(shown))
         st.altair_chart(charts.spaghetti_chart(drawn, cohort.median_band(lines), shown, title, log))
         st.caption(
             "Thin lines: one per patient; thick line and band: median and interquartile range "

@@ -308,7 +308,7 @@ def swimmer_lanes(
     first = _first_response(response)
     lanes["first_response_day"] = lanes["patient_id"].map(first.set_index("patient_id")["day"])
     worst_crs = marks[marks["mark"] == "CRS"].groupby("patient_id")["grade"].max()
-    lanes["worst_crs"] = lanes["patient_id"].map(worst_crs)
+    lanes["worst_crs"] = lanes["patient_id"].map(worst_crs).astype("Float64")
     key = {
         "Follow-up (longest first)": (["follow_up", "patient_id"], [False, True]),
         "First response (earliest first)": (["first_response_day", "patient_id"], [True, True]),
@@ -320,6 +320,8 @@ def swimmer_lanes(
     lanes = lanes.head(limit).reset_index(drop=True)
     lanes["lane"] = np.arange(len(lanes))
     shown = set(lanes["patient_id"])
+    aplasia = aplasia[aplasia["patient_id"].isin(shown)]
+    response = response[response["patient_id"].isin(shown)]
     periods = pd.concat(
         [
             pd.DataFrame(
@@ -370,18 +372,26 @@ def _first_response(response: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cid_periods(response: pd.DataFrame) -> pd.DataFrame:
+    """Runs of consecutive assessed windows with CID: from the first window of a run to the next
+    assessed window without CID, or to the last assessed window when the run is still going."""
+    assessed = response[response["cid"].notna()].sort_values(["patient_id", "timepoint_sort"])
+    cid = assessed["cid"].astype(bool).to_numpy()
+    patient = assessed["patient_id"].to_numpy()
+    day = assessed["nominal_day"].to_numpy()
     rows = []
-    for patient, group in response.sort_values("timepoint_sort").groupby("patient_id"):
-        assessed = group[group["cid"].notna()]
-        start = None
-        for day, cid in zip(assessed["nominal_day"], assessed["cid"].astype(bool), strict=True):
-            if cid and start is None:
-                start = day
-            elif not cid and start is not None:
-                rows.append((patient, start, day))
-                start = None
-        if start is not None:
-            rows.append((patient, start, int(assessed["nominal_day"].iloc[-1])))
+    start = None
+    for i in range(len(assessed)):
+        new_patient = i == 0 or patient[i] != patient[i - 1]
+        if new_patient and start is not None:  # a run still going at the previous patient's end
+            rows.append((patient[i - 1], start, day[i - 1]))
+            start = None
+        if cid[i] and start is None:
+            start = day[i]
+        elif not cid[i] and start is not None:
+            rows.append((patient[i], start, day[i]))
+            start = None
+    if start is not None:
+        rows.append((patient[-1], start, day[-1]))
     frame = pd.DataFrame(rows, columns=["patient_id", "start", "end"])
     return frame.assign(period="CID", ongoing=False)
 
