@@ -28,7 +28,8 @@ def stream_query(
     # Handed to the download button open; closing it deletes it.
     target = tempfile.TemporaryFile(suffix=f".{file_format}")  # noqa: SIM115
     try:
-        reader = cursor.execute(sql, params).fetch_record_batch(BATCH_ROWS)
+        # A relation streams; a DB-API result would be copied whole into Arrow first.
+        reader = cursor.sql(sql, params=params).to_arrow_reader(BATCH_ROWS)
         writer = (
             pa_csv.CSVWriter(target, reader.schema)
             if file_format == "csv"
@@ -47,4 +48,4 @@ def written_rows(path_or_file: Path | BinaryIO, file_format: str) -> int:
     """The number of rows in an exported file (for tests and the benchmark)."""
     if file_format == "parquet":
         return pq.ParquetFile(path_or_file).metadata.num_rows
-    return pa_csv.read_csv(path_or_file).num_rows
+    return sum(batch.num_rows for batch in pa_csv.open_csv(path_or_file))

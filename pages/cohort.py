@@ -111,7 +111,7 @@ patients = ui.query("cohort_patients", **filters.params())["patient_id"].tolist(
 windows_param = cohort.windows_param(windows)
 values = ui.query("cohort_values_at_timepoints", windows=windows_param, codes=[code],
                   patients=patients)  # fmt: skip
-values = cohort.with_plotted(values[values["timepoint"].isin(shown)], view)
+values = cohort.with_plotted(values, view, shown)
 response = ui.cohort_response(patients, windows_param, edited)
 
 brush_state = urlstate.brush(st.query_params.get("brush"))
@@ -208,14 +208,14 @@ with left:
 with right:
     st.subheader("Waterfall")
     better = parameters.at[code, "better"]
-    choices = ["Best change", *shown[1:]]
+    choices = ["Best change", *[t for t in shown if t != names[0]]]
     at = st.selectbox("At", choices, key="wf", bind="query-params")
-    bars = cohort.waterfall(lines, response, at, better)
+    bars = cohort.waterfall(lines, response, at, better, baseline=names[0])
     if bars.empty:
         st.info(f"No percent change in {code} at {at} for the patients picked.")
     else:
         thinned, step = cohort.thinned_by_rank(bars)
-        st.altair_chart(charts.waterfall_chart(thinned, f"% change in {label} from baseline"))
+        st.altair_chart(charts.waterfall_chart(thinned, f"{code}, % change from baseline"))
         st.caption(
             f"{len(bars):,} patients"
             + (f"; every {step}th bar drawn, in order" if step > 1 else "")

@@ -166,7 +166,7 @@ def waterfall_chart(bars: pd.DataFrame, title: str):
                      alt.Tooltip("value:Q", format=".4~g"), alt.Tooltip("base:Q", format=".4~g"),
                      "category:N"],
         )
-        .properties(width=WIDTH, height=240)
+        .properties(width=WIDTH, height=300)
     )  # fmt: skip
 
 
@@ -202,8 +202,9 @@ def response_chart(counts: pd.DataFrame, order: list[str], picked: tuple[str, st
         )
         .transform_calculate(order=f"indexof({list(CATEGORY_COLOURS)[:4]}, datum.category)")
         .add_params(pick)
-        # Streamlit fits legend and axes into the height: leave the bars room.
-        .properties(width=WIDTH, height=300)
+        # Streamlit fits legend and axes into the height: leave the bars room. A few dozen bars:
+        # SVG, so that each one is an element people (and tests) can point at.
+        .properties(width=WIDTH, height=300, usermeta={"embedOptions": {"renderer": "svg"}})
     )  # fmt: skip
 
 

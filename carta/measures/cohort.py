@@ -132,8 +132,15 @@ def plotted_column(view: str) -> str:
     return {"Values": "value", "Change": "chg", "% change": "pchg"}[view]
 
 
-def with_plotted(values: pd.DataFrame, view: str) -> pd.DataFrame:
-    """The values with the column the views draw (AVAL, CHG or PCHG) as `plotted`."""
+def with_plotted(values: pd.DataFrame, view: str, shown: list[str] | None = None) -> pd.DataFrame:
+    """The values at the `shown` windows (all when None) with the column the views draw (AVAL,
+    CHG or PCHG) as `plotted`, and `timepoint_sort` renumbered 1.. over the shown windows: the
+    charts place each window at its position among those shown."""
+    if shown is not None:
+        values = values[values["timepoint"].isin(shown)]
+        values = values.assign(
+            timepoint_sort=values["timepoint"].map({t: i for i, t in enumerate(shown, start=1)})
+        )
     out = values.assign(plotted=values[plotted_column(view)].astype("Float64"))
     return out[out["plotted"].notna()]
 
@@ -188,13 +195,13 @@ def median_band(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def waterfall(
-    values: pd.DataFrame, response: pd.DataFrame, timepoint: str, better: str
+    values: pd.DataFrame, response: pd.DataFrame, timepoint: str, better: str, baseline: str
 ) -> pd.DataFrame:
     """One bar per patient: percent change from baseline at `timepoint`, or the best change over
-    the windows after baseline when `timepoint` is "Best change" (the lowest for a parameter where
-    lower is better, the highest otherwise), sorted from worst to best, with the patient's TIS
-    category at that window (at the best change's window for the best change)."""
-    after = values[(values["timepoint_sort"] > 1) & values["pchg"].notna()]
+    the windows other than `baseline` when `timepoint` is "Best change" (the lowest for a
+    parameter where lower is better, the highest otherwise), sorted from worst to best, with the
+    patient's TIS category at that window (at the best change's window for the best change)."""
+    after = values[(values["timepoint"] != baseline) & values["pchg"].notna()]
     if timepoint == "Best change":
         ascending = better == "lower"
         chosen = after.sort_values(["patient_id", "pchg"], ascending=[True, ascending])

@@ -1,0 +1,130 @@
+"""The cohort explorer under AppTest: the URL holds the view, chips remove what they name, and a
+selection in one chart narrows the others."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pyarrow as pa
+from streamlit.proto.WidgetStates_pb2 import WidgetStates
+from streamlit.testing.v1 import AppTest
+
+from carta.store import ROOT
+
+
+def cohort_page(store, monkeypatch, **query: str | list[str]) -> AppTest:
+    monkeypatch.setenv("CARTA_STORE", str(store))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/cohort.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def counted(at: AppTest) -> tuple[int, int]:
+    text = next(m.value for m in at.markdown if " patients**" in m.value)
+    shown, total = re.match(r"\*\*([\d,]+) of ([\d,]+) patients", text).groups()
+    return int(shown.replace(",", "")), int(total.replace(",", ""))
+
+
+def chips(at: AppTest) -> list[str]:
+    return [b.label for b in at.button if b.label.endswith("✕")]
+
+
+def spec_with_param(at: AppTest, name: str) -> tuple[object, dict]:
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        names = [p["name"] for p in spec.get("params", [])]
+        names += [p["name"] for layer in spec.get("layer", []) for p in layer.get("params", [])]
+        if name in names:
+            return chart, spec
+    raise AssertionError(f"no chart with the parameter {name}")
+
+
+def select(at: AppTest, param: str, selection: object) -> AppTest:
+    """Send what the browser sends after a selection in a chart (private AppTest API)."""
+    chart, _ = spec_with_param(at, param)
+    injected = WidgetStates()
+    injected.CopyFrom(at._tree.get_widget_states())
+    state = injected.widgets.add()
+    state.id = chart.proto.id
+    state.string_value = json.dumps({"selection": {param: selection}})
+    return at._run(widget_state=injected)
+
+
+def chart_rows(chart) -> pd.DataFrame:
+    """The rows a chart was sent (Streamlit ships its data sets apart, as Arrow)."""
+    frames = [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in chart.proto.datasets]
+    return pd.concat(frames, ignore_index=True)
+
+
+def waterfall_patients(at: AppTest) -> int:
+    caption = next(c.value for c in at.caption if "Colour: TIS category" in c.value)
+    return int(re.match(r"([\d,]+) patients", caption).group(1).replace(",", ""))
+
+
+def test_the_url_restores_filters_settings_and_selections(default_store, monkeypatch) -> None:
+    at = cohort_page(
+        default_store, monkeypatch, sex="F", param="LDH", show="% change",
+        tps=["Baseline", "M1", "M3"], cat="M3:major", brush="1.8,3.2,-90,0",
+    )  # fmt: skip
+    assert at.multiselect(key="sex").value == ["F"]
+    assert at.selectbox(key="param").value == "LDH"
+    assert at.multiselect(key="tps").value == ["Baseline", "M1", "M3"]
+    assert chips(at) == ["Sex: F ✕", "Value range: -90–0 ✕", "Response: major at M3 ✕"]
+    _, distribution = spec_with_param(at, "brush")
+    assert distribution["params"][0]["value"] == {"x": [1.8, 3.2], "y": [-90.0, 0.0]}
+    assert distribution["layer"][0]["encoding"]["y"]["title"] == "% change in Lactate dehydrogenase"
+    shown, total = counted(at)
+    assert 0 < shown < total == 25
+
+
+def test_a_chip_removes_its_filter_and_its_url_key(default_store, monkeypatch) -> None:
+    at = cohort_page(default_store, monkeypatch, sex="F", cat="M3:major")
+    narrowed = counted(at)[0]
+    next(b for b in at.button if b.label == "Response: major at M3 ✕").click().run()
+    assert "cat" not in at.query_params
+    widened = counted(at)[0]
+    assert widened > narrowed
+    next(b for b in at.button if b.label == "Sex: F ✕").click().run()
+    assert at.multiselect(key="sex").value == []
+    assert counted(at) == (25, 25) and chips(at) == []
+
+
+def test_clicking_a_response_category_narrows_the_other_views_only(
+    default_store, monkeypatch
+) -> None:
+    at = cohort_page(default_store, monkeypatch, tps=["Baseline", "M1", "M3", "M6"])
+    before = waterfall_patients(at)
+    drawn_before = chart_rows(spec_with_param(at, "category")[0])
+    at = select(at, "category", [{"timepoint": "M3", "category": "moderate"}])
+    assert not at.exception
+    assert at.query_params["cat"] == "M3:moderate"
+    assert "Response: moderate at M3 ✕" in chips(at)
+    after = waterfall_patients(at)
+    assert 0 < after < before
+    assert counted(at)[0] == after
+    # The response chart leaves its own selection out: it draws what it drew before.
+    drawn_after = chart_rows(spec_with_param(at, "category")[0])
+    assert {"major", "moderate"} <= set(drawn_after["category"])
+    assert drawn_after[["timepoint", "category", "patients"]].equals(
+        drawn_before[["timepoint", "category", "patients"]]
+    )
+
+
+def test_edited_windows_come_from_the_url_and_bad_state_says_so(default_store, monkeypatch):
+    at = cohort_page(
+        default_store, monkeypatch,
+        tw="Baseline:0:-60:0;Week 2:14:8:20;Month 3:90:60:120", brush="nonsense",
+    )  # fmt: skip
+    assert at.multiselect(key="tps").options == ["Baseline", "Week 2", "Month 3"]
+    assert any("edited" in e.label for e in at.expander)
+    assert any("The value range “nonsense”" in w.value for w in at.warning)
+    assert any("recomputed with the edited windows" in c.value for c in at.caption)
+    at = cohort_page(default_store, monkeypatch, tw="Baseline:0:x")
+    assert any("cannot be read" in w.value for w in at.warning)
+    assert at.multiselect(key="tps").options[0] == "Baseline"
