@@ -368,16 +368,19 @@ def response_note(response: pd.DataFrame, measure_set: str, population: str) -> 
 # --- cohort explorer --------------------------------------------------------------------------
 
 
-def range_filter(label: str, low: object, high: object, key: str) -> tuple[float | None, float]:
-    """A range slider over [low, high], in the URL; (None, None) while it spans the whole range,
-    so that patients whose value is not reported stay in."""
+def range_filter(
+    label: str, low: object, high: object, key: str, unit: float = 1.0
+) -> tuple[float | None, float | None]:
+    """A range slider over [low, high] shown in multiples of `unit`, in the URL; (None, None)
+    while it spans the whole range, so that patients whose value is not reported stay in."""
     if pd.isna(low) or pd.isna(high) or float(low) == float(high):
         return (None, None)
-    low, high = float(low), float(high)
+    low, high = float(low) / unit, float(high) / unit
+    st.session_state[f"{key}-full"] = (low, high)  # what its chip puts back
     chosen = st.slider(label, low, high, (low, high), key=key, bind="query-params")
     if chosen == (low, high):
         return (None, None)
-    return chosen
+    return (chosen[0] * unit, chosen[1] * unit)
 
 
 @st.cache_data(show_spinner="Recomputing the response criteria with the edited windows…",
@@ -410,10 +413,20 @@ def cohort_response(patients: list[str], windows: list[dict], edited: bool) -> p
     return rows[rows["patient_id"].isin(set(patients))]
 
 
-def take_selection(key: str, param: str, url_key: str, to_text) -> None:
+# The chart whose selection a chip clears gets a new key: a new widget, with no selection left in
+# the browser, so that picking the same thing again is a change again.
+_SELECTION_CHARTS = {"brush": "distribution", "cat": "response", "lanes": "swimmer"}
+
+
+def chart_key(name: str) -> str:
+    return f"{name}-{st.session_state.get(f'{name}-generation', 0)}"
+
+
+def take_selection(name: str, param: str, url_key: str, to_text) -> None:
     """Copy a chart's selection of the last run into the URL, once per change: an empty selection
     clears the URL only when it follows a selection (before any interaction every selection is
     empty, and the URL's must then stand)."""
+    key = chart_key(name)
     state = st.session_state.get(key)
     selection = state.get("selection", {}).get(param) if state else None
     current = json.dumps(selection, sort_keys=True, default=str) if selection else ""
@@ -451,22 +464,36 @@ def _reset(key: str, value: object) -> None:
 def _drop_url(key: str) -> None:
     if key in st.query_params:
         del st.query_params[key]
+    if key in _SELECTION_CHARTS:
+        generation = f"{_SELECTION_CHARTS[key]}-generation"
+        st.session_state[generation] = st.session_state.get(generation, 0) + 1
 
 
-def cohort_chips(filters, selections, shown: int, total: int, filtered: int) -> None:
-    """'N of M patients' and one removable chip per active filter and chart selection."""
+def cohort_chips(filters, selections, shown: pd.Series, total: int, filtered: int) -> None:
+    """'N of M patients' (with how many are synthetic, published or imported) and one removable
+    chip per active filter and chart selection. `shown`: the source kind of each patient shown."""
+    kinds = shown.value_counts()
     st.markdown(
-        f"**{shown:,} of {total:,} patients**"
-        + (f" · {filtered:,} pass the filters" if shown != filtered else "")
+        f"**{len(shown):,} of {total:,} patients**"
+        + (f" · {filtered:,} pass the filters" if len(shown) != filtered else "")
+        + "".join(f" · {source_badge(kind)} {kinds[kind]:,}" for kind in kinds.index)
     )
+    if "synthetic" in kinds.index:
+        st.caption("Synthetic patients are generated demo data, not patients; every export marks "
+                   "their rows as synthetic.")  # fmt: skip
     chips = []
     for key, label in _FILTER_KEYS.items():
         for value in st.session_state.get(key) or []:
             rest = [v for v in st.session_state[key] if v != value]
             chips.append((f"{label}: {value}", f"chip-{key}-{value}", _reset, (key, rest)))
-    for key, label, (low, high) in (("age", "Age", filters.age), ("dose", "Dose", filters.dose)):
+    ranges = (
+        ("age", "Age", filters.age, 1.0, ""),
+        ("dose", "Dose", filters.dose, 1e6, " × 10⁶/kg"),
+    )
+    for key, label, (low, high), unit, suffix in ranges:
         if low is not None:
-            chips.append((f"{label}: {low:g}–{high:g}", f"chip-{key}", _drop_slider, (key,)))
+            text = f"{label}: {low / unit:g}–{high / unit:g}{suffix}"
+            chips.append((text, f"chip-{key}", _drop_slider, (key,)))
     described = {
         "brush": lambda b: f"{b[2]:.4g}–{b[3]:.4g}",
         "category": lambda c: f"{c[1]} at {c[0]}",
@@ -487,8 +514,9 @@ def cohort_chips(filters, selections, shown: int, total: int, filtered: int) -> 
 
 
 def _drop_slider(key: str) -> None:
-    st.session_state.pop(key, None)
-    _drop_url(key)
+    # A bound widget's URL key cannot be deleted: set the widget back to its whole range, and the
+    # binding drops the key.
+    st.session_state[key] = st.session_state[f"{key}-full"]
 
 
 def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> None:

@@ -52,7 +52,7 @@ with st.sidebar:
     )
     age = ui.range_filter("Age (years)", ranges["age_min"], ranges["age_max"], "age")
     dose = ui.range_filter(
-        "Cell dose (CAR T cells/kg)", ranges["dose_min"], ranges["dose_max"], "dose"
+        "Cell dose (10⁶ CAR T cells/kg)", ranges["dose_min"], ranges["dose_max"], "dose", 1e6
     )
 filters = Filters(tuple(diagnoses), tuple(antibodies), tuple(sexes), tuple(products),
                   tuple(sources), age, dose)  # fmt: skip
@@ -107,7 +107,8 @@ with st.expander("Visit windows" + (" (edited: saved in the link)" if edited els
 # --- the cohort and the selections ------------------------------------------------------------
 
 everyone = ui.query("cohort_patients", **Filters().params())["patient_id"].tolist()
-patients = ui.query("cohort_patients", **filters.params())["patient_id"].tolist()
+filtered = ui.query("cohort_patients", **filters.params())
+patients = filtered["patient_id"].tolist()
 windows_param = cohort.windows_param(windows)
 values = ui.query("cohort_values_at_timepoints", windows=windows_param, codes=[code],
                   patients=patients)  # fmt: skip
@@ -130,7 +131,8 @@ if selections.lanes:
     crossfilter.kept["lanes"] = set(selections.lanes)
 in_all = crossfilter.patients_for(None)
 
-ui.cohort_chips(filters, selections, len(in_all), len(everyone), len(patients))
+kind_of = filtered.set_index("patient_id")["source_kind"]
+ui.cohort_chips(filters, selections, kind_of.loc[in_all], len(everyone), len(patients))
 if not patients:
     st.info("No patient passes these filters. Remove a filter above to widen the cohort.")
     st.stop()
@@ -159,7 +161,7 @@ with left:
             points, cohort.box_stats(own), shown, title, log, selections.brush
         )
         st.vega_lite_chart(
-            spec, on_select="rerun", selection_mode=[charts.BRUSH], key="distribution"
+            spec, on_select="rerun", selection_mode=[charts.BRUSH], key=ui.chart_key("distribution")
         )
         note = (
             f" Points: {len(points):,} of {len(own):,} values ({left_out:,} patients not drawn; "
@@ -182,7 +184,7 @@ with right:
     else:
         st.altair_chart(
             charts.response_chart(counts, shown, selections.category),
-            on_select="rerun", selection_mode=[charts.CATEGORY], key="response",
+            on_select="rerun", selection_mode=[charts.CATEGORY], key=ui.chart_key("response"),
         )  # fmt: skip
         st.caption(
             "2016 ACR/EULAR Total Improvement Score (clinical-rules §3.1), "
@@ -244,7 +246,7 @@ if lanes.empty:
 else:
     st.vega_lite_chart(
         charts.swimmer_spec(lanes, periods, events, selections.lanes),
-        on_select="rerun", selection_mode=[charts.LANES], key="swimmer",
+        on_select="rerun", selection_mode=[charts.LANES], key=ui.chart_key("swimmer"),
     )  # fmt: skip
     unplaced = cohort.unplaced_marks(marks, lanes["patient_id"])
     st.caption(

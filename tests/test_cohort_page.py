@@ -128,3 +128,43 @@ def test_edited_windows_come_from_the_url_and_bad_state_says_so(default_store, m
     at = cohort_page(default_store, monkeypatch, tw="Baseline:0:x")
     assert any("cannot be read" in w.value for w in at.warning)
     assert at.multiselect(key="tps").options[0] == "Baseline"
+
+
+def test_a_brush_and_picked_lanes_narrow_the_cohort_but_not_their_own_view(
+    default_store, monkeypatch
+) -> None:
+    at = cohort_page(default_store, monkeypatch)
+    points_before = len(chart_rows(spec_with_param(at, "brush")[0]))
+    at = select(at, "brush", {"jittered": [0.5, 1.5], "plotted": [0, 400]})
+    assert at.query_params["brush"] == "0.5,1.5,0,400"
+    brushed = counted(at)[0]
+    assert 0 < brushed < 25
+    # Baseline CK of at most 400 U/L, in the values the page downloads.
+    assert len(chart_rows(spec_with_param(at, "brush")[0])) == points_before
+    lanes_drawn = len(chart_rows(spec_with_param(at, "lanes")[0]))
+    at = select(at, "lanes", [{"patient_id": "SYN-00001"}, {"patient_id": "NICOLAI-2024"}])
+    assert at.query_params["lanes"] == "SYN-00001,NICOLAI-2024"
+    assert "Patients picked: SYN-00001, NICOLAI-2024 ✕" in chips(at)
+    assert counted(at)[0] <= 2
+    assert len(chart_rows(spec_with_param(at, "lanes")[0])) == lanes_drawn
+
+
+def test_a_selection_cleared_by_its_chip_can_be_picked_again(default_store, monkeypatch) -> None:
+    at = cohort_page(default_store, monkeypatch)
+    picked = [{"timepoint": "M3", "category": "major"}]
+    at = select(at, "category", picked)
+    narrowed = counted(at)[0]
+    next(b for b in at.button if b.label == "Response: major at M3 ✕").click().run()
+    assert "cat" not in at.query_params and counted(at)[0] == 25
+    at = select(at, "category", picked)
+    assert at.query_params["cat"] == "M3:major" and counted(at)[0] == narrowed
+
+
+def test_a_range_filter_has_a_chip_too(default_store, monkeypatch) -> None:
+    at = cohort_page(default_store, monkeypatch)
+    full = at.slider(key="age").value
+    at.slider(key="age").set_value((8.0, 12.0)).run()
+    narrowed = counted(at)[0]
+    assert 0 < narrowed < 25 and "Age: 8–12 ✕" in chips(at)
+    next(b for b in at.button if b.label == "Age: 8–12 ✕").click().run()
+    assert counted(at) == (25, 25) and at.slider(key="age").value == full

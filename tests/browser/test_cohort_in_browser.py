@@ -89,3 +89,19 @@ def test_a_response_click_narrows_the_other_views_and_the_download_matches(
     after_rerun(page)
     assert patients_counted(page) == everyone and distribution_n(page) == n_before
     assert "cat" not in parse_qs(urlparse(page.url).query)
+
+
+def test_filters_live_in_the_url_and_their_chips_remove_them(page: Page, app_url: str) -> None:
+    page.set_viewport_size({"width": 1500, "height": 2000})
+    page.goto(f"{app_url}/cohort?sex=F&age=8&age=12")
+    wait_rendered(page, charts=5)
+    narrowed = patients_counted(page)
+    assert 0 < narrowed < 25
+    page.get_by_role("button", name="Age: 8–12 ✕").click()
+    after_rerun(page)
+    assert parse_qs(urlparse(page.url).query) == {"sex": ["F"]}
+    assert patients_counted(page) > narrowed
+    page.get_by_role("button", name="Sex: F ✕").click()
+    after_rerun(page)
+    assert parse_qs(urlparse(page.url).query) == {} and patients_counted(page) == 25
+    assert page.locator('[data-testid="stException"]').count() == 0
