@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from carta.measures import ctcae, kinetics, response
+from carta.measures import cohort, ctcae, kinetics, response
 from carta.store import insert_frame, insert_query_result, run_query
 
 # The settings the derived tables are computed with. Rules marked [U] in docs/rules.md are here
@@ -36,7 +36,16 @@ def derive_tables(con: duckdb.DuckDBPyConnection, settings: dict | None = None) 
 
 
 def _timepoint_values(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
-    insert_query_result(con, "timepoint_values", "timepoint_values")
+    # The one implementation of the rule, the cohort explorer's, with the store's windows.
+    everyone = run_query(con, "patient_ids", search="", max_rows=2**31 - 1)["patient_id"]
+    insert_query_result(
+        con,
+        "timepoint_values",
+        "cohort_values_at_timepoints",
+        windows=cohort.windows_param(run_query(con, "timepoint_windows")),
+        codes=run_query(con, "parameter_codes")["code"].tolist(),
+        patients=everyone.tolist(),
+    )
 
 
 def _observations(con: duckdb.DuckDBPyConnection, *codes: str) -> pd.DataFrame:
@@ -96,13 +105,17 @@ def _response(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     )
 
 
-def response_rows(values: pd.DataFrame, measure_set: str, population: str) -> pd.DataFrame:
+def response_rows(
+    values: pd.DataFrame, measure_set: str, population: str, baseline: str = "Baseline"
+) -> pd.DataFrame:
     """TIS and CID per patient and visit window, as the table response_by_timepoint holds them.
 
     `values` has the columns of queries/timepoint_values_of_codes.sql. The trajectory page calls
     this too, for one patient, when a user picks another measure set or thresholds.
     """
-    tis = response.tis_frame(values, measure_set=measure_set, population=population)
+    tis = response.tis_frame(
+        values, measure_set=measure_set, population=population, baseline=baseline
+    )
     cid = response.cid_frame(values).rename(
         columns={"n_met": "cid_n_met", "n_assessed": "cid_n_assessed",
                  "criteria_met": "cid_criteria_met"}

@@ -288,10 +288,14 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
 
 def insert_query_result(con: duckdb.DuckDBPyConnection, table: str, name: str, **params) -> None:
     """Append the rows of queries/<name>.sql to `table` without a round trip through Python."""
+    from carta.schema import columns
+
     sql = query_sql(name)
     if query_parameters(sql) != set(params):
         raise TypeError(f"query {name!r} takes {sorted(query_parameters(sql))}")
-    con.execute(f"INSERT INTO {table} BY NAME {sql}", params)
+    # Only the table's columns: a query may return more than one table keeps.
+    names = ", ".join(columns(table))
+    con.execute(f"INSERT INTO {table} BY NAME SELECT {names} FROM ({sql})", params)
 
 
 def table_counts(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> dict[str, int]:

@@ -397,6 +397,7 @@ def _response_with_windows(real: str, windows: tuple, everyone: tuple[str, ...])
         values,
         meta.get("derived_tis_measure_set", derive.DEFAULT_SETTINGS["tis_measure_set"]),
         meta.get("derived_tis_population", derive.DEFAULT_SETTINGS["tis_population"]),
+        baseline=dict(windows[0])["name"],  # the first window is the baseline
     )
 
 

@@ -8,8 +8,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from hypothesis import HealthCheck, settings
+from streamlit.testing.v1 import AppTest
 
 from carta.build import build_store
+from carta.store import ROOT
 
 # Property tests: no time limit per example (CI machines are shared and slow at times); in CI
 # the examples are derived from the test itself, so a run can be repeated exactly.
@@ -56,3 +58,15 @@ def read(fixture_store: Path):
     con = duckdb.connect(str(fixture_store), read_only=True)
     yield lambda sql, params=None: con.execute(sql, params or {}).df()
     con.close()
+
+
+def open_page(store: Path, monkeypatch: pytest.MonkeyPatch, page: str, **query) -> AppTest:
+    """The app on `store`, opened at `page` with `query` in the URL, after its first run."""
+    monkeypatch.setenv("CARTA_STORE", str(store))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -11,18 +11,11 @@ import pyarrow as pa
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
-from carta.store import ROOT
+from tests.conftest import open_page
 
 
-def cohort_page(store, monkeypatch, **query: str | list[str]) -> AppTest:
-    monkeypatch.setenv("CARTA_STORE", str(store))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("pages/cohort.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def cohort_page(store, monkeypatch, **query) -> AppTest:
+    return open_page(store, monkeypatch, "pages/cohort.py", **query)
 
 
 def counted(at: AppTest) -> tuple[int, int]:
@@ -168,3 +161,13 @@ def test_a_range_filter_has_a_chip_too(default_store, monkeypatch) -> None:
     assert 0 < narrowed < 25 and "Age: 8–12 ✕" in chips(at)
     next(b for b in at.button if b.label == "Age: 8–12 ✕").click().run()
     assert counted(at) == (25, 25) and at.slider(key="age").value == full
+
+
+def test_renamed_windows_keep_the_first_as_the_baseline_of_the_response(
+    default_store, monkeypatch
+) -> None:
+    at = cohort_page(default_store, monkeypatch, tw="Start:0:-60:0;Month 3:90:76:135")
+    rows = chart_rows(spec_with_param(at, "category")[0])
+    assert set(rows["timepoint"]) == {"Month 3"} and rows["patients"].sum() > 0
+    table = next(d.value for d in at.dataframe if "n evaluable (TIS)" in d.value.columns)
+    assert table.set_index("timepoint").loc["Month 3", "n evaluable (TIS)"] > 0

@@ -9,19 +9,12 @@ import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
-from carta.store import ROOT
+from tests.conftest import open_page
 from tests.handmade import PATIENT, hand_store
 
 
-def trajectory(store, monkeypatch, **query: str) -> AppTest:
-    monkeypatch.setenv("CARTA_STORE", str(store))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("pages/trajectory.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def trajectory(store, monkeypatch, **query) -> AppTest:
+    return open_page(store, monkeypatch, "pages/trajectory.py", **query)
 
 
 def the_spec(at: AppTest) -> dict:
