@@ -49,3 +49,31 @@ def written_rows(path_or_file: Path | BinaryIO, file_format: str) -> int:
     if file_format == "parquet":
         return pq.ParquetFile(path_or_file).metadata.num_rows
     return sum(batch.num_rows for batch in pa_csv.open_csv(path_or_file))
+
+
+# --- charts and documents that leave the app ----------------------------------------------------
+
+VL_VERSION = "6.4"  # the Vega-Lite version Altair 6.3 writes (alt.SCHEMA_VERSION v6.4.x)
+
+
+def chart_svg(spec: dict) -> str:
+    """The chart as SVG, drawn by vl-convert from the same spec (and theme) as on screen."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
+
+
+def chart_png(spec: dict, width_px: int) -> bytes:
+    """The chart as PNG, `width_px` pixels wide (the height follows the chart's shape)."""
+    import vl_convert as vlc
+
+    width, _ = svg_size(chart_svg(spec))
+    return vlc.vegalite_to_png(spec, vl_version=VL_VERSION, scale=width_px / width)
+
+
+def svg_size(svg: str) -> tuple[float, float]:
+    """(width, height) of an SVG document from its root element."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg)
+    return float(root.get("width")), float(root.get("height"))

@@ -560,3 +560,157 @@ def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> No
         st.dataframe(adam.head(1000), hide_index=True, key="values-shown")
         if len(adam) > 1000:
             st.caption(f"The first 1,000 of {len(adam):,} rows; the download holds them all.")
+
+
+# --- one patient's course, for the trajectory and the case summary -----------------------------
+
+
+def trajectory_data(patient_id: str, profile: pd.Series, baseline_from: int = -60,
+                    baseline_to: int = 0):  # fmt: skip
+    """One patient's rows for the trajectory charts, with the study-day range they span."""
+    from carta.charts.trajectory import TrajectoryData
+
+    observations = query("patient_observations", patient_id=patient_id,
+                         baseline_from=baseline_from, baseline_to=baseline_to)  # fmt: skip
+    events = query("patient_events", patient_id=patient_id)
+    adverse = query("patient_adverse_events", patient_id=patient_id)
+    imaging = query("patient_imaging", patient_id=patient_id)
+    known_days = [
+        *observations["day"],
+        *imaging["day"],
+        *events["start_day"].dropna(),
+        *events["end_day"].dropna(),
+        *adverse["onset_day"].dropna(),
+    ]
+    if not display.is_missing(profile["follow_up_days"]):
+        known_days.append(profile["follow_up_days"])
+    # The axis spans the whole known course, at least day -7 to 28, with a little room at the ends.
+    day_range = (int(min(-7, *known_days)) - 2, int(max(28, *known_days)) + 3)
+    response = query("patient_response", patient_id=patient_id)
+    return TrajectoryData(observations, events, adverse, imaging, day_range, response)
+
+
+# --- case summary -------------------------------------------------------------------------------
+
+
+def enter_presentation() -> None:
+    st.query_params["present"] = "1"
+
+
+def leave_presentation() -> None:
+    if "present" in st.query_params:
+        del st.query_params["present"]
+
+
+def presentation_style() -> None:
+    """No sidebar, no toolbar, larger type: the page as a projector at 1920 x 1080 shows it."""
+    st.html(
+        """<style>
+        [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+        [data-testid="stSidebarNav"], [data-testid="stHeader"], [data-testid="stToolbar"],
+        [data-testid="stExpandSidebarButton"] { display: none !important; }
+        [data-testid="stMainBlockContainer"] { max-width: 1840px; padding-top: 1.5rem; }
+        .stApp p, .stApp li, .stApp td { font-size: 1.3rem; }
+        .stApp h2 { font-size: 2.6rem; }
+        .stApp h3 { font-size: 2rem; }
+        </style>"""
+    )
+
+
+def requested_patient() -> str | None:
+    """The patient in the URL, or the first (the published case, listed first) when none is."""
+    requested = st.query_params.get("patient")
+    if requested is not None and not query("patient_profile", patient_id=requested).empty:
+        return requested
+    ids = query("patient_ids", search="", max_rows=1)["patient_id"]
+    if requested is not None:
+        st.warning(f"Patient “{requested}” is not in this store; showing the first patient.")
+    return None if ids.empty else ids.iloc[0]
+
+
+def summary_header(items: list[tuple[str, str]]) -> None:
+    first, rest = items[:4], items[4:]
+    for column, (label, value) in zip(st.columns(len(first)), first, strict=True):
+        column.caption(label)
+        column.markdown(f"**{value}**")
+    st.markdown("  \n".join(f"**{label}:** {value}" for label, value in rest))
+
+
+def figure_cards(figures, columns: int = 4) -> None:
+    """The key figures as cards; a figure the source does not report says so, greyed."""
+    for start in range(0, len(figures), columns):
+        for column, figure in zip(st.columns(columns), figures[start : start + columns],
+                                  strict=False):  # fmt: skip
+            with column.container(border=True):
+                st.caption(figure.label)
+                value = figure.value if figure.reported else f":gray[{figure.value}]"
+                st.markdown(f"**{value}**")
+                if figure.detail:
+                    st.caption(figure.detail)
+
+
+def summary_charts(specs: dict[str, dict], titles: dict[str, str], columns: int = 2) -> None:
+    """The course lane across the page, then the other charts side by side; drawn with the
+    export theme (Streamlit's own switched off) so that the screen and the files agree."""
+    names = list(specs)
+    if "course" in specs:
+        st.vega_lite_chart(specs["course"], theme=None, key="summary-course")
+        names.remove("course")
+    for start in range(0, len(names), columns):
+        for column, name in zip(st.columns(columns), names[start : start + columns], strict=False):
+            column.vega_lite_chart(specs[name], theme=None, key=f"summary-{name}")
+
+
+def adverse_event_table(adverse: pd.DataFrame) -> None:
+    if adverse.empty:
+        st.info("No adverse event is reported for this patient.")
+        return
+    table = pd.DataFrame(
+        {
+            "Event": adverse["term"],
+            "Grade": [("not observed" if g == 0 else f"grade {g}") for g in adverse["grade"]],
+            "Grading": adverse["grading_system"],
+            "When": [display.day_span(s, e) for s, e in
+                     zip(adverse["onset_day"], adverse["end_day"], strict=True)],
+            "Note": adverse["note"].fillna(""),
+        }
+    )  # fmt: skip
+    st.dataframe(table, hide_index=True, key="summary-adverse")
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def summary_exports(document, specs: dict[str, dict], titles: dict[str, str], label: str) -> None:
+    """Every chart as PNG and SVG, the whole summary as PDF and PPTX; each made when clicked."""
+    from carta import documents, exports
+
+    stem = f"carta-{_slug(label)}"
+    st.subheader("Export")
+    st.caption(
+        "Charts at presentation resolution (1,920 px wide) and as SVG, drawn with the theme "
+        "above; the summary as PDF (title page, then a chart a page) and as slides. Every file "
+        "carries the footnote."
+    )
+    whole = st.columns(2)
+    whole[0].download_button(
+        "Summary as PDF", lambda: documents.summary_pdf(document), file_name=f"{stem}.pdf",
+        mime="application/pdf", key="export-pdf", on_click="ignore", type="primary",
+    )  # fmt: skip
+    whole[1].download_button(
+        "Summary as slides (PPTX)", lambda: documents.summary_pptx(document),
+        file_name=f"{stem}.pptx", key="export-pptx", on_click="ignore",
+        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    )  # fmt: skip
+    for name, spec in specs.items():
+        cells = st.columns([3, 1, 1])
+        cells[0].markdown(titles[name])
+        cells[1].download_button(
+            "PNG", lambda s=spec: exports.chart_png(s, 1920), file_name=f"{stem}-{name}.png",
+            mime="image/png", key=f"export-png-{name}", on_click="ignore",
+        )  # fmt: skip
+        cells[2].download_button(
+            "SVG", lambda s=spec: exports.chart_svg(s), file_name=f"{stem}-{name}.svg",
+            mime="image/svg+xml", key=f"export-svg-{name}", on_click="ignore",
+        )  # fmt: skip

@@ -4,16 +4,17 @@ State lives in the URL: patient, view, toggles and settings as bound widgets; th
 (`win`) and the picked day (`day`) from the chart's selections.
 """
 
+from dataclasses import replace
+
 import streamlit as st
 
-from carta import derive, display, ui, urlstate
+from carta import derive, ui, urlstate
 from carta.charts.trajectory import (
     BLOOD_COUNTS,
     BRUSH,
     PANEL_SUBJECTS,
     PICK,
     VIEWS,
-    TrajectoryData,
     TrajectoryOptions,
     panels_with_data,
     trajectory_spec,
@@ -82,27 +83,13 @@ profile = ui.query("patient_profile", patient_id=patient_id).iloc[0]
 ui.synthetic_warning(profile["source_kind"])
 ui.patient_header(profile)
 
-observations = ui.query(
-    "patient_observations",
-    patient_id=patient_id,
-    baseline_from=int(baseline_from),
-    baseline_to=int(baseline_to),
+data = ui.trajectory_data(patient_id, profile, int(baseline_from), int(baseline_to))
+observations, events, adverse, day_range = (
+    data.observations,
+    data.events,
+    data.adverse_events,
+    data.day_range,
 )
-events = ui.query("patient_events", patient_id=patient_id)
-adverse = ui.query("patient_adverse_events", patient_id=patient_id)
-imaging = ui.query("patient_imaging", patient_id=patient_id)
-
-known_days = [
-    *observations["day"],
-    *imaging["day"],
-    *events["start_day"].dropna(),
-    *events["end_day"].dropna(),
-    *adverse["onset_day"].dropna(),
-]
-if not display.is_missing(profile["follow_up_days"]):
-    known_days.append(profile["follow_up_days"])
-# The axis spans the whole known course, at least day -7 to 28, with a little room at the ends.
-day_range = (int(min(-7, *known_days)) - 2, int(max(28, *known_days)) + 3)
 
 window = urlstate.study_window(st.query_params.get("win"), day_range)
 picked = urlstate.study_day(st.query_params.get("day"), day_range)
@@ -110,7 +97,7 @@ for problem in (window.problem, picked.problem):
     if problem:
         st.warning(problem)
 
-response = ui.query("patient_response", patient_id=patient_id)
+response = data.response
 settings = dict(ui.query("store_settings").itertuples(index=False, name=None))
 if (measure_set, population) != (settings.get("tis_measure_set"), settings.get("tis_population")):
     # Other settings than the stored table's: the same rules, for this patient only.
@@ -118,7 +105,7 @@ if (measure_set, population) != (settings.get("tis_measure_set"), settings.get("
         "patient_timepoint_values", patient_id=patient_id, codes=derive.RESPONSE_CODES
     )
     response = derive.response_rows(values, measure_set, population)
-data = TrajectoryData(observations, events, adverse, imaging, day_range, response)
+    data = replace(data, response=response)
 present = panels_with_data(data)
 missing = [PANEL_SUBJECTS[name] for name, has in present.items() if not has]
 

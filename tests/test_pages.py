@@ -12,7 +12,13 @@ from streamlit.testing.v1 import AppTest
 from carta.store import ROOT
 from tests.conftest import PUBLISHED_ID
 
-PAGES = ["pages/home.py", "pages/trajectory.py", "pages/cohort.py", "pages/data.py"]
+PAGES = [
+    "pages/home.py",
+    "pages/trajectory.py",
+    "pages/summary.py",
+    "pages/cohort.py",
+    "pages/data.py",
+]
 
 
 def app_on(store: Path, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:

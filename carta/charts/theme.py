@@ -15,3 +15,59 @@ def layer_spec(chart) -> dict:
     for top_level_only in ("$schema", "config"):
         spec.pop(top_level_only, None)
     return spec
+
+
+# The case summary's charts are drawn with this look on screen (Streamlit's own theme switched
+# off) and in every export, so that a PNG, an SVG, a PDF page and the screen agree.
+FONT = "'Source Sans Pro', 'Source Sans 3', 'DejaVu Sans', Helvetica, Arial, sans-serif"
+TEXT_COLOUR = "#31333F"
+
+
+def figure_config(scale: float = 1.0) -> dict:
+    """Vega-Lite config of the summary's charts; `scale` enlarges the type (presentation)."""
+
+    def size(points: float) -> float:
+        return round(points * scale, 1)
+
+    return {
+        "font": FONT,
+        "background": "#FFFFFF",
+        "padding": 8,
+        "title": {"fontSize": size(14), "anchor": "start", "color": TEXT_COLOUR,
+                  "fontWeight": 600, "offset": 6},
+        "axis": {"labelFontSize": size(11), "titleFontSize": size(12), "labelColor": TEXT_COLOUR,
+                 "titleColor": TEXT_COLOUR, "titleFontWeight": 400, "gridColor": "#E6EAF1",
+                 "domainColor": "#C9CED6", "tickColor": "#C9CED6", "labelLimit": 220},
+        "legend": {"labelFontSize": size(11), "titleFontSize": size(11), "orient": "top",
+                   "direction": "horizontal", "labelLimit": 220, "labelColor": TEXT_COLOUR,
+                   "titleColor": TEXT_COLOUR},
+        "header": {"labelFontSize": size(11), "titleFontSize": size(12)},
+        "text": {"fontSize": size(10)},
+        "view": {"stroke": None},
+    }  # fmt: skip
+
+
+def enlarged(spec: dict, factor: float) -> dict:
+    """The spec with every mark's size and stroke width multiplied by `factor` (presentation:
+    marks that read from the back of a room)."""
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            mark = node.get("mark")
+            if isinstance(mark, dict):
+                for key in ("size", "strokeWidth"):
+                    if isinstance(mark.get(key), int | float):
+                        mark[key] = mark[key] * factor
+                if mark.get("type") in ("point", "circle", "square") and "size" not in mark:
+                    mark["size"] = 30 * factor * factor
+                if mark.get("type") == "line" and "strokeWidth" not in mark:
+                    mark["strokeWidth"] = 2 * factor
+            for key, value in node.items():
+                if key != "datasets":
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(spec)
+    return spec

@@ -115,9 +115,9 @@ def trajectory_spec(data: TrajectoryData, options: TrajectoryOptions, width: int
         _DATASETS.reset(token)
 
 
-def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
-    present = panels_with_data(data)
-    builders = {
+def _builders(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
+    """Panel name -> a function giving its views as (title, Altair layers, height)."""
+    return {
         "course": lambda: [(PANELS["course"], *_course(data))],
         "response": lambda: [(PANELS["response"], _response(data.response), 44)],
         "enzymes": lambda: [(PANELS["enzymes"], _enzymes(data.observations, options), 150)],
@@ -126,6 +126,57 @@ def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
         "scores": lambda: [(PANELS["scores"], _scores(data.observations, options), 150)],
         "mri": lambda: [(PANELS["mri"], *_mri(data.imaging))],
     }
+
+
+def panel_specs(
+    data: TrajectoryData,
+    options: TrajectoryOptions,
+    names: tuple[str, ...],
+    width: int = WIDTH,
+    config: dict | None = None,
+    height_scale: float = 1.0,
+) -> dict[str, dict]:
+    """Standalone Vega-Lite specs of the named panels that have data, each with the whole
+    follow-up on its x axis and no selections: the case summary's charts and its exports. A
+    panel of several views (blood counts) becomes a vconcat."""
+    token = _DATASETS.set({})
+    try:
+        present = panels_with_data(data)
+        builders = _builders(data, options, width)
+        x = _x(data.day_range, zoomed=False, show_title=True)
+        extent = {"name": _named(pd.DataFrame({"day": list(data.day_range)})).name}
+        specs = {}
+        for name in names:
+            if not present[name]:
+                continue
+            views = []
+            for title, layers, height in builders[name]():
+                layer_specs = [layer_spec(chart) for chart in layers]
+                layer_specs.append({"data": extent, "mark": {"type": "point", "opacity": 0},
+                                    "encoding": {"x": x}})  # fmt: skip
+                views.append({"layer": layer_specs, "width": width,
+                              "height": round(height * height_scale), "title": title})  # fmt: skip
+            spec = views[0] if len(views) == 1 else {"vconcat": views, "spacing": 12}
+            if len(views) > 1:
+                spec["title"] = PANELS[name]
+                for view in views:
+                    view["title"] = {"text": view["title"], "fontSize": 11}
+            text = json.dumps(spec)
+            used = {k: v for k, v in _DATASETS.get().items() if f'"{k}"' in text}
+            specs[name] = {
+                "$schema": alt.SCHEMA_URL,
+                **spec,
+                "datasets": used,
+                "config": config or {},
+            }
+        return specs
+    finally:
+        _DATASETS.reset(token)
+
+
+def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
+    present = panels_with_data(data)
+    builders = _builders(data, options, width)
     panels = [panel for name, build in builders.items() if present[name] for panel in build()]
     days = {"name": _named(_all_days(data)).name}  # one copy for the click and rule layers
     extent = {"name": _named(pd.DataFrame({"day": list(data.day_range)})).name}

@@ -1,0 +1,276 @@
+"""A case summary's header and key figures, from one patient's rows.
+
+Pure functions. A figure the source does not report reads "not reported" (never 0, never blank),
+and a figure the source reports without a number or a day says so in words, as the source does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from carta import display
+from carta.display import NOT_REPORTED
+
+# Medications that end a patient's time off immunosuppression when restarted after the withdrawal
+# (glucocorticoids and disease-modifying drugs). Drugs given for CAR T toxicity (tocilizumab for
+# CRS, dexamethasone for ICANS), G-CSF and immunoglobulin replacement do not. A design rule of
+# this project (docs/rules.md, "Case summary"), matched on the start of the medication's name.
+IMMUNOSUPPRESSANTS = (
+    "prednisolone", "prednisone", "methylprednisolone", "methotrexate", "mycophenolate",
+    "ciclosporin", "cyclosporine", "tacrolimus", "azathioprine", "hydroxychloroquine",
+    "rituximab", "tofacitinib", "baricitinib", "ruxolitinib", "upadacitinib", "abatacept",
+)  # fmt: skip
+
+# Cytopenias: adverse-event term -> the CTCAE v5.0 lab term graded from the counts (lab_grades).
+CYTOPENIAS = {
+    "Neutropenia": "Neutrophil count decreased",
+    "Anemia": "Anemia",
+    "Thrombocytopenia": "Platelet count decreased",
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: str  # NOT_REPORTED when the source gives nothing
+    detail: str = ""  # where it comes from, or what the source says instead
+
+    @property
+    def reported(self) -> bool:
+        return self.value != NOT_REPORTED
+
+
+def patient_label(patient_id: str, presenting: bool) -> str:
+    """The id on screen, or a neutral label in presentation mode (one patient at a time)."""
+    return "Patient 1" if presenting else patient_id
+
+
+def header(profile: pd.Series, events: pd.DataFrame) -> list[tuple[str, str]]:
+    """(label, text) for the summary's header, in reading order."""
+    sex = {"M": "male", "F": "female"}.get(profile.get("sex"), NOT_REPORTED)
+    regimen = events[events["kind"] == "lymphodepletion"]
+    return [
+        ("Age", display.age(profile.get("age_years"))),
+        ("Sex", sex),
+        ("Diagnosis", display.text_or_not_reported(profile.get("diagnosis"))),
+        ("Autoantibody", display.text_or_not_reported(profile.get("autoantibody"))),
+        ("Prior therapies", display.text_or_not_reported(profile.get("prior_therapies"))),
+        ("Product", display.text_or_not_reported(profile.get("product"))),
+        ("Dose", display.cell_dose(profile.get("cell_dose_per_kg"))),
+        ("Lymphodepletion", lymphodepletion(regimen)),
+        ("Follow-up", display.follow_up(profile.get("follow_up_days"),
+                                        profile.get("follow_up_reported"))),
+    ]  # fmt: skip
+
+
+def lymphodepletion(regimen: pd.DataFrame) -> str:
+    """'Cyclophosphamide 1,000 mg/m² (days −3), Fludarabine 75 mg/m² (days −5 to −3)'."""
+    if regimen.empty:
+        return NOT_REPORTED
+    parts = []
+    for row in regimen.itertuples(index=False):
+        dose = (
+            ""
+            if display.is_missing(row.dose)
+            else f" {display.plain_number(row.dose)} {display.unit_text(row.dose_unit)}"
+        )
+        when = (
+            "days not reported"
+            if display.is_missing(row.start_day)
+            else display.day_span(row.start_day, row.end_day)
+        )
+        parts.append(f"{row.name}{dose} ({when})")
+    return "; ".join(parts)
+
+
+def key_figures(
+    *,
+    kinetics: pd.DataFrame,
+    aplasia: pd.DataFrame,
+    adverse: pd.DataFrame,
+    lab_grades: pd.DataFrame,
+    response: pd.DataFrame,
+    events: pd.DataFrame,
+    findings: pd.DataFrame,
+    follow_up_days: object,
+    depletion_threshold: float,
+    recovery_threshold: float,
+) -> list[Figure]:
+    """The cards of the summary, in order."""
+    return [
+        *_kinetics(kinetics),
+        *_aplasia(aplasia, findings, depletion_threshold, recovery_threshold),
+        _worst_event(adverse, "CRS", ("cytokine release",)),
+        _worst_event(adverse, "ICANS", ("neurotoxicity", "icans", "immune effector")),
+        *[_cytopenia(adverse, lab_grades, term, lab) for term, lab in CYTOPENIAS.items()],
+        *_response(response),
+        _off_immunosuppression(events, follow_up_days, findings),
+    ]
+
+
+def _kinetics(kinetics: pd.DataFrame) -> list[Figure]:
+    if kinetics.empty or display.is_missing(kinetics.iloc[0]["cmax"]):
+        return [Figure("CAR T Cmax", NOT_REPORTED), Figure("CAR T Tmax", NOT_REPORTED)]
+    k = kinetics.iloc[0]
+    single = int(k["n_values"]) == 1
+    detail = "the one reported value" if single else f"from {int(k['n_values'])} values"
+    return [
+        Figure("CAR T Cmax", display.number(k["cmax"], "{cells}/uL"), detail),
+        Figure("CAR T Tmax", display.study_day(k["tmax"]), "peak CAR T cells in blood"),
+    ]
+
+
+def _aplasia(aplasia: pd.DataFrame, findings: pd.DataFrame, depletion: float, recovery: float):
+    setting = (
+        f"below {depletion:g} / recovery from {recovery:g} cells/µL: settings of an unconfirmed "
+        "rule"
+    )
+    if aplasia.empty or display.is_missing(aplasia.iloc[0]["onset_day"]):
+        return [Figure("B-cell aplasia onset", NOT_REPORTED, setting)]
+    b = aplasia.iloc[0]
+    onset = Figure("B-cell aplasia onset", display.study_day(b["onset_day"]), setting)
+    if not display.is_missing(b["recovery_day"]):
+        return [
+            onset,
+            Figure("B-cell aplasia duration", f"{int(b['duration_days'])} days"),
+            Figure("B-cell recovery", display.study_day(b["recovery_day"])),
+        ]
+    stated = _statement(findings, "b-cell recovery", domain="cd19")
+    if stated:  # the source says recovery happened, without its day or counts
+        return [
+            onset,
+            Figure("B-cell aplasia duration", NOT_REPORTED),
+            Figure("B-cell recovery", "reported, day not given", stated),
+        ]
+    last = "" if display.is_missing(b["last_day"]) else f" (last value day {int(b['last_day'])})"
+    return [
+        onset,
+        Figure("B-cell aplasia duration", f"ongoing{last}"),
+        Figure("B-cell recovery", f"not by the last value{last}"),
+    ]
+
+
+def _worst_event(adverse: pd.DataFrame, label: str, terms: tuple[str, ...]) -> Figure:
+    rows = adverse[adverse["term"].str.lower().str.contains("|".join(terms), regex=True)]
+    if rows.empty:
+        return Figure(f"Worst {label}", NOT_REPORTED)
+    worst = rows.sort_values("grade", ascending=False).iloc[0]
+    if int(worst["grade"]) == 0:
+        return Figure(f"Worst {label}", "none", "reported as not observed")
+    return Figure(f"Worst {label}", f"grade {int(worst['grade'])}", _grading(worst))
+
+
+def _cytopenia(adverse: pd.DataFrame, lab_grades: pd.DataFrame, term: str, lab: str) -> Figure:
+    rows = adverse[adverse["term"] == term]
+    if not rows.empty:
+        worst = rows.sort_values("grade", ascending=False).iloc[0]
+        grade = int(worst["grade"])
+        value = "none" if grade == 0 else f"grade {grade}"
+        return Figure(f"Worst {term.lower()}", value, _grading(worst))
+    graded = lab_grades[(lab_grades["term"] == lab) & lab_grades["grade"].notna()]
+    if graded.empty:
+        return Figure(f"Worst {term.lower()}", NOT_REPORTED)
+    grade = int(graded["grade"].max())
+    return Figure(
+        f"Worst {term.lower()}",
+        "none" if grade == 0 else f"grade {grade}",
+        "CTCAE v5.0, graded from the blood counts",
+    )
+
+
+def _grading(row: pd.Series) -> str:
+    system = row.get("grading_system")
+    return "grading system not reported" if system in (None, "not reported") else str(system)
+
+
+def _response(response: pd.DataFrame) -> list[Figure]:
+    evaluable = response[response["category"].notna()] if not response.empty else response
+    if evaluable.empty:
+        tis = Figure("TIS category", NOT_REPORTED, "no core set measures with numbers")
+    else:
+        last = evaluable.sort_values("timepoint_sort").iloc[-1]
+        tis = Figure(
+            "TIS category",
+            f"{last['category']} at {last['timepoint']}",
+            f"TIS {display.plain_number(last['tis'])} (2016 ACR/EULAR)",
+        )
+    assessed = response[response["cid"].notna()] if not response.empty else response
+    if assessed.empty:
+        cid = Figure("Inactive disease (CID)", NOT_REPORTED, "PRINTO criteria")
+    else:
+        last = assessed.sort_values("timepoint_sort").iloc[-1]
+        met = f"{int(last['cid_n_met'])} of {int(last['cid_n_assessed'])} criteria met"
+        cid = Figure(
+            "Inactive disease (CID)",
+            f"{'yes' if bool(last['cid']) else 'no'} at {last['timepoint']}",
+            f"PRINTO; {met}",
+        )
+    return [tis, cid]
+
+
+def _off_immunosuppression(
+    events: pd.DataFrame, follow_up_days: object, findings: pd.DataFrame
+) -> Figure:
+    label = "Days off immunosuppression"
+    withdrawal = events[events["kind"] == "withdrawal"]
+    if withdrawal.empty or display.is_missing(withdrawal.iloc[0]["start_day"]):
+        said = _statement(findings, "drug-free") or (
+            "" if withdrawal.empty else str(withdrawal.iloc[0]["note"] or "")
+        )
+        return Figure(label, NOT_REPORTED, said)
+    start = int(withdrawal.iloc[0]["start_day"])
+    names = events["name"].fillna("").str.lower()
+    restarted = events[
+        (events["kind"] == "medication")
+        & names.str.startswith(IMMUNOSUPPRESSANTS)
+        & events["start_day"].gt(start)
+    ].sort_values("start_day")
+    if not restarted.empty:
+        again = restarted.iloc[0]
+        return Figure(
+            label,
+            f"{int(again['start_day']) - start} days",
+            f"withdrawn day {start}; {again['name']} restarted day {int(again['start_day'])}",
+        )
+    if display.is_missing(follow_up_days):
+        return Figure(label, NOT_REPORTED, f"withdrawn day {start}; last contact not reported")
+    return Figure(
+        label,
+        f"{int(follow_up_days) - start} days",
+        f"withdrawn day {start}; none restarted by the last contact (day {int(follow_up_days)})",
+    )
+
+
+def _statement(findings: pd.DataFrame, words: str, domain: str = "") -> str:
+    """The statement of the source that mentions `words`, quoted; one about `domain` first."""
+    if findings.empty:
+        return ""
+    hits = findings[findings["statement"].str.lower().str.contains(words, regex=False)]
+    about = hits["domains"].fillna("").str.lower().str.contains(domain, regex=False)
+    hits = pd.concat([hits[about], hits[~about]])
+    return f"“{hits.iloc[0]['statement']}”" if not hits.empty else ""
+
+
+def footnote(profile: pd.Series, meta: dict[str, str], label: str) -> str:
+    """Source, data cut and rules: under the page, and on every page and slide of an export."""
+    kind = profile.get("source_kind")
+    if kind == "published":
+        doi = profile.get("source_doi")
+        source = f"Source: {profile.get('source_citation')}" + (f" doi:{doi}." if doi else "")
+        source += " Only what the publication reports is shown."
+    elif kind == "synthetic":
+        source = "Source: SYNTHETIC data from Carta's demo generator, not a real patient."
+    else:
+        source = f"Source: imported, {profile.get('source_citation')}."
+    rules = (
+        "Rules: 2016 ACR/EULAR Total Improvement Score "
+        f"({meta.get('derived_tis_measure_set', 'IMACS')} measure set, "
+        f"{meta.get('derived_tis_population', 'JDM')} cut-offs); PRINTO inactive disease; "
+        "adverse events as graded by the source (ASTCT 2019 for CRS and ICANS, CTCAE v5.0); "
+        "B-cell aplasia thresholds are settings (docs/rules.md)."
+    )
+    cut = f"Data cut {meta.get('data_cut', NOT_REPORTED)}, store version "
+    cut += f"{meta.get('store_version', '?')}. Day 0 = CAR T-cell infusion."
+    return f"{label}. {source} {cut} {rules}"

@@ -1,0 +1,2 @@
+-- One patient's CAR T kinetics (table patient_kinetics: Cmax, Tmax, AUC, last detectable day).
+SELECT * FROM patient_kinetics WHERE patient_id = $patient_id
