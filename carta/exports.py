@@ -56,11 +56,17 @@ def written_rows(path_or_file: Path | BinaryIO, file_format: str) -> int:
 VL_VERSION = "6.4"  # the Vega-Lite version Altair 6.3 writes (alt.SCHEMA_VERSION v6.4.x)
 
 
-def chart_svg(spec: dict) -> str:
-    """The chart as SVG, drawn by vl-convert from the same spec (and theme) as on screen."""
+def chart_svg(spec: dict, width_px: int | None = None) -> str:
+    """The chart as SVG, drawn by vl-convert from the same spec (and theme) as on screen; with
+    `width_px`, the drawing is scaled to that width (its viewBox keeps the shape)."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
+    svg = vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
+    if width_px is None:
+        return svg
+    width, height = svg_size(svg)
+    scaled = f'width="{width_px}" height="{round(height * width_px / width)}"'
+    return svg.replace(f'width="{width:g}" height="{height:g}"', scaled, 1)
 
 
 def chart_png(spec: dict, width_px: int) -> bytes:
@@ -68,7 +74,8 @@ def chart_png(spec: dict, width_px: int) -> bytes:
     import vl_convert as vlc
 
     width, _ = svg_size(chart_svg(spec))
-    return vlc.vegalite_to_png(spec, vl_version=VL_VERSION, scale=width_px / width)
+    # vl-convert truncates width x scale to whole pixels: aim a quarter pixel over.
+    return vlc.vegalite_to_png(spec, vl_version=VL_VERSION, scale=(width_px + 0.25) / width)
 
 
 def svg_size(svg: str) -> tuple[float, float]:

@@ -562,32 +562,14 @@ def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> No
             st.caption(f"The first 1,000 of {len(adam):,} rows; the download holds them all.")
 
 
-# --- one patient's course, for the trajectory and the case summary -----------------------------
+# --- one patient's course, for the trajectory and the case summary ---------------------------
 
 
 def trajectory_data(patient_id: str, profile: pd.Series, baseline_from: int = -60,
                     baseline_to: int = 0):  # fmt: skip
-    """One patient's rows for the trajectory charts, with the study-day range they span."""
-    from carta.charts.trajectory import TrajectoryData
+    from carta import case
 
-    observations = query("patient_observations", patient_id=patient_id,
-                         baseline_from=baseline_from, baseline_to=baseline_to)  # fmt: skip
-    events = query("patient_events", patient_id=patient_id)
-    adverse = query("patient_adverse_events", patient_id=patient_id)
-    imaging = query("patient_imaging", patient_id=patient_id)
-    known_days = [
-        *observations["day"],
-        *imaging["day"],
-        *events["start_day"].dropna(),
-        *events["end_day"].dropna(),
-        *adverse["onset_day"].dropna(),
-    ]
-    if not display.is_missing(profile["follow_up_days"]):
-        known_days.append(profile["follow_up_days"])
-    # The axis spans the whole known course, at least day -7 to 28, with a little room at the ends.
-    day_range = (int(min(-7, *known_days)) - 2, int(max(28, *known_days)) + 3)
-    response = query("patient_response", patient_id=patient_id)
-    return TrajectoryData(observations, events, adverse, imaging, day_range, response)
+    return case.trajectory_data(query, patient_id, profile, baseline_from, baseline_to)
 
 
 # --- case summary -------------------------------------------------------------------------------
@@ -649,7 +631,7 @@ def figure_cards(figures, columns: int = 4) -> None:
                     st.caption(figure.detail)
 
 
-def summary_charts(specs: dict[str, dict], titles: dict[str, str], columns: int = 2) -> None:
+def summary_charts(specs: dict[str, dict], columns: int = 2) -> None:
     """The course lane across the page, then the other charts side by side; drawn with the
     export theme (Streamlit's own switched off) so that the screen and the files agree."""
     names = list(specs)
@@ -711,6 +693,6 @@ def summary_exports(document, specs: dict[str, dict], titles: dict[str, str], la
             mime="image/png", key=f"export-png-{name}", on_click="ignore",
         )  # fmt: skip
         cells[2].download_button(
-            "SVG", lambda s=spec: exports.chart_svg(s), file_name=f"{stem}-{name}.svg",
+            "SVG", lambda s=spec: exports.chart_svg(s, 1920), file_name=f"{stem}-{name}.svg",
             mime="image/svg+xml", key=f"export-svg-{name}", on_click="ignore",
         )  # fmt: skip

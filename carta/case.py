@@ -1,0 +1,93 @@
+"""One patient's case summary, assembled from the store: what the summary page shows and what its
+PDF and slides hold. The same code serves the page (with its cached queries), the tests and the
+benchmark, so that the files say what the screen says."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from carta import display
+from carta.charts.theme import enlarged, figure_config
+from carta.charts.trajectory import PANELS, TrajectoryData, TrajectoryOptions, panel_specs
+from carta.documents import CaseDocument
+from carta.measures import kinetics
+from carta.measures import summary as rules
+
+STORY = ("course", "enzymes", "kinetics", "scores", "mri")
+Query = Callable[..., pd.DataFrame]  # name, **params -> rows (ui.query or a run_query closure)
+
+
+@dataclass(frozen=True)
+class Case:
+    label: str
+    profile: pd.Series
+    data: TrajectoryData
+    findings: pd.DataFrame
+    document: CaseDocument
+    specs: dict[str, dict]
+
+
+def trajectory_data(query: Query, patient_id: str, profile: pd.Series, baseline_from: int = -60,
+                    baseline_to: int = 0) -> TrajectoryData:  # fmt: skip
+    """One patient's rows for the trajectory charts, with the study-day range they span."""
+    observations = query("patient_observations", patient_id=patient_id,
+                         baseline_from=baseline_from, baseline_to=baseline_to)  # fmt: skip
+    events = query("patient_events", patient_id=patient_id)
+    adverse = query("patient_adverse_events", patient_id=patient_id)
+    imaging = query("patient_imaging", patient_id=patient_id)
+    known_days = [
+        *observations["day"],
+        *imaging["day"],
+        *events["start_day"].dropna(),
+        *events["end_day"].dropna(),
+        *adverse["onset_day"].dropna(),
+    ]
+    if not display.is_missing(profile["follow_up_days"]):
+        known_days.append(profile["follow_up_days"])
+    # The axis spans the whole known course, at least day -7 to 28, with a little room at the ends.
+    day_range = (int(min(-7, *known_days)) - 2, int(max(28, *known_days)) + 3)
+    response = query("patient_response", patient_id=patient_id)
+    return TrajectoryData(observations, events, adverse, imaging, day_range, response)
+
+
+def load_case(query: Query, meta: dict[str, str], patient_id: str, presenting: bool) -> Case:
+    profile = query("patient_profile", patient_id=patient_id).iloc[0]
+    label = rules.patient_label(patient_id, presenting)
+    data = trajectory_data(query, patient_id, profile)
+    depletion = float(meta.get("derived_bcell_depletion_threshold",
+                               kinetics.DEFAULT_DEPLETION_THRESHOLD))  # fmt: skip
+    recovery = float(meta.get("derived_bcell_recovery_threshold",
+                              kinetics.DEFAULT_RECOVERY_THRESHOLD))  # fmt: skip
+    findings = query("patient_reported_findings", patient_id=patient_id)
+    figures = rules.key_figures(
+        kinetics=query("patient_kinetics", patient_id=patient_id),
+        aplasia=query("patient_aplasia", patient_id=patient_id),
+        adverse=data.adverse_events,
+        lab_grades=query("patient_lab_grades", patient_id=patient_id),
+        response=data.response,
+        events=data.events,
+        findings=findings,
+        follow_up_days=profile["follow_up_days"],
+        depletion_threshold=depletion,
+        recovery_threshold=recovery,
+    )
+    # Presentation: larger type and marks, wider charts. Streamlit fits legends and axes into a
+    # chart's height, so the plots are given room to breathe.
+    scale, width, heights = (1.45, 820, 2.2) if presenting else (1.0, 560, 1.6)
+    specs = panel_specs(data, TrajectoryOptions(depletion_threshold=depletion), STORY,
+                        width=width, config=figure_config(scale), height_scale=heights)  # fmt: skip
+    if presenting:
+        specs = {name: enlarged(spec, 1.5) for name, spec in specs.items()}
+    diagnosis = display.text_or_not_reported(profile["diagnosis"])
+    document = CaseDocument(
+        title=f"Case summary: {label}",
+        subtitle=f"{diagnosis} · CD19 CAR T-cell therapy",
+        header=rules.header(profile, data.events),
+        figures=figures,
+        footnote=rules.footnote(profile, meta, label),
+        charts=[(PANELS[name], spec) for name, spec in specs.items()],
+    )
+    return Case(label, profile, data, findings, document, specs)

@@ -1,0 +1,133 @@
+"""The case summary's key figures: true to the published abstract, 'not reported' where it is
+silent, and worked examples for the synthetic and hand-made cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from carta.measures import summary
+from carta.store import open_read_only, run_query, store_info
+from tests.conftest import PUBLISHED_ID
+
+
+def figures_of(store: Path, patient_id: str) -> tuple[dict[str, summary.Figure], list, str]:
+    con = open_read_only(store)
+    try:
+
+        def q(name: str, **extra) -> pd.DataFrame:
+            return run_query(con, name, patient_id=patient_id, **extra)
+
+        profile = q("patient_profile").iloc[0]
+        events = q("patient_events")
+        figures = summary.key_figures(
+            kinetics=q("patient_kinetics"),
+            aplasia=q("patient_aplasia"),
+            adverse=q("patient_adverse_events"),
+            lab_grades=q("patient_lab_grades"),
+            response=q("patient_response"),
+            events=events,
+            findings=q("patient_reported_findings"),
+            follow_up_days=profile["follow_up_days"],
+            depletion_threshold=1.0,
+            recovery_threshold=100.0,
+        )
+        header = summary.header(profile, events)
+        footnote = summary.footnote(profile, store_info(con), "Patient 1")
+    finally:
+        con.close()
+    return {f.label: f for f in figures}, header, footnote
+
+
+def test_the_published_case_reads_true_to_its_abstract(default_store) -> None:
+    figures, header, footnote = figures_of(default_store, PUBLISHED_ID)
+    values = {label: figure.value for label, figure in figures.items()}
+    assert values == {
+        "CAR T Cmax": "32.69 cells/µL",  # "peak at day 7, 32.69 cells/μL"
+        "CAR T Tmax": "day 7",
+        "B-cell aplasia onset": "day 5",  # "complete B cell depletion ... on day 5 in the blood"
+        "B-cell aplasia duration": "not reported",
+        "B-cell recovery": "reported, day not given",  # "even after B cell recovery"
+        "Worst CRS": "grade 1",  # "mild cytokine release syndrome (grade 1)"
+        "Worst ICANS": "none",  # "neither infection nor neurotoxicity were observed"
+        "Worst neutropenia": "grade 4",
+        "Worst anemia": "grade 2",
+        "Worst thrombocytopenia": "not reported",
+        "TIS category": "not reported",  # scores reported without numbers
+        "Inactive disease (CID)": "not reported",
+        "Days off immunosuppression": "not reported",  # withdrawn before leukapheresis, no day
+    }
+    assert figures["Worst ICANS"].detail == "reported as not observed"
+    assert "drug-free" in figures["Days off immunosuppression"].detail
+    assert "B-cell recovery occurred" in figures["B-cell recovery"].detail
+    rows = dict(header)
+    assert rows["Age"] == "12 y" and rows["Sex"] == "male"
+    assert rows["Dose"] == "1 × 10⁶ cells/kg"
+    assert rows["Lymphodepletion"] == (
+        "Cyclophosphamide 1,000 mg/m² (days not reported); Fludarabine 90 mg/m² (days not reported)"
+    )
+    assert rows["Follow-up"].startswith("eight months")
+    assert rows["Autoantibody"] == "not reported"
+    assert "doi:10.1002/art.42933" in footnote and footnote.startswith("Patient 1.")
+    assert "Data cut" in footnote and "synthetic" not in footnote.lower()
+
+
+def test_a_synthetic_patient_has_every_figure_and_says_synthetic(default_store) -> None:
+    figures, _, footnote = figures_of(default_store, "SYN-00002")
+    # The generator records ICANS only where it happened, so its absence is "not reported".
+    assert all(f.reported for label, f in figures.items() if label != "Worst ICANS")
+    assert figures["CAR T Cmax"].detail.endswith(" values")
+    category = figures["TIS category"].value.split(" at ")[0]
+    assert category in {"none", "minimal", "moderate", "major"}
+    assert figures["Days off immunosuppression"].value.endswith(" days")
+    assert "SYNTHETIC" in footnote
+
+
+def frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns)
+
+
+EVENT_COLUMNS = ["kind", "name", "start_day", "end_day", "dose", "dose_unit", "note"]
+
+
+@pytest.mark.parametrize(
+    ("events", "follow_up", "expected"),
+    [
+        # Withdrawn on day -21, methotrexate restarted on day 150: 171 days off.
+        ([("withdrawal", "Immunosuppression withdrawn", -21), ("medication", "Methotrexate", 150)],
+         240, ("171 days", "Methotrexate restarted day 150")),
+        # Tocilizumab for CRS does not end it; none restarted: to the last contact.
+        ([("withdrawal", "Immunosuppression withdrawn", -21), ("medication", "Tocilizumab", 2)],
+         240, ("261 days", "none restarted by the last contact (day 240)")),
+        ([("withdrawal", "Immunosuppression withdrawn", None)], 240, ("not reported", "")),
+        ([("withdrawal", "Immunosuppression withdrawn", -21)], None, ("not reported", "")),
+    ],
+)  # fmt: skip
+def test_days_off_immunosuppression(events, follow_up, expected) -> None:
+    rows = frame(
+        [{"kind": k, "name": n, "start_day": d, "end_day": d, "note": None} for k, n, d in events],
+        EVENT_COLUMNS,
+    )
+    figure = summary._off_immunosuppression(rows, follow_up, pd.DataFrame())
+    assert figure.value == expected[0]
+    assert expected[1] in figure.detail
+
+
+def test_cytopenias_come_from_the_events_else_from_the_counts() -> None:
+    adverse = frame([{"term": "Neutropenia", "grade": 3, "grading_system": "CTCAE v5.0"}],
+                    ["term", "grade", "grading_system"])  # fmt: skip
+    grades = frame([{"term": "Platelet count decreased", "grade": 2, "day": 9}],
+                   ["term", "grade", "day"])  # fmt: skip
+    assert summary._cytopenia(adverse, grades, "Neutropenia", "Neutrophil count decreased") == (
+        summary.Figure("Worst neutropenia", "grade 3", "CTCAE v5.0")
+    )
+    platelets = summary._cytopenia(adverse, grades, "Thrombocytopenia", "Platelet count decreased")
+    assert platelets.value == "grade 2" and "graded from the blood counts" in platelets.detail
+    assert summary._cytopenia(adverse, grades, "Anemia", "Anemia").value == "not reported"
+
+
+def test_the_label_hides_the_id_in_presentation() -> None:
+    assert summary.patient_label("SYN-00002", presenting=True) == "Patient 1"
+    assert summary.patient_label("SYN-00002", presenting=False) == "SYN-00002"
