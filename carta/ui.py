@@ -696,3 +696,15 @@ def summary_exports(document, specs: dict[str, dict], titles: dict[str, str], la
             "SVG", lambda s=spec: exports.chart_svg(s, 1920), file_name=f"{stem}-{name}.svg",
             mime="image/svg+xml", key=f"export-svg-{name}", on_click="ignore",
         )  # fmt: skip
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _case(real: str, patient_id: str, presenting: bool):
+    from carta import case
+
+    return case.load_case(query, store_meta(), patient_id, presenting)
+
+
+def case_summary(patient_id: str, presenting: bool):
+    """One patient's case summary (carta/case.py), built once per store version and mode."""
+    return _case(require_store(), patient_id, presenting)

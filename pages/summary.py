@@ -7,7 +7,7 @@ mode (`present=1`), which hides the sidebar and the controls, enlarges type and 
 
 import streamlit as st
 
-from carta import case, display, ui
+from carta import display, ui
 from carta.charts.trajectory import PANELS
 
 ui.require_shell()
@@ -27,7 +27,7 @@ else:
 if patient_id is None:
     st.stop()
 
-summary = case.load_case(ui.query, ui.store_meta(), patient_id, presenting)
+summary = ui.case_summary(patient_id, presenting)
 document = summary.document
 
 st.header(f"{summary.label}: {display.text_or_not_reported(summary.profile['diagnosis'])}")
