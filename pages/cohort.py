@@ -106,7 +106,6 @@ with st.expander("Visit windows" + (" (edited: saved in the link)" if edited els
 
 # --- the cohort and the selections ------------------------------------------------------------
 
-everyone = ui.query("cohort_patients", **Filters().params())["patient_id"].tolist()
 filtered = ui.query("cohort_patients", **filters.params())
 patients = filtered["patient_id"].tolist()
 windows_param = cohort.windows_param(windows)
@@ -132,7 +131,7 @@ if selections.lanes:
 in_all = crossfilter.patients_for(None)
 
 kind_of = filtered.set_index("patient_id")["source_kind"]
-ui.cohort_chips(filters, selections, kind_of.loc[in_all], len(everyone), len(patients))
+ui.cohort_chips(filters, selections, kind_of.loc[in_all], int(ranges["patients"]), len(patients))
 if not patients:
     st.info("No patient passes these filters. Remove a filter above to widen the cohort.")
     st.stop()
