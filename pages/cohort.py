@@ -219,7 +219,7 @@ with right:
         st.altair_chart(charts.waterfall_chart(thinned, f"{code}, % change from baseline"))
         st.caption(
             f"{len(bars):,} patients"
-            + (f"; every {step}th bar drawn, in order" if step > 1 else "")
+            + (f"; one bar in {step} drawn, in order" if step > 1 else "")
             + ". Colour: TIS category at the same window (grey: not evaluable)."
         )
 

@@ -13,6 +13,7 @@ import altair as alt
 import pandas as pd
 
 from carta.charts.theme import OKABE_ITO, STUDY_DAY_TITLE, layer_spec
+from carta.charts.trajectory import GRADE_COLOURS
 from carta.measures.cohort import JITTER
 
 BRUSH, CATEGORY, LANES = "brush", "category", "lanes"
@@ -247,20 +248,31 @@ def swimmer_spec(
         )  # fmt: skip
         layers.append(layer_spec(spans))
     if not events.empty:
-        marks = alt.Chart(events).mark_point(size=70, filled=True, opacity=0.95).encode(
-            x="day:Q", y=y,
-            shape=alt.Shape("mark:N", title="Event", legend=alt.Legend(orient="top"),
-                            scale=alt.Scale(domain=list(MARK_SHAPES),
-                                            range=list(MARK_SHAPES.values()))),
-            fill=alt.Fill("mark:N", legend=None,
-                          scale=alt.Scale(domain=list(MARK_COLOURS),
-                                          range=list(MARK_COLOURS.values()))),
-            stroke=alt.value("#000000"),
-            tooltip=["patient_id:N", "label:N", "day:Q"],
-        )  # fmt: skip
-        layers.append(layer_spec(marks))
+        # The infusion and the first response in their own colours; CRS and ICANS filled by
+        # grade (light to dark, as on the trajectory), so the toxicity reads at a glance.
+        shape = alt.Shape("mark:N", title="Event", legend=alt.Legend(orient="top"),
+                          scale=alt.Scale(domain=list(MARK_SHAPES),
+                                          range=list(MARK_SHAPES.values())))  # fmt: skip
+        tooltip = ["patient_id:N", "label:N", "day:Q"]
+        graded = events["mark"].isin(["CRS", "ICANS"])
+        if (~graded).any():
+            others = alt.Chart(events[~graded]).mark_point(size=70, filled=True, opacity=0.95)
+            layers.append(layer_spec(others.encode(
+                x="day:Q", y=y, shape=shape, stroke=alt.value("#000000"), tooltip=tooltip,
+                fill=alt.Fill("mark:N", legend=None, scale=alt.Scale(
+                    domain=list(MARK_COLOURS), range=list(MARK_COLOURS.values()))),
+            )))  # fmt: skip
+        if graded.any():
+            toxicity = alt.Chart(events[graded]).mark_point(size=80, filled=True, opacity=1)
+            layers.append(layer_spec(toxicity.encode(
+                x="day:Q", y=y, shape=shape, stroke=alt.value("#000000"), tooltip=tooltip,
+                fill=alt.Fill("grade:O", title="CRS / ICANS grade",
+                              legend=alt.Legend(orient="top"), scale=alt.Scale(
+                                  domain=list(GRADE_COLOURS), range=list(GRADE_COLOURS.values()))),
+            )))  # fmt: skip
     spec = _assemble(layers, height=height, width=width)
-    spec["resolve"] = {"scale": {"color": "independent", "shape": "independent"}}
+    # One shape legend for the events; the periods' colours and the grades' fills apart.
+    spec["resolve"] = {"scale": {"color": "independent", "fill": "independent"}}
     param: dict = {
         "name": LANES,
         "select": {"type": "point", "fields": ["patient_id"], "on": "click", "clear": "dblclick",
