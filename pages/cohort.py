@@ -262,11 +262,14 @@ left, right = st.columns(2)
 with left:
     st.subheader("Response table")
     table = cohort.response_table(response, in_all, shown)
-    st.dataframe(table, hide_index=True, key="response-table")
+    # A share of no one is no number: shown as a dash, not as "None".
+    st.dataframe(table.style.format(na_rep="—", precision=1), hide_index=True,
+                 key="response-table")  # fmt: skip
     rule = st.selectbox(
         "Laboratory threshold", list(cohort.THRESHOLDS), key="thr", bind="query-params"
     )
-    st.dataframe(cohort.threshold_table(lines, rule, shown), hide_index=True, key="thr-table")
+    threshold = cohort.threshold_table(lines, rule, shown)
+    st.dataframe(threshold.style.format(na_rep="—", precision=1), hide_index=True, key="thr-table")
     st.caption(f"{code} {rule}, with each result's own reference range where the lab gave one.")
 with right:
     st.subheader("Adverse events")
