@@ -8,6 +8,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
+
 from carta.exports import chart_png
 from carta.measures.summary import Figure
 
@@ -32,7 +34,11 @@ class CaseDocument:
 
 
 def chart_images(document: CaseDocument) -> list[tuple[str, bytes]]:
-    return [(title, chart_png(spec, DOCUMENT_PNG_WIDTH)) for title, spec in document.charts]
+    """The charts as PNG for pages and slides, which carry the title themselves."""
+    return [
+        (title, chart_png({k: v for k, v in spec.items() if k != "title"}, DOCUMENT_PNG_WIDTH))
+        for title, spec in document.charts
+    ]
 
 
 def summary_pdf(document: CaseDocument, images: list[tuple[str, bytes]] | None = None) -> bytes:
@@ -82,26 +88,34 @@ def summary_pdf(document: CaseDocument, images: list[tuple[str, bytes]] | None =
         pdf.multi_cell(0, 5.2, text(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     width = (pdf.w - pdf.l_margin - pdf.r_margin) / 4
-    top = pdf.get_y() - 17
-    for index, figure in enumerate(document.figures):
-        if index % 4 == 0:
-            top += 17
-            if top > pdf.h - 45:
-                pdf.add_page()
-                top = pdf.get_y()
-        x = pdf.l_margin + (index % 4) * width
-        pdf.set_xy(x, top)
-        pdf.set_font(family, size=8)
-        pdf.set_text_color(90, 90, 90)
-        pdf.cell(width - 2, 4, text(figure.label))
-        pdf.set_xy(x, top + 4)
-        pdf.set_font(family, "B", 11.5)
-        pdf.set_text_color(0, 0, 0) if figure.reported else pdf.set_text_color(130, 130, 130)
-        pdf.cell(width - 2, 6, text(figure.value))
-        pdf.set_xy(x, top + 10)
+    top = pdf.get_y()
+    for start in range(0, len(document.figures), 4):
+        row = document.figures[start : start + 4]
         pdf.set_font(family, size=7)
-        pdf.set_text_color(90, 90, 90)
-        pdf.multi_cell(width - 3, 3, text(figure.detail[:110]))
+        details = [
+            pdf.multi_cell(width - 3, 3, text(f.detail), dry_run=True, output="LINES")[:3]
+            for f in row
+        ]
+        height = 11 + 3 * max((len(d) for d in details if d != [""]), default=0) + 3
+        if top + height > pdf.h - 28:
+            pdf.add_page()
+            top = pdf.get_y()
+        for index, (figure, lines) in enumerate(zip(row, details, strict=True)):
+            x = pdf.l_margin + index * width
+            pdf.set_xy(x, top)
+            pdf.set_font(family, size=8)
+            pdf.set_text_color(90, 90, 90)
+            pdf.cell(width - 2, 4, text(figure.label))
+            pdf.set_xy(x, top + 4)
+            pdf.set_font(family, "B", 11.5)
+            pdf.set_text_color(0, 0, 0) if figure.reported else pdf.set_text_color(130, 130, 130)
+            pdf.cell(width - 2, 6, text(figure.value))
+            pdf.set_font(family, size=7)
+            pdf.set_text_color(90, 90, 90)
+            for number, line in enumerate(lines):  # at most three lines under a card
+                pdf.set_xy(x, top + 10.5 + 3 * number)
+                pdf.cell(width - 3, 3, line)
+        top += height
     for title, png in images:
         pdf.add_page()
         pdf.set_text_color(0, 0, 0)
@@ -109,8 +123,12 @@ def summary_pdf(document: CaseDocument, images: list[tuple[str, bytes]] | None =
         pdf.cell(0, 9, text(title), new_x="LMARGIN", new_y="NEXT")
         area_w = pdf.w - pdf.l_margin - pdf.r_margin
         area_h = pdf.h - pdf.get_y() - 28
-        pdf.image(io.BytesIO(png), x=pdf.l_margin, y=pdf.get_y(), keep_aspect_ratio=True,
-                  w=area_w, h=area_h)  # fmt: skip
+        with Image.open(io.BytesIO(png)) as image:
+            ratio = image.height / image.width
+        # As wide as the page allows, as high as its shape needs: at the top, under the title.
+        w = min(area_w, area_h / ratio)
+        pdf.image(io.BytesIO(png), x=pdf.l_margin + (area_w - w) / 2, y=pdf.get_y() + 2, w=w,
+                  h=w * ratio)  # fmt: skip
     return bytes(pdf.output())
 
 

@@ -111,7 +111,9 @@ patients = filtered["patient_id"].tolist()
 windows_param = cohort.windows_param(windows)
 values = ui.query("cohort_values_at_timepoints", windows=windows_param, codes=[code],
                   patients=patients)  # fmt: skip
-values = cohort.with_plotted(values, view, shown)
+# Every value at the shown windows (tables, downloads); those with something to draw (charts).
+measured = cohort.at_windows(values, shown)
+values = cohort.with_plotted(measured, view)
 response = ui.cohort_response(patients, windows_param, edited)
 
 brush_state = urlstate.brush(st.query_params.get("brush"))
@@ -268,7 +270,9 @@ with left:
     rule = st.selectbox(
         "Laboratory threshold", list(cohort.THRESHOLDS), key="thr", bind="query-params"
     )
-    threshold = cohort.threshold_table(lines, rule, shown)
+    # On the values themselves, whatever the view: a patient without a baseline still counts.
+    threshold = cohort.threshold_table(measured[measured["patient_id"].isin(cohort_now)], rule,
+                                       shown)  # fmt: skip
     st.dataframe(threshold.style.format(na_rep="—", precision=1), hide_index=True, key="thr-table")
     st.caption(f"{code} {rule}, with each result's own reference range where the lab gave one.")
 with right:
@@ -282,4 +286,4 @@ with right:
         )
         st.caption(f"Patients by worst grade per term; % of the {len(in_all):,} patients shown.")
 
-ui.cohort_downloads(lines, code, in_all)
+ui.cohort_downloads(measured[measured["patient_id"].isin(cohort_now)], code, in_all)

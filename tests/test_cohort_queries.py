@@ -3,13 +3,14 @@ every expected answer can be checked by hand."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from carta import dictionary
+from carta import dictionary, exports
 from carta.measures import cohort
 from carta.measures.cohort import Crossfilter, Filters
 from carta.schema import SCHEMA_VERSION, columns, create_tables
@@ -160,10 +161,9 @@ def test_edited_windows_change_the_values_chosen(store) -> None:
 
 def test_each_view_counts_the_cohort_without_its_own_selection(store) -> None:
     patients = everyone(store)
-    values = cohort.with_plotted(
-        query(store, "cohort_values_at_timepoints", windows=WINDOWS, codes=["CK"],
-              patients=patients), "Values"
-    )  # fmt: skip
+    found = query(store, "cohort_values_at_timepoints", windows=WINDOWS, codes=["CK"],
+                  patients=patients)  # fmt: skip
+    values = cohort.with_plotted(cohort.at_windows(found, ["Baseline", "D7", "M1"]), "Values")
     response = query(store, "cohort_response", patients=patients)
     crossfilter = Crossfilter(patients)
     # A brush over the M1 points (position 3) from 100 to 300 U/L: P1 (200) only.
@@ -212,3 +212,24 @@ def test_lane_marks_keep_a_day_not_reported_unplaced(store) -> None:
     assert cohort.unplaced_marks(marks, ["P4"])["mark"].tolist() == ["ICANS"]
     last = marks[marks["mark"] == "last contact"].set_index("patient_id")["day"].to_dict()
     assert last == {"P1": 240, "P4": 60}
+
+
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_the_long_data_download_holds_every_observation_of_the_patients(store, file_format):
+    con = open_read_only(store)
+    try:
+        expected = run_query(con, "cohort_observations", patients=["P1", "P2"])
+        with exports.stream_query(con, "cohort_observations", {"patients": ["P1", "P2"]},
+                                  file_format) as written:  # fmt: skip
+            data = written.read()
+        with exports.stream_query(con, "cohort_observations", {"patients": []}, file_format) as f:
+            assert exports.written_rows(f, file_format) == 0
+    finally:
+        con.close()
+    read = pd.read_csv if file_format == "csv" else pd.read_parquet
+    got = read(io.BytesIO(data))
+    assert len(got) == len(expected) == 9  # P1: 4 blood CK values and 1 marrow; P2: 4
+    assert list(got.columns) == list(expected.columns)
+    key = ["patient_id", "study_day", "specimen"]
+    assert got.sort_values(key)["value"].tolist() == expected.sort_values(key)["value"].tolist()
+    assert set(got["source_kind"]) == {"synthetic"}

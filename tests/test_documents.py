@@ -48,9 +48,9 @@ def test_the_pdf_has_a_title_page_then_a_chart_a_page_with_the_footnote(syntheti
     assert "Case summary: Patient 1" in texts[0] and "Days off immunosuppression" in texts[0]
     for text in texts:
         assert "Patient 1." in text and "SYNTHETIC" in text and "Data cut" in text
+        assert "SYN-00002" not in text  # presentation: the neutral label only
     for (title, _), text in zip(synthetic.charts, texts[1:], strict=True):
         assert title in text
-        assert "SYN-00002" not in text
     assert all(len(page.images) == 1 for page in pdf.pages[1:])
 
 
@@ -68,12 +68,16 @@ def test_the_slides_have_a_title_slide_then_a_picture_a_chart(synthetic, images)
     assert len(slides) == 1 + len(synthetic.charts)
     title_text = " ".join(s.text_frame.text for s in slides[0].shapes if s.has_text_frame)
     assert "Case summary: Patient 1" in title_text and "TIS category" in title_text
-    for slide, (title, _) in zip(slides[1:], synthetic.charts, strict=True):
-        pictures = [s for s in slide.shapes if s.shape_type == 13]  # MSO_SHAPE_TYPE.PICTURE
-        assert len(pictures) == 1
-        assert pictures[0].left + pictures[0].width <= deck.slide_width
+    for slide in slides:
         text = " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
-        assert title in text and "SYNTHETIC" in text and "Data cut" in text
+        assert "SYNTHETIC" in text and "Data cut" in text and "SYN-00002" not in text
+    for slide, (title, _) in zip(slides[1:], synthetic.charts, strict=True):
+        [picture] = [s for s in slide.shapes if s.shape_type == 13]  # MSO_SHAPE_TYPE.PICTURE
+        [footer] = [s for s in slide.shapes if s.has_text_frame and "Data cut" in s.text_frame.text]
+        # The chart fits between the title and the footer, inside the slide.
+        assert picture.left >= 0 and picture.left + picture.width <= deck.slide_width
+        assert picture.top + picture.height <= footer.top
+        assert title in " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
 
 
 @pytest.mark.parametrize("width", [640, 1920])

@@ -144,7 +144,8 @@ def test_a_semicolon_export_with_a_broken_row_imports_the_rest(store, files) -> 
     # As a spreadsheet in a European locale saves it: semicolons, Windows-1252, CRLF line ends.
     observations = files[0]
     text = observations.read_text(encoding="utf-8").replace(",", ";")
-    text = text.replace("SITE-01;-3;CK", "SITE-01;-3;CK;2400;U/L;oops\r\nSITE-01;-2;CK")
+    text = text.replace("SITE-01;-3;CK", "SITE-01;-3;CK;2400;U/L;oops\nSITE-01;-2;CK")
+    text = text.replace(";site-a;\n", ";site-a;Labor München – Befund\n", 1)  # not ASCII
     observations.write_bytes(text.replace("\n", "\r\n").encode("cp1252"))
     result = import_files(files, store)
     report = next(r for r in result.files if r.table == "observations")
@@ -155,6 +156,11 @@ def test_a_semicolon_export_with_a_broken_row_imports_the_rest(store, files) -> 
     assert quarantine.loc[0, "line"] == "2"
     assert quarantine.loc[0, "text as written"] == "SITE-01;-3;CK;2400;U/L;oops"
     assert quarantine["line"].astype(int).tolist() == [2, 5, 6, 7, 8, 9, 10, 11]
+    con = open_read_only(store)
+    notes = [n for (n,) in con.execute("SELECT note FROM observations WHERE patient_id = "
+                                       "'SITE-01' AND day = -2").fetchall()]  # fmt: skip
+    con.close()
+    assert notes == ["Labor München – Befund"]
 
 
 def test_importing_the_same_files_again_changes_nothing(store, files) -> None:

@@ -22,16 +22,38 @@ def rows_of(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
 
 def test_semicolons_a_byte_order_mark_and_windows_1252_are_read(tmp_path: Path) -> None:
     path = tmp_path / "sheet.csv"
-    path.write_bytes("\ufeffpatient_id;day;note\r\nP1;7;Müller’s\r\n".encode("cp1252", "ignore"))
+    path.write_bytes("patient_id;day;note\r\nP1;7;Müller’s – 5 µkat/L\r\n".encode("cp1252"))
+    assert b"\x92" in path.read_bytes()  # the apostrophe as Windows-1252 writes it: not UTF-8
     frame, problems = rows_of(path)
     assert problems == []
     assert list(frame.columns) == ["patient_id", "day", "note"]
-    assert frame.loc[2].tolist() == ["P1", "7", "Müller’s"]
+    assert frame.loc[2].tolist() == ["P1", "7", "Müller’s – 5 µkat/L"]
 
     utf8 = tmp_path / "utf8.csv"
-    utf8.write_bytes("\ufeffpatient_id;day\nP2;14\n".encode())
+    utf8.write_bytes(b"\xef\xbb\xbf" + b"patient_id;day\nP2;14\n")
     frame, _ = rows_of(utf8)
     assert list(frame.columns) == ["patient_id", "day"] and frame.loc[2, "day"] == "14"
+
+
+def test_blank_lines_keep_the_line_numbers_true(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.csv"
+    path.write_text("a,b\n1,2\n\n3,4\n5\n", encoding="utf-8")
+    frame, problems = rows_of(path)
+    assert frame.index.tolist() == [2, 4]
+    assert [(p.row, p.value) for p in problems] == [(5, "5")]
+
+
+def test_the_separator_is_found_with_quotes_respected(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.csv"
+    path.write_text('"a,b,c";d\n1;2\n', encoding="utf-8")
+    assert reading.header(path) == ["a,b,c", "d"]
+
+
+def test_a_blank_first_line_says_where_the_header_should_be(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.csv"
+    path.write_text("\npatient_id,day\nP1,1\n", encoding="utf-8")
+    with pytest.raises(reading.UnreadableFile, match="line 1 is empty"):
+        reading.header(path)
 
 
 def test_rows_of_the_wrong_width_are_reported_at_their_line_and_the_rest_go_on(tmp_path) -> None:
@@ -73,8 +95,8 @@ def test_line_numbers_run_on_across_batches(tmp_path, monkeypatch) -> None:
 
 def test_duplicate_and_blank_header_names_are_made_unique(tmp_path: Path) -> None:
     path = tmp_path / "sheet.csv"
-    path.write_text("patient_id,CK,CK,\nP1,1,2,3\n", encoding="utf-8")
-    assert reading.header(path) == ["patient_id", "CK", "CK.1", "Unnamed: 3"]
+    path.write_text("patient_id,CK,CK,,CK.1\nP1,1,2,3,4\n", encoding="utf-8")
+    assert reading.header(path) == ["patient_id", "CK", "CK.2", "Unnamed: 3", "CK.1"]
 
 
 @pytest.mark.parametrize(

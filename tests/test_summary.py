@@ -97,22 +97,31 @@ EVENT_COLUMNS = ["kind", "name", "start_day", "end_day", "dose", "dose_unit", "n
     [
         # Withdrawn on day -21, methotrexate restarted on day 150: 171 days off.
         ([("withdrawal", "Immunosuppression withdrawn", -21), ("medication", "Methotrexate", 150)],
-         240, ("171 days", "Methotrexate restarted day 150")),
+         240, ("171 days", "withdrawn day -21; Methotrexate restarted day 150")),
         # Tocilizumab for CRS does not end it; none restarted: to the last contact.
         ([("withdrawal", "Immunosuppression withdrawn", -21), ("medication", "Tocilizumab", 2)],
-         240, ("261 days", "none restarted by the last contact (day 240)")),
+         240, ("261 days", "withdrawn day -21; none restarted by the last contact (day 240)")),
+        # Restarted, but on a day not reported: the time off is not known either.
+        ([("withdrawal", "Immunosuppression withdrawn", -21), ("medication", "Prednisolone", None)],
+         240, ("not reported", "withdrawn day -21; Prednisolone restarted, day not reported")),
+        # A withdrawal without a day and without a note: nothing to say, and no "nan".
         ([("withdrawal", "Immunosuppression withdrawn", None)], 240, ("not reported", "")),
-        ([("withdrawal", "Immunosuppression withdrawn", -21)], None, ("not reported", "")),
+        ([("withdrawal", "Immunosuppression withdrawn", -21)], None,
+         ("not reported", "withdrawn day -21; last contact not reported")),
     ],
 )  # fmt: skip
 def test_days_off_immunosuppression(events, follow_up, expected) -> None:
     rows = frame(
-        [{"kind": k, "name": n, "start_day": d, "end_day": d, "note": None} for k, n, d in events],
+        # A missing note comes from the store as NaN, which must never show as "nan".
+        [
+            {"kind": k, "name": n, "start_day": d, "end_day": d, "note": float("nan")}
+            for k, n, d in events
+        ],
         EVENT_COLUMNS,
     )
     figure = summary._off_immunosuppression(rows, follow_up, pd.DataFrame())
     assert figure.value == expected[0]
-    assert expected[1] in figure.detail
+    assert figure.detail == expected[1]
 
 
 def test_cytopenias_come_from_the_events_else_from_the_counts() -> None:
@@ -131,3 +140,16 @@ def test_cytopenias_come_from_the_events_else_from_the_counts() -> None:
 def test_the_label_hides_the_id_in_presentation() -> None:
     assert summary.patient_label("SYN-00002", presenting=True) == "Patient 1"
     assert summary.patient_label("SYN-00002", presenting=False) == "SYN-00002"
+
+
+def test_a_published_source_without_a_doi_cites_no_doi() -> None:
+    profile = pd.Series(
+        {
+            "source_kind": "published",
+            "source_citation": "A case report.",
+            "source_doi": float("nan"),
+        }
+    )
+    footnote = summary.footnote(profile, {"data_cut": "2026-11-25", "store_version": "3"}, "P")
+    assert "doi" not in footnote and "nan" not in footnote
+    assert footnote.startswith("P. Source: A case report. Only what the publication reports")

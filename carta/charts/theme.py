@@ -48,8 +48,8 @@ def figure_config(scale: float = 1.0) -> dict:
 
 
 def enlarged(spec: dict, factor: float) -> dict:
-    """The spec with every mark's size and stroke width multiplied by `factor` (presentation:
-    marks that read from the back of a room)."""
+    """The spec with every mark's size and stroke width (and the room for axis labels) multiplied
+    by `factor` (presentation: marks that read from the back of a room)."""
 
     def walk(node: object) -> None:
         if isinstance(node, dict):
@@ -62,6 +62,9 @@ def enlarged(spec: dict, factor: float) -> dict:
                     mark["size"] = 30 * factor * factor
                 if mark.get("type") == "line" and "strokeWidth" not in mark:
                     mark["strokeWidth"] = 2 * factor
+            axis = node.get("axis")
+            if isinstance(axis, dict) and isinstance(axis.get("labelLimit"), int | float):
+                axis["labelLimit"] = axis["labelLimit"] * factor  # larger type, same words
             for key, value in node.items():
                 if key != "datasets":
                     walk(value)

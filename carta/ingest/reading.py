@@ -71,7 +71,12 @@ def batches(
                 encoding=encoding,
             ),
             parse_options=pa_csv.ParseOptions(
-                delimiter=separator, newlines_in_values=True, invalid_row_handler=wrong_width
+                delimiter=separator,
+                newlines_in_values=True,
+                # Blank lines come as rows of empty cells: counted, so that line numbers stay
+                # true, then dropped below.
+                ignore_empty_lines=False,
+                invalid_row_handler=wrong_width,
             ),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
@@ -92,6 +97,7 @@ def batches(
                 line += 1
             frame = batch.to_pandas()
             frame.index = pd.Index(lines, dtype="int64")
+            frame = frame[~frame.eq("").all(axis=1)]
             if done:
                 # The bytes parsed so far, counted from the batch: pyarrow reads ahead, so the
                 # file position runs ahead of the work. One byte per cell for its separator.
@@ -135,25 +141,35 @@ def _csv_layout(path: Path) -> tuple[str, str, list[str]]:
     try:
         with path.open(encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as fh:
             first = fh.readline()
+            rest = first.strip() or fh.read(1 << 16).strip()
     except UnicodeError as error:
         reason = f"cannot be read as CSV: not UTF-8 or Windows-1252 text ({error})"
         raise UnreadableFile(reason) from error
     if not first.strip():
+        if rest:
+            raise UnreadableFile("line 1 is empty: Carta reads the column names from line 1")
         return encoding, ",", []
-    counts = {s: first.count(s) for s in SEPARATORS}
-    separator = max(SEPARATORS, key=lambda s: (counts[s], s == ","))
+    # The separator that splits the header into the most fields, quotes respected; a comma on a
+    # tie.
+    fields = {s: len(next(csv.reader(io.StringIO(first), delimiter=s))) for s in SEPARATORS}
+    separator = max(SEPARATORS, key=lambda s: (fields[s], s == ","))
     names = next(csv.reader(io.StringIO(first), delimiter=separator))
     return encoding, separator, _unique([n if n.strip() else f"Unnamed: {i}"
                                          for i, n in enumerate(names)])  # fmt: skip
 
 
 def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    unique = []
+    """Repeated names get .1, .2, …, skipping any the header already has ('CK', 'CK', 'CK.1' ->
+    'CK', 'CK.2', 'CK.1')."""
+    taken = set(names)
+    unique, seen = [], set()
     for name in names:
-        count = seen.get(name, 0)
-        unique.append(name if count == 0 else f"{name}.{count}")
-        seen[name] = count + 1
+        candidate, count = name, 0
+        while candidate in seen or (count and candidate in taken):
+            count += 1
+            candidate = f"{name}.{count}"
+        seen.add(candidate)
+        unique.append(candidate)
     return unique
 
 

@@ -132,15 +132,17 @@ def plotted_column(view: str) -> str:
     return {"Values": "value", "Change": "chg", "% change": "pchg"}[view]
 
 
-def with_plotted(values: pd.DataFrame, view: str, shown: list[str] | None = None) -> pd.DataFrame:
-    """The values at the `shown` windows (all when None) with the column the views draw (AVAL,
-    CHG or PCHG) as `plotted`, and `timepoint_sort` renumbered 1.. over the shown windows: the
-    charts place each window at its position among those shown."""
-    if shown is not None:
-        values = values[values["timepoint"].isin(shown)]
-        values = values.assign(
-            timepoint_sort=values["timepoint"].map({t: i for i, t in enumerate(shown, start=1)})
-        )
+def at_windows(values: pd.DataFrame, shown: list[str]) -> pd.DataFrame:
+    """The values at the `shown` windows, `timepoint_sort` renumbered 1.. over them: the charts
+    place each window at its position among those shown."""
+    values = values[values["timepoint"].isin(shown)]
+    position = {t: i for i, t in enumerate(shown, start=1)}
+    return values.assign(timepoint_sort=values["timepoint"].map(position))
+
+
+def with_plotted(values: pd.DataFrame, view: str) -> pd.DataFrame:
+    """The values with the column the charts draw (AVAL, CHG or PCHG) as `plotted`, without the
+    rows where it is missing (no baseline, or a baseline of 0 for PCHG)."""
     out = values.assign(plotted=values[plotted_column(view)].astype("Float64"))
     return out[out["plotted"].notna()]
 

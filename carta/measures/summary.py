@@ -216,17 +216,18 @@ def _off_immunosuppression(
     label = "Days off immunosuppression"
     withdrawal = events[events["kind"] == "withdrawal"]
     if withdrawal.empty or display.is_missing(withdrawal.iloc[0]["start_day"]):
-        said = _statement(findings, "drug-free") or (
-            "" if withdrawal.empty else str(withdrawal.iloc[0]["note"] or "")
-        )
+        note = None if withdrawal.empty else withdrawal.iloc[0]["note"]
+        said = _statement(findings, "drug-free") or ("" if display.is_missing(note) else str(note))
         return Figure(label, NOT_REPORTED, said)
     start = int(withdrawal.iloc[0]["start_day"])
     names = events["name"].fillna("").str.lower()
-    restarted = events[
-        (events["kind"] == "medication")
-        & names.str.startswith(IMMUNOSUPPRESSANTS)
-        & events["start_day"].gt(start)
-    ].sort_values("start_day")
+    immunosuppressant = (events["kind"] == "medication") & names.str.startswith(IMMUNOSUPPRESSANTS)
+    undated = events[immunosuppressant & events["start_day"].isna()]
+    if not undated.empty:  # restarted, but when is not known: so neither is the time off
+        return Figure(label, NOT_REPORTED,
+                      f"withdrawn day {start}; {undated.iloc[0]['name']} restarted, day not "
+                      "reported")  # fmt: skip
+    restarted = events[immunosuppressant & events["start_day"].gt(start)].sort_values("start_day")
     if not restarted.empty:
         again = restarted.iloc[0]
         return Figure(
@@ -258,7 +259,8 @@ def footnote(profile: pd.Series, meta: dict[str, str], label: str) -> str:
     kind = profile.get("source_kind")
     if kind == "published":
         doi = profile.get("source_doi")
-        source = f"Source: {profile.get('source_citation')}" + (f" doi:{doi}." if doi else "")
+        cited = not display.is_missing(doi) and doi
+        source = f"Source: {profile.get('source_citation')}" + (f" doi:{doi}." if cited else "")
         source += " Only what the publication reports is shown."
     elif kind == "synthetic":
         source = "Source: SYNTHETIC data from Carta's demo generator, not a real patient."

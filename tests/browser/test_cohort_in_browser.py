@@ -49,7 +49,7 @@ def test_a_response_click_narrows_the_other_views_and_the_download_matches(
     page.set_viewport_size({"width": 1500, "height": 3600})
     page.goto(f"{app_url}/cohort?{WINDOWS}")
     wait_rendered(page, charts=5)
-    everyone, bars_before, n_before = patients_counted(page), waterfall_patients(page), 0
+    everyone, bars_before = patients_counted(page), waterfall_patients(page)
     n_before = distribution_n(page)
     assert everyone == 25 and bars_before > 0 and n_before > 0
 
