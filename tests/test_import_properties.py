@@ -129,3 +129,37 @@ def test_malformed_files_never_crash_the_importer(store, tmp_path_factory, name,
     assert all(p.reason for p in report.problems)
     if report.status == "refused":
         assert report.accepted == 0 and report.problems
+
+
+@settings(max_examples=20)
+@given(st.lists(row, max_size=12), st.booleans())
+def test_random_excel_workbooks_never_crash_and_every_row_is_accounted_for(
+    store, tmp_path_factory, rows, numbers_as_numbers
+):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(OBS_COLUMNS)
+    for written in rows:
+        cells = [written[c] for c in OBS_COLUMNS]
+        if numbers_as_numbers:  # as Excel keeps a typed-in number: a number cell, not text
+            cells = [_number_or_text(c) for c in cells]
+        # Excel cannot hold some control characters in a cell: leave those rows out.
+        sheet.append([c.translate(_ILLEGAL) if isinstance(c, str) else c for c in cells])
+    path = tmp_path_factory.mktemp("excel") / "observations.xlsx"
+    book.save(path)
+    [report] = import_files([path], store, dry_run=True).files
+    refused = {p.row for p in report.problems if p.row and not p.reason.startswith("warning")}
+    assert report.status == "checked"
+    assert report.accepted + len(refused) == len(rows)
+
+
+_ILLEGAL = {code: None for code in [*range(0, 9), 11, 12, *range(14, 32)]}
+
+
+def _number_or_text(cell: str) -> object:
+    try:
+        return float(cell) if "." in cell or "e" in cell.lower() else int(cell)
+    except ValueError:
+        return cell
