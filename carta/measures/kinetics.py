@@ -305,17 +305,17 @@ def car_t_kinetics(obs: pd.DataFrame, auc_end: int = AUC_END_DAY) -> pd.DataFram
 
 
 def _empty_kinetics() -> pd.DataFrame:
-    return pd.DataFrame(
+    return _empty(
         {
-            "patient_id": pd.Series(dtype="str"),
-            "cmax": pd.Series(dtype="float64"),
-            "tmax": pd.Series(dtype="Int64"),
-            "auc_0_28": pd.Series(dtype="float64"),
-            "auc_from_day": pd.Series(dtype="Int64"),
-            "auc_to_day": pd.Series(dtype="Int64"),
-            "auc_covers_28": pd.Series(dtype="boolean"),
-            "last_detectable_day": pd.Series(dtype="Int64"),
-            "n_values": pd.Series(dtype="Int64"),
+            "patient_id": "str",
+            "cmax": "float64",
+            "tmax": "Int64",
+            "auc_0_28": "float64",
+            "auc_from_day": "Int64",
+            "auc_to_day": "Int64",
+            "auc_covers_28": "boolean",
+            "last_detectable_day": "Int64",
+            "n_values": "Int64",
         }
     )
 
@@ -385,16 +385,16 @@ def bcell_aplasia(
 
 
 def _empty_aplasia() -> pd.DataFrame:
-    return pd.DataFrame(
+    return _empty(
         {
-            "patient_id": pd.Series(dtype="str"),
-            "onset_day": pd.Series(dtype="Int64"),
-            "recovery_day": pd.Series(dtype="Int64"),
-            "duration_days": pd.Series(dtype="Int64"),
-            "ongoing_at_last_value": pd.Series(dtype="boolean"),
-            "last_day": pd.Series(dtype="Int64"),
-            "depletion_threshold": pd.Series(dtype="float64"),
-            "recovery_threshold": pd.Series(dtype="float64"),
+            "patient_id": "str",
+            "onset_day": "Int64",
+            "recovery_day": "Int64",
+            "duration_days": "Int64",
+            "ongoing_at_last_value": "boolean",
+            "last_day": "Int64",
+            "depletion_threshold": "float64",
+            "recovery_threshold": "float64",
         }
     )
 
@@ -455,14 +455,14 @@ def anc_recovery(obs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _empty_anc() -> pd.DataFrame:
-    return pd.DataFrame(
+    return _empty(
         {
-            "patient_id": pd.Series(dtype="str"),
-            "nadir": pd.Series(dtype="float64"),
-            "nadir_day": pd.Series(dtype="Int64"),
-            "severe": pd.Series(dtype="boolean"),
-            "recovery_day": pd.Series(dtype="Int64"),
-            "days_below_0_5_in_0_30": pd.Series(dtype="Int64"),
+            "patient_id": "str",
+            "nadir": "float64",
+            "nadir_day": "Int64",
+            "severe": "boolean",
+            "recovery_day": "Int64",
+            "days_below_0_5_in_0_30": "Int64",
         }
     )
 
@@ -508,11 +508,16 @@ def ck_normalisation(obs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _empty_ck() -> pd.DataFrame:
-    return pd.DataFrame(
+    return _empty(
         {
-            "patient_id": pd.Series(dtype="str"),
-            "sustained_normal_day": pd.Series(dtype="Int64"),
-            "normal_at_last": pd.Series(dtype="boolean"),
-            "last_day": pd.Series(dtype="Int64"),
+            "patient_id": "str",
+            "sustained_normal_day": "Int64",
+            "normal_at_last": "boolean",
+            "last_day": "Int64",
         }
     )
+
+
+def _empty(dtypes: dict[str, str]) -> pd.DataFrame:
+    """No rows, with the columns and dtypes a result has when there are some."""
+    return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in dtypes.items()})
