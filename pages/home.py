@@ -21,6 +21,28 @@ st.markdown(
     "Study day 0 is the day of the CAR T-cell infusion."
 )
 
+views = st.columns(4)
+views[0].page_link(
+    "pages/trajectory.py",
+    label="Patient trajectory",
+    help="One patient: every chart on one study-day axis, linked.",
+)
+views[1].page_link(
+    "pages/summary.py",
+    label="Case summary",
+    help="One patient on one page for a meeting; presentation mode, PDF, slides.",
+)
+views[2].page_link(
+    "pages/cohort.py",
+    label="Cohort explorer",
+    help="Filter patients and visit windows; every chart filters the others.",
+)
+views[3].page_link(
+    "pages/data.py",
+    label="Data",
+    help="Import your own files; templates, dictionary, history and undo.",
+)
+
 summary = ui.query("store_summary")
 total = int(summary["patients"].sum())
 if total == 0:
@@ -50,6 +72,7 @@ if len(patients) == MAX_ROWS:
     st.caption(f"Showing the first {MAX_ROWS:,} matches; narrow the search to see others.")
 table = patients.assign(
     open=["trajectory?patient=" + quote(pid) for pid in patients["patient_id"]],
+    case=["summary?patient=" + quote(pid) for pid in patients["patient_id"]],
     source=[ui.source_label(kind) for kind in patients["source_kind"]],
     age=[display.age(a) for a in patients["age_years"]],
     follow_up=[
@@ -63,6 +86,7 @@ st.dataframe(
     table[
         [
             "open",
+            "case",
             "cohort",
             "source",
             "age",
@@ -79,6 +103,9 @@ st.dataframe(
         "open": st.column_config.LinkColumn(
             "Patient", display_text=r"patient=(.*)$", help="Open this patient's trajectory"
         ),
+        "case": st.column_config.LinkColumn(
+            "Summary", display_text="case summary", help="Open this patient's case summary"
+        ),
         "cohort": "Cohort",
         "source": "Source",
         "age": "Age",
@@ -91,5 +118,6 @@ st.dataframe(
 )
 published = patients[patients["source_kind"] == "published"]
 for row in published.itertuples():
-    doi = f" [doi:{row.source_doi}](https://doi.org/{row.source_doi})" if row.source_doi else ""
+    cited = not display.is_missing(row.source_doi) and row.source_doi
+    doi = f" [doi:{row.source_doi}](https://doi.org/{row.source_doi})" if cited else ""
     st.caption(f"{ui.source_badge('published')} {row.patient_id}: {row.source_citation}{doi}")
