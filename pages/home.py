@@ -21,27 +21,17 @@ st.markdown(
     "Study day 0 is the day of the CAR T-cell infusion."
 )
 
-views = st.columns(4)
-views[0].page_link(
-    "pages/trajectory.py",
-    label="Patient trajectory",
-    help="One patient: every chart on one study-day axis, linked.",
-)
-views[1].page_link(
-    "pages/summary.py",
-    label="Case summary",
-    help="One patient on one page for a meeting; presentation mode, PDF, slides.",
-)
-views[2].page_link(
-    "pages/cohort.py",
-    label="Cohort explorer",
-    help="Filter patients and visit windows; every chart filters the others.",
-)
-views[3].page_link(
-    "pages/data.py",
-    label="Data",
-    help="Import your own files; templates, dictionary, history and undo.",
-)
+VIEWS = (
+    ("pages/trajectory.py", "Patient trajectory",
+     "One patient: every chart on one study-day axis, linked."),
+    ("pages/summary.py", "Case summary",
+     "One patient on one page for a meeting; presentation mode, PDF, slides."),
+    ("pages/cohort.py", "Cohort explorer",
+     "Filter patients and visit windows; every chart filters the others."),
+    ("pages/data.py", "Data", "Import your own files; templates, dictionary, history and undo."),
+)  # fmt: skip
+for column, (page, label, about) in zip(st.columns(len(VIEWS)), VIEWS, strict=True):
+    column.page_link(page, label=label, help=about)
 
 summary = ui.query("store_summary")
 total = int(summary["patients"].sum())
