@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from carta import __version__, dictionary, synth
 from carta.derive import derive_tables
@@ -37,6 +38,11 @@ from carta.store import (
 SEED_DIR = ROOT / "data" / "seed"
 
 
+def reference_table(name: str) -> pd.DataFrame:
+    """A reference table shipped in data/reference/ that only the store reads."""
+    return pd.read_csv(dictionary.REFERENCE_DIR / f"{name}.csv", keep_default_na=False)
+
+
 def build_store(
     path: Path | None = None,
     *,
@@ -57,6 +63,7 @@ def build_store(
         create_tables(con)
         insert_frame(con, "parameters", dictionary.parameters())
         insert_frame(con, "timepoints", dictionary.timepoints())
+        insert_frame(con, "ae_categories", reference_table("ae_categories"))
         if include_published:
             _load_seed(con, version)
         if n_patients:
@@ -143,6 +150,7 @@ def _fingerprint(n_patients: int, seed: int, include_published: bool) -> str:
     inputs += [
         dictionary.REFERENCE_DIR / "parameters.csv",
         dictionary.REFERENCE_DIR / "timepoints.csv",
+        dictionary.REFERENCE_DIR / "ae_categories.csv",
     ]
     if include_published:
         inputs += sorted(SEED_DIR.glob("*.csv"))

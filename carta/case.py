@@ -66,7 +66,8 @@ def load_case(query: Query, meta: dict[str, str], patient_id: str, presenting: b
         kinetics=query("patient_kinetics", patient_id=patient_id),
         aplasia=query("patient_aplasia", patient_id=patient_id),
         adverse=data.adverse_events,
-        lab_grades=query("patient_lab_grades", patient_id=patient_id),
+        toxicity=query("patient_lab_toxicity", patient_id=patient_id),
+        haematotoxicity=query("patient_hematotox", patient_id=patient_id),
         response=data.response,
         events=data.events,
         findings=findings,
@@ -87,7 +88,7 @@ def load_case(query: Query, meta: dict[str, str], patient_id: str, presenting: b
         subtitle=f"{diagnosis} · CD19 CAR T-cell therapy",
         header=rules.header(profile, data.events),
         figures=figures,
-        footnote=rules.footnote(profile, meta, label),
+        footnote=rules.footnote(profile, meta, label, data.adverse_events),
         charts=[(PANELS[name], spec) for name, spec in specs.items()],
     )
     return Case(label, profile, data, findings, document, specs)

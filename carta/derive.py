@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from carta.measures import cohort, ctcae, kinetics, response
+from carta.measures import cohort, ctcae, hematotox, kinetics, response
 from carta.store import insert_frame, insert_query_result, run_query
 
 # The settings the derived tables are computed with. Rules marked [U] in docs/rules.md are here
@@ -21,6 +21,8 @@ DEFAULT_SETTINGS = {
     "bcell_depletion_threshold": kinetics.DEFAULT_DEPLETION_THRESHOLD,
     "bcell_recovery_threshold": kinetics.DEFAULT_RECOVERY_THRESHOLD,
     "auc_end_day": kinetics.AUC_END_DAY,
+    "car_t_pre_infusion_level": kinetics.PRE_INFUSION_LEVEL,
+    "auc_max_gap_days": kinetics.AUC_MAX_GAP_DAYS,
 }
 
 RESPONSE_CODES = ["PGA", "PARENT_GA", "CHAQ", "EXTRAMUSC", "MMT8", "CMAS", "DAS",
@@ -52,12 +54,19 @@ def _observations(con: duckdb.DuckDBPyConnection, *codes: str) -> pd.DataFrame:
     return run_query(con, "observations_of_codes", codes=list(codes))
 
 
-def _lab_grades(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
-    rows = _observations(con, *sorted(ctcae.GRADABLE))
-    rows = rows[rows["value"].notna()].copy()
+def lab_grade_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of lab_grades (with ``baseline_day``) from queries/lab_grade_inputs.sql: each
+    result graded by CTCAE v5.0 with its qualifier and the patient's pre-treatment baseline."""
+    rows = rows.copy()
     rows["grade"] = ctcae.grade_frame(rows)
     rows["term"] = rows["code"].map({code: ctcae.term(code) for code in ctcae.GRADABLE})
+    return rows
+
+
+def _lab_grades(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
+    rows = lab_grade_rows(run_query(con, "lab_grade_inputs", codes=sorted(ctcae.GRADABLE)))
     insert_frame(con, "lab_grades", rows)
+    insert_frame(con, "lab_toxicity", ctcae.treatment_emergent(rows))
 
 
 def _kinetics(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
@@ -65,7 +74,14 @@ def _kinetics(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     cart = cells[cells["code"] == "CART"]
     cd19 = cells[cells["code"] == "CD19"]
     insert_frame(
-        con, "patient_kinetics", kinetics.car_t_kinetics(cart, auc_end=settings["auc_end_day"])
+        con,
+        "patient_kinetics",
+        kinetics.car_t_kinetics(
+            cart,
+            auc_end=settings["auc_end_day"],
+            pre_infusion_level=settings["car_t_pre_infusion_level"],
+            max_gap=settings["auc_max_gap_days"],
+        ),
     )
     insert_frame(
         con,
@@ -94,6 +110,36 @@ def _kinetics(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     )
     recovery = anc.merge(ck, on="patient_id", how="outer")
     insert_frame(con, "patient_recovery", recovery)
+
+
+def _hematotox(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
+    labs = _observations(con, *hematotox.HEMATOTOX_COMPONENTS)
+    regimen = run_query(con, "lymphodepletion_starts")
+    early = hematotox.icaht(labs[labs["code"] == "ANC"])
+    platelets = hematotox.t_icaht(labs[labs["code"] == "PLT"])
+    score = hematotox.car_hematotox(labs, regimen[regimen["start_day"] < 0])
+    rows = (
+        early.set_index("patient_id")[
+            ["early_grade", "late_grade", "early_days_le_500", "early_days_le_100",
+             "early_recovery_day"]
+        ]
+        .set_axis(["icaht_early_grade", "icaht_late_grade", "anc_days_le_500_d0_30",
+                   "anc_days_le_100_d0_30", "icaht_recovery_day"], axis=1)
+        .join(
+            platelets.set_index("patient_id")[
+                ["early_grade", "late_grade", "early_days_lt_20", "recovery_day"]
+            ].set_axis(["t_icaht_early_grade", "t_icaht_late_grade", "plt_days_lt_20_d0_30",
+                        "plt_recovery_day"], axis=1),
+            how="outer",
+        )
+        .join(
+            score.set_index("patient_id")[["score", "risk_group", "missing_components"]]
+            .set_axis(["hematotox_score", "hematotox_risk", "hematotox_missing"], axis=1),
+            how="outer",
+        )
+    )  # fmt: skip
+    rows["hematotox_missing"] = rows["hematotox_missing"].replace("", None)
+    insert_frame(con, "patient_hematotox", rows.rename_axis("patient_id").reset_index())
 
 
 def _response(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
@@ -133,5 +179,6 @@ STEPS = (
     ("timepoint_values", _timepoint_values),
     ("lab_grades", _lab_grades),
     ("kinetics, aplasia, recovery", _kinetics),
+    ("haematotoxicity", _hematotox),
     ("response_by_timepoint", _response),
 )

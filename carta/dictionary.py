@@ -1,4 +1,5 @@
-"""Reference data shipped with Carta: the parameter dictionary and the default visit windows."""
+"""Reference data shipped with Carta: the parameter dictionary, the plausible range of each
+parameter and the default visit windows."""
 
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,14 @@ def _read(name: str) -> pd.DataFrame:
 def parameters() -> pd.DataFrame:
     """One row per parameter: label, domain, UCUM unit, LOINC, scale, direction, default range."""
     return _read("parameters").copy()
+
+
+def plausible_ranges() -> pd.DataFrame:
+    """One row per parameter code: the unit (the dictionary's), `plausible_low` and
+    `plausible_high` for a human result in that unit (an empty bound is not set), and the
+    `source_note` the bounds rest on. The importer takes a value without a unit in the dictionary
+    unit only when it lies in this range, and refuses a value outside it whatever its unit."""
+    return _read("plausible_ranges").copy()
 
 
 def timepoints() -> pd.DataFrame:

@@ -51,6 +51,20 @@ def number(value: object, unit_code: object = None, qualifier: object = None) ->
     return f"{prefix}{plain_number(value)} {unit_text(unit_code)}".strip()
 
 
+_DOSE_BASIS = {"total": "total", "per_day": "per day", "per_dose": "per dose"}
+
+
+def dose(value: object, unit_code: object, basis: object = None) -> str:
+    """'1,000 mg/m² total', '25 mg/m² per day'; a unit that says its own basis (/day) alone."""
+    if is_missing(value):
+        return NOT_REPORTED
+    text = f"{plain_number(value)} {unit_text(unit_code)}".strip()
+    says_basis = isinstance(unit_code, str) and unit_code.rsplit("/", 1)[-1] in ("day", "week")
+    if isinstance(basis, str) and basis in _DOSE_BASIS and not says_basis:
+        text += f" {_DOSE_BASIS[basis]}"
+    return text
+
+
 def plain_number(value: float) -> str:
     """Four significant digits, thousands separated, never scientific notation: 13,600 / 0.45."""
     value = float(value)

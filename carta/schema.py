@@ -8,7 +8,7 @@ import duckdb
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 
 # Bump when schema.sql changes; a store with another version is refused with a rebuild hint.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # The tables users import against, in load order (sources before the rows that cite them).
 DATA_TABLES = (
@@ -20,14 +20,16 @@ DATA_TABLES = (
     "imaging",
     "reported_findings",
 )
-REFERENCE_TABLES = ("parameters", "timepoints")
+REFERENCE_TABLES = ("parameters", "timepoints", "ae_categories")
 # Computed from the data tables by carta/derive.py at every publish; never imported.
 DERIVED_TABLES = (
     "timepoint_values",
     "lab_grades",
+    "lab_toxicity",
     "patient_kinetics",
     "bcell_aplasia",
     "patient_recovery",
+    "patient_hematotox",
     "response_by_timepoint",
 )
 ALL_TABLES = ("store_meta", *REFERENCE_TABLES, *DATA_TABLES, *DERIVED_TABLES, "imports")

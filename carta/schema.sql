@@ -13,6 +13,7 @@ CREATE TABLE sources (
     kind VARCHAR NOT NULL CHECK (kind IN ('published', 'synthetic', 'site')),
     citation VARCHAR NOT NULL,
     doi VARCHAR,
+    data_cut DATE,
     note VARCHAR
 );
 
@@ -22,6 +23,7 @@ CREATE TABLE patients (
     cohort VARCHAR NOT NULL,
     sex VARCHAR CHECK (sex IN ('M', 'F')),
     age_years DOUBLE CHECK (age_years >= 0),
+    race VARCHAR,
     diagnosis VARCHAR,
     autoantibody VARCHAR,
     disease_duration_years DOUBLE CHECK (disease_duration_years >= 0),
@@ -52,7 +54,7 @@ CREATE TABLE parameters (
 
 CREATE TABLE observations (
     patient_id VARCHAR NOT NULL,
-    day INTEGER NOT NULL,
+    day INTEGER,
     code VARCHAR NOT NULL,
     value DOUBLE,
     unit VARCHAR NOT NULL,
@@ -62,7 +64,9 @@ CREATE TABLE observations (
     qualifier VARCHAR CHECK (qualifier IN ('<', '>', 'not_detected')),
     source_id VARCHAR NOT NULL,
     note VARCHAR,
-    CHECK (value IS NOT NULL OR qualifier = 'not_detected')
+    timing VARCHAR,
+    CHECK (value IS NOT NULL OR qualifier = 'not_detected'),
+    CHECK (day IS NOT NULL OR timing IS NOT NULL)
 );
 
 CREATE TABLE events (
@@ -74,6 +78,7 @@ CREATE TABLE events (
     end_day INTEGER,
     dose DOUBLE,
     dose_unit VARCHAR,
+    dose_basis VARCHAR CHECK (dose_basis IN ('total', 'per_day', 'per_dose')),
     source_id VARCHAR NOT NULL,
     note VARCHAR,
     CHECK (end_day IS NULL OR start_day IS NULL OR end_day >= start_day)
@@ -88,6 +93,7 @@ CREATE TABLE adverse_events (
     end_day INTEGER,
     serious BOOLEAN,
     treatment VARCHAR,
+    organ VARCHAR,
     source_id VARCHAR NOT NULL,
     note VARCHAR,
     CHECK (end_day IS NULL OR onset_day IS NULL OR end_day >= onset_day)
@@ -125,6 +131,15 @@ CREATE TABLE timepoints (
     CHECK (day_from <= nominal_day AND nominal_day <= day_to)
 );
 
+-- Adverse-event categories for the safety views: a term belongs to the first category (by
+-- priority) whose pattern (a regular expression on the lower-case term) it matches.
+CREATE TABLE ae_categories (
+    pattern VARCHAR NOT NULL,
+    category VARCHAR NOT NULL,
+    priority INTEGER NOT NULL,
+    source_note VARCHAR NOT NULL
+);
+
 CREATE TABLE imports (
     import_id INTEGER NOT NULL,
     imported_at TIMESTAMP NOT NULL,
@@ -158,11 +173,28 @@ CREATE TABLE lab_grades (
     day INTEGER NOT NULL,
     code VARCHAR NOT NULL,
     specimen VARCHAR NOT NULL,
-    value DOUBLE NOT NULL,
+    value DOUBLE,
+    qualifier VARCHAR,
     ref_low DOUBLE,
     ref_high DOUBLE,
+    range_default BOOLEAN NOT NULL,
+    baseline DOUBLE,
     term VARCHAR NOT NULL,
     grade INTEGER CHECK (grade BETWEEN 0 AND 4)
+);
+
+CREATE TABLE lab_toxicity (
+    patient_id VARCHAR NOT NULL,
+    code VARCHAR NOT NULL,
+    term VARCHAR NOT NULL,
+    baseline_day INTEGER,
+    baseline_grade INTEGER CHECK (baseline_grade BETWEEN 0 AND 4),
+    worst_grade INTEGER CHECK (worst_grade BETWEEN 0 AND 4),
+    worst_day INTEGER,
+    emergent_grade INTEGER CHECK (emergent_grade BETWEEN 0 AND 4),
+    emergent_day INTEGER,
+    n_graded_after INTEGER NOT NULL,
+    range_default BOOLEAN NOT NULL
 );
 
 CREATE TABLE patient_kinetics (
@@ -173,7 +205,10 @@ CREATE TABLE patient_kinetics (
     auc_from_day INTEGER,
     auc_to_day INTEGER,
     auc_covers_28 BOOLEAN,
+    auc_not_evaluable VARCHAR,
     last_detectable_day INTEGER,
+    last_sample_day INTEGER,
+    detectable_at_last BOOLEAN,
     n_values INTEGER NOT NULL
 );
 
@@ -197,6 +232,22 @@ CREATE TABLE patient_recovery (
     days_anc_below_0_5_d0_30 INTEGER,
     ck_sustained_normal_day INTEGER,
     ck_normal_at_last BOOLEAN
+);
+
+CREATE TABLE patient_hematotox (
+    patient_id VARCHAR NOT NULL,
+    icaht_early_grade INTEGER CHECK (icaht_early_grade BETWEEN 0 AND 4),
+    icaht_late_grade INTEGER CHECK (icaht_late_grade BETWEEN 0 AND 4),
+    anc_days_le_500_d0_30 INTEGER,
+    anc_days_le_100_d0_30 INTEGER,
+    icaht_recovery_day INTEGER,
+    t_icaht_early_grade INTEGER CHECK (t_icaht_early_grade BETWEEN 0 AND 4),
+    t_icaht_late_grade INTEGER CHECK (t_icaht_late_grade BETWEEN 0 AND 4),
+    plt_days_lt_20_d0_30 INTEGER,
+    plt_recovery_day INTEGER,
+    hematotox_score INTEGER CHECK (hematotox_score BETWEEN 0 AND 7),
+    hematotox_risk VARCHAR CHECK (hematotox_risk IN ('low', 'high')),
+    hematotox_missing VARCHAR
 );
 
 CREATE TABLE response_by_timepoint (

@@ -194,7 +194,8 @@ def _lookups() -> dict[tuple[str, str], tuple]:
 
 _CONSTANTS = {
     "patients": {"cohort": COHORT, "diagnosis": DIAGNOSIS, "product": PRODUCT,
-                 "follow_up_reported": None, "synthetic": True},
+                 "follow_up_reported": None, "synthetic": True, "race": None},
+    "observations": {"timing": None},
     "imaging": {"modality": "MRI", "sequence": "STIR"},
 }  # fmt: skip
 
@@ -211,6 +212,7 @@ def synthetic_source(n_patients: int, seed: int) -> pd.DataFrame:
             f"Carta synthetic demo cohort ({n_patients} patients, seed {seed}). Not real patients."
         ),
         "doi": None,
+        "data_cut": None,
         "note": (
             "All values are synthetic, made by carta.synth. Shapes and ranges follow the published "
             "sources listed in docs/synthetic.md; no value describes a real patient."
@@ -400,6 +402,7 @@ class _Block:
 
     def __init__(self, seed: int, block: int):
         self.rng = np.random.default_rng(np.random.SeedSequence([seed, block]))
+        self.seed, self.block = seed, block
         self.m = BLOCK
         self.offset = block * BLOCK
         self.obs: list[dict[str, np.ndarray]] = []
@@ -410,6 +413,7 @@ class _Block:
             end_day=np.nan,
             dose=np.nan,
             dose_unit=None,
+            dose_basis=None,
             note=None,
         )
         self.aes = _Rows(
@@ -420,6 +424,7 @@ class _Block:
             end_day=np.nan,
             serious=False,
             treatment=None,
+            organ=None,
             note=None,
         )
         self._patients()
@@ -432,6 +437,7 @@ class _Block:
         self._igg()
         self._scores()
         self._infections()
+        self._licats()
         self._course()
         self._imaging()
 
@@ -632,6 +638,7 @@ class _Block:
             end_day=toci_day,
             dose=8.0,
             dose_unit="mg/kg",
+            dose_basis="per_dose",
             note="Single dose for CRS grade 2.",
         )
 
@@ -801,6 +808,7 @@ class _Block:
             end_day=end,
             dose=0.4,
             dose_unit="g/kg",
+            dose_basis="per_dose",
             note="Every 4 weeks for IgG < 4 g/L after B-cell depletion.",
         )
 
@@ -875,9 +883,10 @@ class _Block:
                 "Symptomatic",
             )
             note = np.array([f"CTCAE v5.0 term: {name}." for name in INFECTIONS], dtype=object)
+            terms = np.array(INFECTIONS, dtype=object)
             self.aes.add(
                 happens,
-                term="Infection",
+                term=terms[kind],
                 grade=grade,
                 onset_day=onset,
                 end_day=end,
@@ -894,6 +903,31 @@ class _Block:
                 end_day=stay,
                 note="Intravenous antibiotics.",
             )
+
+    # LICATS (clinical-rules §10; Hagen, Lancet Rheumatol 2025: 77 % of 39 patients, in organs
+    # affected before, skin 35 %, kidney 22 %, median onset day 10, during B-cell aplasia). In JDM
+    # the organs affected before are skin and muscle. Drawn from a stream of its own, so that the
+    # rest of the cohort is the same with or without it.
+    def _licats(self) -> None:
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, self.block, 1]))
+        m = self.m
+        happens = rng.random(m) < 0.77
+        organ = np.where(rng.random(m) < 0.7, "skin", "muscle").astype(object)
+        onset = np.clip(np.round(rng.normal(10, 3, m)), 4, 21)
+        end = onset + rng.integers(3, 15, m)
+        grade = 1 + (rng.random(m) < 0.25)
+        self.aes.add(
+            happens,
+            term="Local immune effector cell-associated toxicity syndrome (LICATS)",
+            grade=grade,
+            grading_system="CTCAE v5.0",
+            onset_day=onset,
+            end_day=end,
+            treatment=np.where(grade == 2, "Topical glucocorticoid", None),
+            organ=organ,
+            note="Local inflammation in an organ affected before CAR T, during B-cell aplasia; "
+            "not a flare.",
+        )
 
     # the treatment course (§1; lymphodepletion as in Pecher 2023, §8)
     def _course(self) -> None:
@@ -923,6 +957,7 @@ class _Block:
             end_day=-3,
             dose=75.0,
             dose_unit="mg/m2",
+            dose_basis="total",
             note="Total dose: 25 mg/m2 per day on days -5 to -3.",
         )
         ev.add(
@@ -933,6 +968,7 @@ class _Block:
             end_day=-3,
             dose=1000.0,
             dose_unit="mg/m2",
+            dose_basis="total",
             note="Single dose on day -3.",
         )
         ev.add(
@@ -943,6 +979,7 @@ class _Block:
             end_day=0,
             dose=self.cell_dose,
             dose_unit="cells/kg",
+            dose_basis="per_dose",
             note="Single infusion; dose is CAR T cells per kg body weight.",
         )
         discharge = np.maximum(8, self.crs_end + 2) + rng.integers(0, 5, m)

@@ -186,7 +186,10 @@ def patient_header(profile: pd.Series) -> None:
     st.caption(source)
 
 
-def unplaced_course(events: pd.DataFrame, adverse: pd.DataFrame, observations: pd.DataFrame):
+def unplaced_course(
+    events: pd.DataFrame, adverse: pd.DataFrame, observations: pd.DataFrame,
+    undated: pd.DataFrame,
+) -> None:  # fmt: skip
     """What the source reports without a day: listed, never placed at a guessed day."""
     lines = [
         f"- **{row.name}**"
@@ -203,6 +206,11 @@ def unplaced_course(events: pd.DataFrame, adverse: pd.DataFrame, observations: p
         + ("not observed" if row.grade == 0 else f"grade {row.grade}")
         + (f" — {row.note}" if not display.is_missing(row.note) else "")
         for row in adverse[adverse["onset_day"].isna()].itertuples()
+    ]
+    lines += [
+        f"- **{row.label}** ({row.specimen.replace('_', ' ')}), {row.timing} (as reported, no "
+        f"exact day): {display.number(row.value, row.unit, row.qualifier)}"
+        for row in undated.itertuples()
     ]
     if lines:
         st.markdown("**Reported, day not given**")
@@ -266,56 +274,41 @@ def values_near_day_table(values: pd.DataFrame, day: int, near: int) -> None:
     st.dataframe(table, hide_index=True, width="stretch", key=f"near-{day}")
 
 
-def kinetics_figures(observations: pd.DataFrame, depletion: float, recovery: float) -> None:
-    """CAR T kinetics and B-cell aplasia for the patient shown, by the rules in carta/measures,
-    with the page's thresholds (the derived tables hold the same with the default settings)."""
+def kinetics_figures(
+    observations: pd.DataFrame, stored: pd.DataFrame, findings: pd.DataFrame, depletion: float,
+    recovery: float,
+) -> None:  # fmt: skip
+    """CAR T kinetics as the derived table holds them, and B-cell aplasia by the same rule as the
+    case summary with the page's thresholds; what the source reports in words where it gives no
+    day or count (a published case's "B-cell recovery")."""
     from carta.measures import kinetics
+    from carta.measures import summary as summary_rules
 
-    # The rules take many patients; the page's rows are one patient's (the query has no id column).
+    # The rule takes many patients; the page's rows are one patient's (the query has no id column).
     blood = observations[observations["specimen"] == "blood"].assign(patient_id="shown")
-    cart = kinetics.car_t_kinetics(blood[blood["code"] == "CART"])
     cd19 = kinetics.bcell_aplasia(
         blood[blood["code"] == "CD19"], depletion_threshold=depletion, recovery_threshold=recovery
     )
     lines = []
-    if not cart.empty:
-        k = cart.iloc[0]
+    if not stored.empty and not display.is_missing(stored.iloc[0]["cmax"]):
+        k = stored.iloc[0]
         lines.append(
             f"- **CAR T Cmax** {display.number(k['cmax'], '{cells}/uL')}, "
             f"Tmax {display.study_day(k['tmax'])}"
         )
-        if k["n_values"] > 1:
-            to_day = int(k["auc_to_day"])
-            coverage = "" if k["auc_covers_28"] else f" (values end at day {to_day})"
-            lines.append(
-                f"- **AUC** day {int(k['auc_from_day'])}–{to_day}: "
-                f"{display.plain_number(k['auc_0_28'])} cells/µL × days{coverage}"
-            )
-        else:
-            lines.append("- **AUC** not computable from a single value")
-        lines.append(f"- **Last detectable** {display.study_day(k['last_detectable_day'])}")
+        lines += [f"- **{label}** {text}" for label, text in summary_rules.car_t_lines(stored)]
     if not cd19.empty:
-        b = cd19.iloc[0]
-        if display.is_missing(b["onset_day"]):
-            lines.append(f"- **B-cell aplasia** not reached (below {depletion:g} cells/µL)")
-        else:
-            lines.append(f"- **B-cell aplasia** from day {int(b['onset_day'])}")
-            if not display.is_missing(b["recovery_day"]):
-                lines.append(
-                    f"- **B-cell recovery** day {int(b['recovery_day'])} "
-                    f"({int(b['duration_days'])} days of aplasia)"
-                )
-            else:
-                lines.append(
-                    f"- **B-cell recovery** not among the recorded values "
-                    f"(last value day {int(b['last_day'])})"
-                )
+        for figure in summary_rules.aplasia_figures(cd19, findings, depletion, recovery):
+            detail = f" — {figure.detail}" if figure.detail and "setting" not in figure.detail else ""
+            lines.append(f"- **{figure.label}** {figure.value}{detail}")
     if lines:
         st.markdown("**Cellular kinetics**")
         st.markdown("\n".join(lines))
         st.caption(
             f"Aplasia: below {depletion:g}, recovery from {recovery:g} cells/µL on two "
-            "consecutive values — settings of an unconfirmed rule (docs/rules.md)."
+            "consecutive values — settings of an unconfirmed rule. AUC: linear trapezoid from "
+            "day 0 (no CAR T cells before the infusion, a setting), not across gaps of more than "
+            "14 days (a setting); docs/rules.md."
         )
 
 

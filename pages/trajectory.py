@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from carta import derive, ui, urlstate
+from carta import derive, ui, ui_safety, urlstate
 from carta.charts.trajectory import (
     BLOOD_COUNTS,
     BRUSH,
@@ -128,11 +128,22 @@ options = TrajectoryOptions(
 
 chart_column, side = st.columns([3, 1])
 with side:
-    ui.kinetics_figures(observations, float(threshold), float(recovery))
+    findings = ui.query("patient_reported_findings", patient_id=patient_id)
+    ui.kinetics_figures(
+        observations, ui.query("patient_kinetics", patient_id=patient_id), findings,
+        float(threshold), float(recovery),
+    )  # fmt: skip
+    ui_safety.toxicity_figures(
+        ui.query("patient_lab_toxicity", patient_id=patient_id),
+        ui.query("patient_hematotox", patient_id=patient_id),
+    )
     ui.recovery_figures(ui.query("patient_recovery", patient_id=patient_id))
     ui.response_note(response, measure_set, population)
-    ui.unplaced_course(events, adverse, observations)
-    ui.reported_findings(ui.query("patient_reported_findings", patient_id=patient_id))
+    ui.unplaced_course(
+        events, adverse, observations,
+        ui.query("patient_undated_observations", patient_id=patient_id),
+    )  # fmt: skip
+    ui.reported_findings(findings)
     if missing:
         st.caption("No data for this patient: " + "; ".join(missing) + ".")
 

@@ -1,4 +1,4 @@
--- Every observation of the parameters in $codes (a list of codes), with the result's reference
+-- Every dated observation of the parameters in $codes (a list of codes), with the result's reference
 -- limits or the dictionary's defaults: the input of the derived tables' rules.
 SELECT
     o.patient_id,
@@ -11,5 +11,5 @@ SELECT
     coalesce(o.ref_high, m.ref_high) AS ref_high
 FROM observations o
 JOIN parameters m USING (code)
-WHERE list_contains($codes, o.code)
+WHERE list_contains($codes, o.code) AND o.day IS NOT NULL
 ORDER BY o.patient_id, o.code, o.specimen, o.day

@@ -8,6 +8,7 @@ SELECT
     a.end_day,
     a.serious,
     a.treatment,
+    a.organ,
     a.source_id,
     s.kind AS source_kind,
     a.note

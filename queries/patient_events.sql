@@ -7,6 +7,7 @@ SELECT
     e.end_day,
     e.dose,
     e.dose_unit,
+    e.dose_basis,
     e.source_id,
     s.kind AS source_kind,
     e.note

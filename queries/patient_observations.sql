@@ -1,11 +1,11 @@
--- Every observation of one patient with its parameter's label, domain and display order, its
+-- Every dated observation of one patient with its parameter's label, domain and display order, its
 -- source, its value as a multiple of the upper limit of normal, its CTCAE grade (derived table
 -- lab_grades) and its change from baseline.
 -- Baseline (ADaM BASE, clinical-rules §6.2): the last value of the same parameter and specimen on a
 -- day in [$baseline_from, $baseline_to]; CHG = value - BASE; PCHG = CHG / |BASE| x 100, missing
 -- when BASE is 0. A value beyond the assay limit ('<', '>') counts as its limit.
 WITH patient AS (
-    SELECT * FROM observations WHERE patient_id = $patient_id
+    SELECT * FROM observations WHERE patient_id = $patient_id AND day IS NOT NULL
 ),
 baseline AS (
     SELECT code, specimen, arg_max(value, day) AS base, max(day) AS base_day

@@ -60,7 +60,8 @@ def store(tmp_path_factory) -> Path:
     con.execute(f"INSERT INTO parameters SELECT {', '.join(columns('parameters'))} FROM frame")
     con.execute("INSERT INTO store_meta VALUES ('schema_version', ?), ('store_version', '1')",
                 [str(SCHEMA_VERSION)])  # fmt: skip
-    con.execute("INSERT INTO sources VALUES ('hand', 'synthetic', 'Hand-made', NULL, NULL)")
+    con.execute("INSERT INTO sources (source_id, kind, citation) VALUES ('hand', 'synthetic', "
+                "'Hand-made')")  # fmt: skip
     for pid, sex, age, dx, ab, product, dose, follow in PATIENTS:
         con.execute(
             "INSERT INTO patients (patient_id, source_id, cohort, sex, age_years, diagnosis, "
@@ -69,13 +70,13 @@ def store(tmp_path_factory) -> Path:
             [pid, sex, age, dx, ab, product, dose, follow],
         )
     con.executemany(
-        "INSERT INTO observations VALUES (?, ?, 'CK', ?, 'U/L', NULL, NULL, 'blood', NULL, "
-        "'hand', NULL)",
+        "INSERT INTO observations (patient_id, day, code, value, unit, specimen, source_id) "
+        "VALUES (?, ?, 'CK', ?, 'U/L', 'blood', 'hand')",
         CK,
     )
     con.execute(  # CK in bone marrow is not a blood value: never chosen
-        "INSERT INTO observations VALUES ('P1', 7, 'CK', 9999, 'U/L', NULL, NULL, "
-        "'bone_marrow', NULL, 'hand', NULL)"
+        "INSERT INTO observations (patient_id, day, code, value, unit, specimen, source_id) "
+        "VALUES ('P1', 7, 'CK', 9999, 'U/L', 'bone_marrow', 'hand')"
     )
     for pid, window, category, complete, cid in RESPONSE:
         con.execute(

@@ -80,8 +80,11 @@ def test_car_t_kinetics(derived) -> None:
     # Trapezoids: 0-7 (0+30)/2*7 = 105; 7-14 (30+20)/2*7 = 175; 14-21 (20+10)/2*7 = 105;
     # 21-28 with day 28 interpolated between 10 (day 21) and 4 (day 35) = 7: (10+7)/2*7 = 59.5.
     assert row["auc_0_28"] == pytest.approx(444.5)
-    assert row["auc_covers_28"]
-    assert row["last_detectable_day"] == 35
+    assert row["auc_covers_28"] and pd.isna(row["auc_not_evaluable"])
+    # Detectable at the last sample (day 35): persistence has not ended, so there is no "last
+    # detectable day", only the last measured one.
+    assert pd.isna(row["last_detectable_day"])
+    assert row["last_sample_day"] == 35 and row["detectable_at_last"]
 
 
 def test_bcell_aplasia(derived) -> None:

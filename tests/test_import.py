@@ -24,9 +24,10 @@ from carta.store import (
     use_version,
     versions_dir,
 )
+from tests.handmade import file_header
 
 PATIENTS = (
-    ",".join(columns("patients"))
+    file_header("patients")
     + ",name\n"
     + "\n".join(
         [
@@ -36,9 +37,9 @@ PATIENTS = (
         ]
     )
 )
-SOURCES = ",".join(columns("sources")) + "\nsite-a,site,Site A JDM registry export 2026-11,,\n"
+SOURCES = file_header("sources") + "\nsite-a,site,Site A JDM registry export 2026-11,,\n"
 OBSERVATIONS = (
-    ",".join(columns("observations"))
+    file_header("observations")
     + "\n"
     + "\n".join(
         [
@@ -230,7 +231,7 @@ def test_cli_summary_and_exit_status(store, files, tmp_path) -> None:
     again = run_cli(*map(str, files), "--store", str(store))
     assert again.returncode == 0 and "imported before; nothing changed" in again.stdout
     bad = tmp_path / "observations.csv"
-    bad.write_text(",".join(columns("observations")) + "\nNOBODY,1,CK,1,U/L,,,blood,,x,\n")
+    bad.write_text(file_header("observations") + "\nNOBODY,1,CK,1,U/L,,,blood,,x,\n")
     refused = run_cli(str(bad), "--store", str(store))
     assert refused.returncode == 1 and "Nothing could be imported" in refused.stdout
     missing = run_cli(str(tmp_path / "nope.csv"), "--store", str(store))
@@ -247,7 +248,7 @@ def test_a_running_reader_keeps_its_version_while_an_import_publishes(store, fil
 
 def test_parameters_are_recognised_by_common_names_loinc_and_a_mapping_file(store, tmp_path):
     rows = (
-        ",".join(columns("observations"))
+        file_header("observations")
         + "\n"
         + "\n".join(
             [

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from carta.build import build_store
 from carta.dictionary import code_lookup, resolve_code
 from carta.ingest.importer import import_files
-from carta.schema import columns
 from carta.store import open_read_only
+from tests.handmade import file_header
 
-OBS_COLUMNS = columns("observations")
+OBS_COLUMNS = file_header("observations").split(",")
 LOOKUP = code_lookup()
 text = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12)
 numbers = st.one_of(

@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 
 from carta.ingest.carta_format import Problem, read_folder, read_table_csv
-from carta.schema import columns
 from carta.store import ROOT
+from tests.handmade import file_header
 
-HEADER = ",".join(columns("observations"))
+HEADER = file_header("observations")
 
 
 def write(tmp_path: Path, text: str, name: str = "observations.csv") -> Path:
@@ -58,7 +58,7 @@ def test_missing_columns_refuse_the_file_and_unknown_columns_are_reported(tmp_pa
 
 
 def test_booleans_accept_common_spellings(tmp_path: Path) -> None:
-    header = ",".join(columns("patients"))
+    header = file_header("patients")
     rows = "\n".join(
         f"P{i},src,c,F,10,JDM,,,,,,,,{flag}" for i, flag in enumerate(["true", "No", "1", "maybe"])
     )

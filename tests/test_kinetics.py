@@ -9,6 +9,7 @@ per-patient reference written independently below, on random input in random row
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
 import subprocess
@@ -24,8 +25,10 @@ from hypothesis import strategies as st
 from carta.measures import kinetics
 from carta.measures.kinetics import (
     AUC_END_DAY,
+    AUC_MAX_GAP_DAYS,
     DEFAULT_DEPLETION_THRESHOLD,
     DEFAULT_RECOVERY_THRESHOLD,
+    PRE_INFUSION_LEVEL,
     anc_recovery,
     bcell_aplasia,
     car_t_kinetics,
@@ -67,6 +70,11 @@ def test_settings_and_defaults() -> None:
     assert DEFAULT_DEPLETION_THRESHOLD == 1.0
     assert DEFAULT_RECOVERY_THRESHOLD == 100.0
     assert AUC_END_DAY == 28
+    assert PRE_INFUSION_LEVEL == 0.0 and AUC_MAX_GAP_DAYS == 14
+    defaults = inspect.signature(car_t_kinetics).parameters
+    assert defaults["auc_end"].default == AUC_END_DAY
+    assert defaults["pre_infusion_level"].default == PRE_INFUSION_LEVEL
+    assert defaults["max_gap"].default == AUC_MAX_GAP_DAYS
     assert kinetics.ANC_THRESHOLD == 0.5
     assert kinetics.ANC_RECOVERY_RUN == 3
     assert kinetics.BCELL_RECOVERY_RUN == 2
@@ -96,16 +104,53 @@ def test_importing_the_rules_loads_neither_streamlit_nor_duckdb() -> None:
 
 
 def test_seed_case_single_point() -> None:
-    # Nicolai 2024 (clinical-rules §1): peak day 7, 32.69 cells/uL. One point: no area, and the
-    # window does not reach day 28.
+    # Nicolai 2024 (clinical-rules §1): peak day 7, 32.69 cells/uL. One value on days 0-28 is not
+    # an area: NaN (never 0), although the day-0 pre-infusion point would give the curve a second
+    # point. The window does not reach day 28 either; the first rule that fails is the one named.
     got = one(car_t_kinetics(frame([("SEED", 7, 32.69)])), "SEED")
     assert got["cmax"] == 32.69
     assert got["tmax"] == 7
-    assert got["auc_0_28"] == 0.0
-    assert got["auc_from_day"] == 7 and got["auc_to_day"] == 7
+    assert math.isnan(got["auc_0_28"])
+    assert got["auc_not_evaluable"] == "fewer than two values on days 0-28"
+    assert got["auc_from_day"] == 0  # the curve would start at the day-0 pre-infusion level
+    assert got["auc_to_day"] == 7
     assert not flag(got["auc_covers_28"])
-    assert got["last_detectable_day"] == 7
+    # Still detectable at its only sample: persistence is not known to have ended.
+    assert is_na(got["last_detectable_day"])
+    assert got["last_sample_day"] == 7 and flag(got["detectable_at_last"])
     assert got["n_values"] == 1
+
+
+@pytest.mark.parametrize("pre", [0.0, None])
+@pytest.mark.parametrize(
+    "row",
+    [
+        ("P", 0, 5.0),
+        ("P", 14, 5.0),
+        ("P", 28, 5.0),
+        ("P", 10, None, "not_detected"),
+        ("P", 10, 0.0),
+    ],
+)
+def test_one_value_only_has_no_auc(row: tuple, pre: float | None) -> None:
+    got = one(car_t_kinetics(frame([row]), pre_infusion_level=pre), "P")
+    assert math.isnan(got["auc_0_28"])  # not 0.0, not even for a value that is not detectable
+    assert got["auc_not_evaluable"] == "fewer than two values on days 0-28"
+    assert got["n_values"] == 1
+
+
+def test_one_value_in_the_window_is_not_enough_even_with_a_later_one() -> None:
+    # Days 14 and 29: the curve (0, 0), (14, 5), (29, 2) could be integrated (gaps 14 and 15 are
+    # allowed with max_gap=30), but only the day-14 value lies on days 0-28.
+    got = one(car_t_kinetics(frame([("P", 14, 5.0), ("P", 29, 2.0)]), max_gap=30), "P")
+    assert math.isnan(got["auc_0_28"])
+    assert got["auc_not_evaluable"] == "fewer than two values on days 0-28"
+    assert flag(got["auc_covers_28"])  # a value on or after day 28 exists; it is not enough
+    # With auc_end=29 both values are in the window: (0 + 5) / 2 * 14 + (5 + 2) / 2 * 15
+    # = 35 + 52.5 = 87.5.
+    got = one(car_t_kinetics(frame([("P", 14, 5.0), ("P", 29, 2.0)]), 29, max_gap=30), "P")
+    assert got["auc_0_28"] == pytest.approx(87.5)
+    assert is_na(got["auc_not_evaluable"])
 
 
 FULL_CURVE = [
@@ -114,12 +159,13 @@ FULL_CURVE = [
     ("P1", 7, 20.0),
     ("P1", 14, 10.0),
     ("P1", 21, 4.0),
-    ("P1", 35, 2.0),
-    ("P1", 60, 0.5, "<"),
+    ("P1", 35, 2.0),  # 14 days after day 21: exactly the largest gap allowed
+    ("P1", 60, 0.5, "<"),  # 25 days after day 35, but after day 28: plays no part in the AUC
 ]
 
 
 def test_full_curve_trapezoid_with_interpolation_to_day_28() -> None:
+    # A day-0 value exists, so no pre-infusion point is added. Gaps 2, 5, 7, 7, 14: all <= 14.
     # Linear trapezoid, level by day: 0 (d0), 1 (d2), 20 (d7), 10 (d14), 4 (d21), 2 (d35).
     #   d0-2:   (0 + 1) / 2 * 2    =   1.0
     #   d2-7:   (1 + 20) / 2 * 5   =  52.5
@@ -129,12 +175,18 @@ def test_full_curve_trapezoid_with_interpolation_to_day_28() -> None:
     #   total = 1 + 52.5 + 105 + 49 + 24.5 = 232.0
     got = one(car_t_kinetics(frame(FULL_CURVE)), "P1")
     assert got["auc_0_28"] == pytest.approx(232.0)
+    assert is_na(got["auc_not_evaluable"])
     assert got["cmax"] == 20.0 and got["tmax"] == 7
     assert got["auc_from_day"] == 0
     assert got["auc_to_day"] == 21  # the last observed day <= 28; interpolated on to 28
     assert flag(got["auc_covers_28"])
-    assert got["last_detectable_day"] == 35  # day 60 is '<'
+    assert got["last_detectable_day"] == 35  # the later day-60 sample is '<': persistence ended
+    assert got["last_sample_day"] == 60 and not flag(got["detectable_at_last"])
     assert got["n_values"] == 7
+    # The pre-infusion level is only used without a day-0 value: the same with either setting.
+    for pre in (None, 5.0):
+        again = one(car_t_kinetics(frame(FULL_CURVE), pre_infusion_level=pre), "P1")
+        assert again["auc_0_28"] == pytest.approx(232.0) and again["auc_from_day"] == 0
 
 
 def test_auc_end_is_a_setting() -> None:
@@ -146,35 +198,170 @@ def test_auc_end_is_a_setting() -> None:
     got = one(car_t_kinetics(frame(FULL_CURVE), auc_end=10), "P1")
     assert got["auc_0_28"] == pytest.approx(1.0 + 52.5 + 375 / 7)
     assert got["auc_to_day"] == 7
+    # The reasons name the window asked for: to day 70 the last value (day 60) stops short.
+    got = one(car_t_kinetics(frame(FULL_CURVE), auc_end=70, max_gap=30), "P1")
+    assert math.isnan(got["auc_0_28"])
+    assert got["auc_not_evaluable"] == "no value on or after day 70"
     with pytest.raises(ValueError, match="auc_end"):
         car_t_kinetics(frame(FULL_CURVE), auc_end=-1)
     with pytest.raises(ValueError, match="auc_end"):
         car_t_kinetics(frame(FULL_CURVE), auc_end=27.5)
 
 
+def test_max_gap_and_pre_infusion_level_are_checked() -> None:
+    for bad in (0, -3, 1.5, True):
+        with pytest.raises(ValueError, match="max_gap"):
+            car_t_kinetics(frame(FULL_CURVE), max_gap=bad)
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="pre_infusion_level"):
+            car_t_kinetics(frame(FULL_CURVE), pre_infusion_level=bad)
+
+
 def test_curve_ending_before_day_28_says_so() -> None:
-    # Days 3, 10, 17: (2 + 6) / 2 * 7 + (6 + 3) / 2 * 7 = 28 + 31.5 = 59.5, from 3 to 17.
-    got = one(car_t_kinetics(frame([("P", 3, 2.0), ("P", 10, 6.0), ("P", 17, 3.0)])), "P")
-    assert got["auc_0_28"] == pytest.approx(59.5)
-    assert (got["auc_from_day"], got["auc_to_day"]) == (3, 17)
+    # Days 3, 10, 17 and nothing on or after day 28: the area would stop short of the window.
+    rows = [("P", 3, 2.0), ("P", 10, 6.0), ("P", 17, 3.0)]
+    got = one(car_t_kinetics(frame(rows)), "P")
+    assert math.isnan(got["auc_0_28"])
+    assert got["auc_not_evaluable"] == "no value on or after day 28"
+    assert (got["auc_from_day"], got["auc_to_day"]) == (0, 17)
     assert not flag(got["auc_covers_28"])
+    got = one(car_t_kinetics(frame(rows), pre_infusion_level=None), "P")
+    assert math.isnan(got["auc_0_28"])
+    assert got["auc_not_evaluable"] == "no value on or after day 28"
+    assert (got["auc_from_day"], got["auc_to_day"]) == (3, 17)
+    # A value of 3 on day 31 completes it. Curve (0, 0), (3, 2), (10, 6), (17, 3), (31, 3), gaps
+    # 3, 7, 7, 14: d0-3 (0 + 2) / 2 * 3 = 3; d3-10 (2 + 6) / 2 * 7 = 28; d10-17 (6 + 3) / 2 * 7
+    # = 31.5; d17-28: the value at 28 is 3 (3 to 3), (3 + 3) / 2 * 11 = 33; total 95.5.
+    got = one(car_t_kinetics(frame([*rows, ("P", 31, 3.0)])), "P")
+    assert got["auc_0_28"] == pytest.approx(95.5)
+    assert is_na(got["auc_not_evaluable"]) and flag(got["auc_covers_28"])
 
 
 def test_observation_exactly_on_day_28_covers_without_interpolation() -> None:
-    # (4 + 2) / 2 * 14 = 42; the day-40 value plays no part.
+    # Curve (0, 0) [pre-infusion], (14, 4), (28, 2); gaps 14, 14.
+    # (0 + 4) / 2 * 14 + (4 + 2) / 2 * 14 = 28 + 42 = 70; the day-40 value plays no part.
     rows = [("P", 14, 4.0), ("P", 28, 2.0), ("P", 40, 100.0)]
     got = one(car_t_kinetics(frame(rows)), "P")
-    assert got["auc_0_28"] == pytest.approx(42.0)
+    assert got["auc_0_28"] == pytest.approx(70.0)
+    assert is_na(got["auc_not_evaluable"])
     assert got["auc_to_day"] == 28 and flag(got["auc_covers_28"])
     assert got["cmax"] == 100.0 and got["tmax"] == 40
+    # Moved to day 90 (62 days after day 28, a gap after the window) it still plays no part.
+    later = [("P", 14, 4.0), ("P", 28, 2.0), ("P", 90, 100.0)]
+    assert one(car_t_kinetics(frame(later)), "P")["auc_0_28"] == pytest.approx(70.0)
+    # Starting at the first value instead: (4 + 2) / 2 * 14 = 42, from day 14.
+    got = one(car_t_kinetics(frame(rows), pre_infusion_level=None), "P")
+    assert got["auc_0_28"] == pytest.approx(42.0) and got["auc_from_day"] == 14
 
 
 def test_first_observation_after_day_28_has_no_auc() -> None:
     got = one(car_t_kinetics(frame([("P", 35, 3.0), ("P", 42, 1.0)])), "P")
     assert math.isnan(got["auc_0_28"])
-    assert is_na(got["auc_from_day"]) and is_na(got["auc_to_day"])
-    assert not flag(got["auc_covers_28"])
+    assert got["auc_not_evaluable"] == "fewer than two values on days 0-28"
+    assert got["auc_from_day"] == 0  # the pre-infusion point; no value on days 0-28
+    assert is_na(got["auc_to_day"])
+    assert flag(got["auc_covers_28"])  # a value on or after day 28 exists
     assert got["cmax"] == 3.0 and got["tmax"] == 35
+    got = one(car_t_kinetics(frame([("P", 35, 3.0), ("P", 42, 1.0)]), pre_infusion_level=None), "P")
+    assert math.isnan(got["auc_0_28"])
+    assert is_na(got["auc_from_day"]) and is_na(got["auc_to_day"])
+
+
+def test_first_value_on_day_28_has_no_auc() -> None:
+    # Days 28 and 35: only day 28 is on days 0-28, and nothing is before day 28. Even with no gap
+    # limit, the anchored curve (0, 0), (28, 5) is not an area read from the values.
+    rows = [("P", 28, 5.0), ("P", 35, 2.0)]
+    for pre, start in ((0.0, 0), (None, 28)):
+        got = one(car_t_kinetics(frame(rows), pre_infusion_level=pre, max_gap=100), "P")
+        assert math.isnan(got["auc_0_28"]), pre
+        assert got["auc_not_evaluable"] == "fewer than two values on days 0-28", pre
+        assert (got["auc_from_day"], got["auc_to_day"]) == (start, 28), pre
+        assert flag(got["auc_covers_28"]), pre
+
+
+def test_a_gap_longer_than_max_gap_has_no_auc() -> None:
+    # Days 7 and 60 only: the curve (0, 0), (7, 20), (60, 2) has a 53-day gap, but day 7 is the
+    # only value on days 0-28, and that rule comes first in the documented order.
+    got = one(car_t_kinetics(frame([("P", 7, 20.0), ("P", 60, 2.0)])), "P")
+    assert math.isnan(got["auc_0_28"])
+    assert got["auc_not_evaluable"] == "fewer than two values on days 0-28"
+    # With a day-0 value as well: points 0, 7, 60; gaps 7 and 53 (7 -> 60 crosses day 28, so the
+    # day-28 value would be interpolated across 53 days): 53 > 14 -> NaN, the reason names 53.
+    rows = [("P", 0, 1.0), ("P", 7, 20.0), ("P", 60, 2.0)]
+    got = one(car_t_kinetics(frame(rows)), "P")
+    assert math.isnan(got["auc_0_28"])
+    assert got["auc_not_evaluable"] == "samples 53 days apart, more than 14"
+    assert flag(got["auc_covers_28"]) and got["auc_to_day"] == 7
+    got = one(car_t_kinetics(frame(rows), max_gap=52), "P")
+    assert got["auc_not_evaluable"] == "samples 53 days apart, more than 52"
+    # max_gap=53 allows it: value at 28 = 20 + (2 - 20) * 21 / 53 = 682/53;
+    # (1 + 20) / 2 * 7 + (20 + 682/53) / 2 * 21 = 73.5 + 871 * 21 / 53 = 73.5 + 18291/53.
+    got = one(car_t_kinetics(frame(rows), max_gap=53), "P")
+    assert got["auc_0_28"] == pytest.approx(73.5 + 18291 / 53)
+    assert is_na(got["auc_not_evaluable"])
+
+
+def test_max_gap_boundary_exactly_14_is_allowed_15_is_not() -> None:
+    # Days 0, 14, 28: gaps 14 and 14: (2 + 6) / 2 * 14 + (6 + 4) / 2 * 14 = 56 + 70 = 126.
+    got = one(car_t_kinetics(frame([("P", 0, 2.0), ("P", 14, 6.0), ("P", 28, 4.0)])), "P")
+    assert got["auc_0_28"] == pytest.approx(126.0)
+    assert is_na(got["auc_not_evaluable"])
+    # Days 0, 13, 28: gaps 13 and 15 -> NaN.
+    rows = [("P", 0, 2.0), ("P", 13, 6.0), ("P", 28, 4.0)]
+    got = one(car_t_kinetics(frame(rows)), "P")
+    assert math.isnan(got["auc_0_28"])
+    assert got["auc_not_evaluable"] == "samples 15 days apart, more than 14"
+    # max_gap=15 allows it: (2 + 6) / 2 * 13 + (6 + 4) / 2 * 15 = 52 + 75 = 127.
+    assert one(car_t_kinetics(frame(rows), max_gap=15), "P")["auc_0_28"] == pytest.approx(127.0)
+    # The gap from the pre-infusion point counts: first value on day 14 is allowed (14 days from
+    # day 0), on day 15 it is not. (0 + 4) / 2 * 14 + (4 + 2) / 2 * 14 = 28 + 42 = 70.
+    got = one(car_t_kinetics(frame([("P", 14, 4.0), ("P", 28, 2.0)])), "P")
+    assert got["auc_0_28"] == pytest.approx(70.0)
+    got = one(car_t_kinetics(frame([("P", 15, 4.0), ("P", 28, 2.0)])), "P")
+    assert math.isnan(got["auc_0_28"])
+    assert got["auc_not_evaluable"] == "samples 15 days apart, more than 14"
+    # A gap across day 28 counts in full: 21 -> 35 (14) is allowed, 21 -> 36 (15) is not.
+    flat = [("P", d, 1.0) for d in (0, 7, 14, 21)]
+    got = one(car_t_kinetics(frame([*flat, ("P", 35, 1.0)])), "P")
+    assert got["auc_0_28"] == pytest.approx(28.0)  # a flat level of 1 for 28 days
+    got = one(car_t_kinetics(frame([*flat, ("P", 36, 1.0)])), "P")
+    assert math.isnan(got["auc_0_28"])
+    assert got["auc_not_evaluable"] == "samples 15 days apart, more than 14"
+
+
+def test_day_0_anchor_at_the_pre_infusion_level() -> None:
+    # Values on days 7, 14, 28; the curve starts at (0, 0):
+    # (0 + 20) / 2 * 7 + (20 + 10) / 2 * 7 + (10 + 4) / 2 * 14 = 70 + 105 + 98 = 273.
+    rows = [("P", 7, 20.0), ("P", 14, 10.0), ("P", 28, 4.0)]
+    got = one(car_t_kinetics(frame(rows)), "P")
+    assert got["auc_0_28"] == pytest.approx(273.0)
+    assert got["auc_from_day"] == 0 and got["auc_to_day"] == 28
+    assert got["n_values"] == 3  # the pre-infusion point is not a value
+    assert got["cmax"] == 20.0 and got["tmax"] == 7
+    # A pre-infusion level of 2: (2 + 20) / 2 * 7 = 77 instead of 70 -> 280.
+    got = one(car_t_kinetics(frame(rows), pre_infusion_level=2.0), "P")
+    assert got["auc_0_28"] == pytest.approx(280.0)
+    # A day-0 value replaces the anchor: (6 + 20) / 2 * 7 = 91 -> 91 + 105 + 98 = 294.
+    for pre in (0.0, 2.0):
+        got = one(car_t_kinetics(frame([("P", 0, 6.0), *rows]), pre_infusion_level=pre), "P")
+        assert got["auc_0_28"] == pytest.approx(294.0), pre
+
+
+def test_pre_infusion_level_none_starts_at_the_first_value() -> None:
+    # The same values from day 7: (20 + 10) / 2 * 7 + (10 + 4) / 2 * 14 = 105 + 98 = 203.
+    rows = [("P", 7, 20.0), ("P", 14, 10.0), ("P", 28, 4.0)]
+    got = one(car_t_kinetics(frame(rows), pre_infusion_level=None), "P")
+    assert got["auc_0_28"] == pytest.approx(203.0)
+    assert got["auc_from_day"] == 7 and got["auc_to_day"] == 28
+    # First value on day 20: from (0, 0) the first gap is 20 > 14; from day 20 there is none:
+    # (5 + 3) / 2 * 8 = 32.
+    late = [("P", 20, 5.0), ("P", 28, 3.0)]
+    got = one(car_t_kinetics(frame(late)), "P")
+    assert math.isnan(got["auc_0_28"])
+    assert got["auc_not_evaluable"] == "samples 20 days apart, more than 14"
+    got = one(car_t_kinetics(frame(late), pre_infusion_level=None), "P")
+    assert got["auc_0_28"] == pytest.approx(32.0)
+    assert got["auc_from_day"] == 20 and is_na(got["auc_not_evaluable"])
 
 
 def test_ties_for_the_maximum_take_the_first_day() -> None:
@@ -184,12 +371,20 @@ def test_ties_for_the_maximum_take_the_first_day() -> None:
 
 
 def test_values_below_the_limit_count_zero_and_are_not_detectable() -> None:
-    # Levels 5 (d0), 0 ('<' d4), 4 (d10), 0 (not detected, d28):
-    # (5 + 0) / 2 * 4 + (0 + 4) / 2 * 6 + (4 + 0) / 2 * 18 = 10 + 12 + 36 = 58.
-    rows = [("P", 0, 5.0), ("P", 4, 0.5, "<"), ("P", 10, 4.0), ("P", 28, None, "not_detected")]
+    # Levels 5 (d0), 0 ('<' d4), 4 (d10), 0 (not detected, d20), 0 (a plain zero, d28); gaps 4,
+    # 6, 10, 8: (5 + 0) / 2 * 4 + (0 + 4) / 2 * 6 + (4 + 0) / 2 * 10 + (0 + 0) / 2 * 8
+    # = 10 + 12 + 20 + 0 = 42.
+    rows = [
+        ("P", 0, 5.0),
+        ("P", 4, 0.5, "<"),
+        ("P", 10, 4.0),
+        ("P", 20, None, "not_detected"),
+        ("P", 28, 0.0),
+    ]
     got = one(car_t_kinetics(frame(rows)), "P")
-    assert got["auc_0_28"] == pytest.approx(58.0)
+    assert got["auc_0_28"] == pytest.approx(42.0)
     assert got["last_detectable_day"] == 10
+    assert got["last_sample_day"] == 28 and not flag(got["detectable_at_last"])
     assert flag(got["auc_covers_28"])
     # A '<' limit above every measured value is still not a maximum.
     got = one(car_t_kinetics(frame([("Q", 3, 50.0, "<"), ("Q", 7, 2.0)])), "Q")
@@ -197,28 +392,95 @@ def test_values_below_the_limit_count_zero_and_are_not_detectable() -> None:
 
 
 def test_nothing_detectable_leaves_cmax_empty() -> None:
-    rows = [("P", 2, 0.5, "<"), ("P", 9, None, "not_detected"), ("P", 14, 0.0)]
+    # Curve (0, 0) [pre-infusion], then 0 on days 2, 9, 14 and 28 (gaps 2, 7, 5, 14): area 0.
+    rows = [
+        ("P", 2, 0.5, "<"),
+        ("P", 9, None, "not_detected"),
+        ("P", 14, 0.0),
+        ("P", 28, None, "not_detected"),
+    ]
     got = one(car_t_kinetics(frame(rows)), "P")
     assert math.isnan(got["cmax"]) and is_na(got["tmax"]) and is_na(got["last_detectable_day"])
-    assert got["auc_0_28"] == 0.0
-    assert got["n_values"] == 3
+    assert got["auc_0_28"] == 0.0 and is_na(got["auc_not_evaluable"])  # evaluable, and 0
+    assert got["last_sample_day"] == 28 and not flag(got["detectable_at_last"])
+    assert got["n_values"] == 4
+    # Without the day-28 sample the area is not 0 but not evaluable.
+    got = one(car_t_kinetics(frame(rows[:3])), "P")
+    assert math.isnan(got["auc_0_28"])
+    assert got["auc_not_evaluable"] == "no value on or after day 28"
 
 
 def test_above_limit_counts_at_its_limit() -> None:
-    # '>' 40 is at least 40: Cmax 40 (a lower bound); area (10 + 40) / 2 * 7 = 175.
-    got = one(car_t_kinetics(frame([("P", 0, 10.0), ("P", 7, 40.0, ">")])), "P")
+    # '>' 40 is at least 40: Cmax 40 (a lower bound). Levels 10 (d0), 40 (d7), 20 (d14), 10 (d28):
+    # (10 + 40) / 2 * 7 + (40 + 20) / 2 * 7 + (20 + 10) / 2 * 14 = 175 + 210 + 210 = 595.
+    rows = [("P", 0, 10.0), ("P", 7, 40.0, ">"), ("P", 14, 20.0), ("P", 28, 10.0)]
+    got = one(car_t_kinetics(frame(rows)), "P")
     assert got["cmax"] == 40.0 and got["tmax"] == 7
-    assert got["auc_0_28"] == pytest.approx(175.0)
+    assert got["auc_0_28"] == pytest.approx(595.0)
+    # A '>' value is detectable, also as the last sample.
+    got = one(car_t_kinetics(frame([("Q", 3, 1.0, "<"), ("Q", 9, 40.0, ">")])), "Q")
+    assert flag(got["detectable_at_last"]) and is_na(got["last_detectable_day"])
 
 
 def test_values_before_day_zero_are_ignored() -> None:
-    rows = [("P", -5, 100.0), ("P", -1, 50.0), ("P", 3, 2.0), ("P", 10, 4.0)]
+    rows = [
+        ("P", -5, 100.0),
+        ("P", -1, 50.0),
+        ("P", 3, 2.0),
+        ("P", 10, 4.0),
+        ("P", 17, 4.0),
+        ("P", 28, 2.0),
+    ]
     got = one(car_t_kinetics(frame(rows)), "P")
-    # (2 + 4) / 2 * 7 = 21, from day 3: no day-0 value is invented.
+    # The curve starts at (0, 0), the pre-infusion level, not at the day -1 value of 50:
+    # (0 + 2) / 2 * 3 + (2 + 4) / 2 * 7 + (4 + 4) / 2 * 7 + (4 + 2) / 2 * 11 = 3 + 21 + 28 + 33 = 85.
     assert got["cmax"] == 4.0 and got["tmax"] == 10
-    assert got["auc_0_28"] == pytest.approx(21.0)
-    assert got["auc_from_day"] == 3
-    assert got["n_values"] == 2
+    assert got["auc_0_28"] == pytest.approx(85.0)
+    assert got["auc_from_day"] == 0
+    assert got["n_values"] == 4
+    # From the first value on day 0 or later: 21 + 28 + 33 = 82, from day 3.
+    got = one(car_t_kinetics(frame(rows), pre_infusion_level=None), "P")
+    assert got["auc_0_28"] == pytest.approx(82.0) and got["auc_from_day"] == 3
+
+
+def test_last_detectable_day_only_when_persistence_is_seen_to_end() -> None:
+    rows = [
+        ("A", 7, 20.0),
+        ("A", 14, 5.0),
+        ("A", 28, 1.0, "<"),  # then '<': persistence ended after day 14
+        ("B", 7, 20.0),
+        ("B", 14, None, "not_detected"),  # then not detected: ended after day 7
+        ("C", 7, 20.0),
+        ("C", 14, 5.0),  # still detectable at the last sample: not known to have ended
+        ("D", 7, 1.0, "<"),
+        ("D", 14, None, "not_detected"),  # never detectable
+        ("E", 7, 20.0),
+        ("E", 14, 1.0, "<"),
+        ("E", 21, 3.0),  # detectable again at the last sample
+        ("F", 7, 20.0),
+        ("F", 14, 0.0),  # a plain zero is not detectable
+        ("G", 7, 1.0, "<"),
+        ("G", 14, 40.0, ">"),  # '>' is detectable
+    ]
+    result = car_t_kinetics(frame(rows))
+    expected = {  # patient: (last_detectable_day, last_sample_day, detectable_at_last)
+        "A": (14, 28, False),
+        "B": (7, 14, False),
+        "C": (NA, 14, True),
+        "D": (NA, 14, False),
+        "E": (NA, 21, True),
+        "F": (7, 14, False),
+        "G": (NA, 14, True),
+    }
+    assert list(result["patient_id"]) == sorted(expected)
+    for patient, (last, sample, at_last) in expected.items():
+        got = one(result, patient)
+        if last is NA:
+            assert is_na(got["last_detectable_day"]), patient
+        else:
+            assert got["last_detectable_day"] == last, patient
+        assert got["last_sample_day"] == sample, patient
+        assert flag(got["detectable_at_last"]) == at_last, patient
 
 
 def test_unsorted_input_and_many_patients() -> None:
@@ -227,6 +489,7 @@ def test_unsorted_input_and_many_patients() -> None:
     result = car_t_kinetics(shuffled)
     assert list(result["patient_id"]) == ["P0", "P1"]
     assert one(result, "P1")["auc_0_28"] == pytest.approx(232.0)
+    assert math.isnan(one(result, "P0")["auc_0_28"])
     pd.testing.assert_frame_equal(result, car_t_kinetics(frame(rows)))
 
 
@@ -257,6 +520,12 @@ def test_output_dtypes() -> None:
     assert str(result["tmax"].dtype) == "Int64"
     assert str(result["auc_covers_28"].dtype) == "boolean"
     assert result["cmax"].dtype == np.float64
+    assert result["auc_0_28"].dtype == np.float64
+    assert isinstance(result["auc_not_evaluable"].dtype, pd.StringDtype)
+    for column in ("auc_from_day", "auc_to_day", "last_detectable_day", "last_sample_day"):
+        assert str(result[column].dtype) == "Int64", column
+    assert str(result["detectable_at_last"].dtype) == "boolean"
+    assert str(result["n_values"].dtype) == "Int64"
     assert list(result.columns) == [
         "patient_id",
         "cmax",
@@ -265,7 +534,10 @@ def test_output_dtypes() -> None:
         "auc_from_day",
         "auc_to_day",
         "auc_covers_28",
+        "auc_not_evaluable",
         "last_detectable_day",
+        "last_sample_day",
+        "detectable_at_last",
         "n_values",
     ]
 
@@ -535,30 +807,68 @@ def _series(obs: pd.DataFrame) -> dict[str, list[tuple[int, float, str | None, f
     return {p: sorted(points) for p, points in out.items()}
 
 
-def ref_car_t(obs: pd.DataFrame, end: int = AUC_END_DAY) -> dict[str, dict]:
+def ref_car_t(
+    obs: pd.DataFrame,
+    end: int = AUC_END_DAY,
+    pre: float | None = PRE_INFUSION_LEVEL,
+    max_gap: int = AUC_MAX_GAP_DAYS,
+) -> dict[str, dict]:
     out = {}
     for p, pts in _series(obs).items():
-        meas = [(d, v) for d, v, q, _ in pts if q in (None, ">") and v > 0]
-        level = [(d, v if q in (None, ">") and v > 0 else 0.0) for d, v, q, _ in pts]
-        cmax = max((v for _, v in meas), default=float("nan"))
-        tmax = min((d for d, v in meas if v == cmax), default=None)
-        window = [(d, y) for d, y in level if d <= end]
-        after = [(d, y) for d, y in level if d > end]
-        auc = float("nan") if not window else 0.0
-        for (d0, y0), (d1, y1) in itertools.pairwise(window):
-            auc += (y0 + y1) / 2 * (d1 - d0)
-        if window and window[-1][0] < end and after:
-            (d0, y0), (d1, y1) = window[-1], after[0]
-            y_end = y0 + (y1 - y0) * (end - d0) / (d1 - d0)
-            auc += (y0 + y_end) / 2 * (end - d0)
+        days = [d for d, _, _, _ in pts]
+        detectable = [q in (None, ">") and v > 0 for _, v, q, _ in pts]
+        level = [v if det else 0.0 for (_, v, _, _), det in zip(pts, detectable, strict=True)]
+        seen = [(d, y) for d, y, det in zip(days, level, detectable, strict=True) if det]
+        cmax = max((y for _, y in seen), default=float("nan"))
+        tmax = min((d for d, y in seen if y == cmax), default=None)
+
+        # The curve: the values, after a day-0 point at the pre-infusion level if none is there.
+        curve = list(zip(days, level, strict=True))
+        anchored = pre is not None and days[0] != 0
+        if anchored:
+            curve.insert(0, (0, pre))
+        # The points the area runs through: each one before `end`, and then the next one.
+        used = []
+        for d, y in curve:
+            used.append((d, y))
+            if d >= end:
+                break
+        gaps = [d1 - d0 for (d0, _), (d1, _) in itertools.pairwise(used)]
+
+        if sum(1 for d in days if d <= end) < 2:
+            reason = f"fewer than two values on days 0-{end}"
+        elif not any(d < end for d in days):
+            reason = f"no value before day {end}"
+        elif days[-1] < end:
+            reason = f"no value on or after day {end}"
+        elif max(gaps) > max_gap:
+            reason = f"samples {max(gaps)} days apart, more than {max_gap}"
+        else:
+            reason = None
+
+        auc = float("nan")
+        if reason is None:
+            if used[-1][0] > end:  # replace the point after `end` by the curve's value at `end`
+                (d0, y0), (d1, y1) = used[-2], used[-1]
+                used[-1] = (end, y0 + (y1 - y0) * (end - d0) / (d1 - d0))
+            auc = sum((y0 + y1) / 2 * (d1 - d0) for (d0, y0), (d1, y1) in itertools.pairwise(used))
+
+        last_seen = max((d for d, _ in seen), default=None)
+        ended = last_seen is not None and any(
+            d > last_seen and not det for d, det in zip(days, detectable, strict=True)
+        )
+        in_window = [d for d in days if d <= end]
         out[p] = {
             "cmax": cmax,
             "tmax": tmax,
             "auc": auc,
-            "from": window[0][0] if window else None,
-            "to": window[-1][0] if window else None,
-            "covers": bool(window) and pts[-1][0] >= end,
-            "last": max((d for d, _ in meas), default=None),
+            "reason": reason,
+            "from": 0 if anchored else (days[0] if days[0] <= end else None),
+            "to": in_window[-1] if in_window else None,
+            "covers": days[-1] >= end,
+            "last": last_seen if ended else None,
+            "last_sample": days[-1],
+            "at_last": detectable[-1],
             "n": len(pts),
         }
     return out
@@ -656,31 +966,73 @@ def observations(draw, max_patients: int = 4, lo: int = -10, hi: int = 60) -> pd
     return obs.iloc[list(order)].reset_index(drop=True)
 
 
+@st.composite
+def schedules(draw, max_patients: int = 4) -> pd.DataFrame:
+    """CAR T-like sampling: each patient from a start day on, with gaps of 1-20 days, so that
+    many curves reach day 28 with gaps on both sides of ``max_gap``."""
+    rows = []
+    for p in range(draw(st.integers(1, max_patients))):
+        day = draw(st.integers(-3, 5))
+        for gap in draw(st.lists(st.integers(1, 20), min_size=3, max_size=10)):
+            qual = draw(QUALIFIERS)
+            rows.append((f"P{p}", day, None if qual == "not_detected" else draw(VALUES), qual))
+            day += gap
+    obs = frame(rows)
+    order = draw(st.permutations(range(len(obs))))
+    return obs.iloc[list(order)].reset_index(drop=True)
+
+
 def _sorted_by_day(obs: pd.DataFrame) -> pd.DataFrame:
     return obs.sort_values(["patient_id", "day"]).reset_index(drop=True)
 
 
-@settings(max_examples=300, deadline=None)
-@given(observations(), st.sampled_from([0, 7, 28, 40]))
-def test_car_t_matches_reference_and_is_order_invariant(obs: pd.DataFrame, end: int) -> None:
-    result = car_t_kinetics(obs, auc_end=end)
-    pd.testing.assert_frame_equal(result, car_t_kinetics(_sorted_by_day(obs), auc_end=end))
-    ref = ref_car_t(obs, end)
+@settings(max_examples=400, deadline=None)
+@given(
+    observations() | schedules(),
+    st.sampled_from([0, 7, 28, 40]),
+    st.sampled_from([0.0, 5.0, None]),
+    st.sampled_from([1, 7, 14, 30]),
+)
+def test_car_t_matches_reference_and_is_order_invariant(
+    obs: pd.DataFrame, end: int, pre: float | None, gap: int
+) -> None:
+    result = car_t_kinetics(obs, auc_end=end, pre_infusion_level=pre, max_gap=gap)
+    pd.testing.assert_frame_equal(
+        result,
+        car_t_kinetics(_sorted_by_day(obs), auc_end=end, pre_infusion_level=pre, max_gap=gap),
+    )
+    ref = ref_car_t(obs, end, pre, gap)
     assert sorted(ref) == list(result["patient_id"])
     for row in result.to_dict("records"):
         want = ref[row["patient_id"]]
         assert row["cmax"] == want["cmax"] or (math.isnan(row["cmax"]) and math.isnan(want["cmax"]))
         assert _none(row["tmax"]) == want["tmax"]
         assert row["auc_0_28"] == pytest.approx(want["auc"], nan_ok=True)
+        assert _none(row["auc_not_evaluable"]) == want["reason"]
         assert (_none(row["auc_from_day"]), _none(row["auc_to_day"])) == (want["from"], want["to"])
         assert row["auc_covers_28"] == want["covers"]
         assert _none(row["last_detectable_day"]) == want["last"]
+        assert row["last_sample_day"] == want["last_sample"]
+        assert row["detectable_at_last"] == want["at_last"]
         assert row["n_values"] == want["n"]
-        # Properties: a non-negative area; Tmax is a day whose value is Cmax.
+        # Properties: NaN exactly when a reason is given; a non-negative area; Tmax is a day
+        # whose value is Cmax; Tlast, when set, is before the last sample.
+        assert math.isnan(row["auc_0_28"]) == (want["reason"] is not None)
         assert math.isnan(row["auc_0_28"]) or row["auc_0_28"] >= 0
         if not math.isnan(row["cmax"]):
             at_tmax = obs[(obs["patient_id"] == row["patient_id"]) & (obs["day"] == row["tmax"])]
             assert at_tmax["value"].tolist() == [row["cmax"]]
+        if want["last"] is not None:
+            assert want["last"] < row["last_sample_day"] and not row["detectable_at_last"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(observations() | schedules(), st.sampled_from([1, 7, 14]))
+def test_a_wider_max_gap_only_adds_areas(obs: pd.DataFrame, gap: int) -> None:
+    # The gap rule only withholds an area: where both settings give one, it is the same number.
+    narrow, wide = car_t_kinetics(obs, max_gap=gap), car_t_kinetics(obs, max_gap=gap * 3)
+    for a, b in zip(narrow["auc_0_28"], wide["auc_0_28"], strict=True):
+        assert math.isnan(a) or b == pytest.approx(a)
 
 
 @settings(max_examples=200, deadline=None)
@@ -759,6 +1111,16 @@ def test_a_synthetic_cohort_runs_and_is_consistent() -> None:
     assert len(kin) == len(apl) == 60
     assert (kin["auc_0_28"].dropna() >= 0).all()
     assert (kin["tmax"] >= 0).all() and (kin["last_detectable_day"] >= kin["tmax"]).all()
+    # Tlast is set exactly when persistence was seen to end: before the last sample, which is
+    # then not detectable; otherwise any detectable patient is still detectable at the last.
+    ended = kin["last_detectable_day"].notna()
+    assert (kin.loc[ended, "last_detectable_day"] < kin.loc[ended, "last_sample_day"]).all()
+    assert not kin.loc[ended, "detectable_at_last"].any()
+    seen = kin["tmax"].notna() & ~ended
+    assert kin.loc[seen, "detectable_at_last"].all()
+    assert (kin.loc[seen, "last_sample_day"] >= kin.loc[seen, "tmax"]).all()
+    # An area or a reason, never both and never neither.
+    assert (kin["auc_0_28"].isna() == kin["auc_not_evaluable"].notna()).all()
     recovered = apl["recovery_day"].notna()
     assert (apl.loc[recovered, "duration_days"] > 0).all()
     assert (apl["ongoing_at_last_value"] == apl["onset_day"].notna() & ~recovered).all()

@@ -9,9 +9,9 @@ import pytest
 
 from carta.ingest import reading
 from carta.ingest.carta_format import Problem, read_table_csv
-from carta.schema import columns
+from tests.handmade import file_header
 
-HEADER = ",".join(columns("observations"))
+HEADER = file_header("observations")
 ROW = "P1,{day},CK,120,U/L,,,blood,,src,{note}"
 
 

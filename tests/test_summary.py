@@ -26,7 +26,8 @@ def figures_of(store: Path, patient_id: str) -> tuple[dict[str, summary.Figure],
             kinetics=q("patient_kinetics"),
             aplasia=q("patient_aplasia"),
             adverse=q("patient_adverse_events"),
-            lab_grades=q("patient_lab_grades"),
+            toxicity=q("patient_lab_toxicity"),
+            haematotoxicity=q("patient_hematotox"),
             response=q("patient_response"),
             events=events,
             findings=q("patient_reported_findings"),
@@ -35,7 +36,9 @@ def figures_of(store: Path, patient_id: str) -> tuple[dict[str, summary.Figure],
             recovery_threshold=100.0,
         )
         header = summary.header(profile, events)
-        footnote = summary.footnote(profile, store_info(con), "Patient 1")
+        footnote = summary.footnote(
+            profile, store_info(con), "Patient 1", q("patient_adverse_events")
+        )
     finally:
         con.close()
     return {f.label: f for f in figures}, header, footnote
@@ -55,6 +58,10 @@ def test_the_published_case_reads_true_to_its_abstract(default_store) -> None:
         "Worst neutropenia": "grade 4",
         "Worst anemia": "grade 2",
         "Worst thrombocytopenia": "not reported",
+        # No count is reported, so no haematotoxicity grade or score can be computed.
+        "ICAHT early (d0–30)": "not reported",
+        "T-ICAHT early (d0–30)": "not reported",
+        "CAR-HEMATOTOX": "not reported",
         "TIS category": "not reported",  # scores reported without numbers
         "Inactive disease (CID)": "not reported",
         "Days off immunosuppression": "not reported",  # withdrawn before leukapheresis, no day
@@ -65,13 +72,21 @@ def test_the_published_case_reads_true_to_its_abstract(default_store) -> None:
     rows = dict(header)
     assert rows["Age"] == "12 y" and rows["Sex"] == "male"
     assert rows["Dose"] == "1 × 10⁶ cells/kg"
+    # "cyclophosphamide (1,000 mg/m2 over two days) and fludarabine (90 mg/m2 over three days)"
     assert rows["Lymphodepletion"] == (
-        "Cyclophosphamide 1,000 mg/m² (days not reported); Fludarabine 90 mg/m² (days not reported)"
+        "Cyclophosphamide 1,000 mg/m² total (days not reported); "
+        "Fludarabine 90 mg/m² total (days not reported)"
     )
+    assert rows["Race"] == "White"  # "a 12-year-old White male"
     assert rows["Follow-up"].startswith("eight months")
     assert rows["Autoantibody"] == "not reported"
     assert "doi:10.1002/art.42933" in footnote and footnote.startswith("Patient 1.")
     assert "Data cut" in footnote and "synthetic" not in footnote.lower()
+    # The data cut of a publication is its date (Epub 2024 Jul 31), not the store's build date;
+    # the grading clause says what the source says: no grading system.
+    assert "Data cut 2024-07-31 (publication)" in footnote
+    assert "grading system not reported" in footnote
+    assert "ASTCT" not in footnote
 
 
 def test_a_synthetic_patient_has_every_figure_and_says_synthetic(default_store) -> None:
@@ -124,17 +139,34 @@ def test_days_off_immunosuppression(events, follow_up, expected) -> None:
     assert figure.detail == expected[1]
 
 
-def test_cytopenias_come_from_the_events_else_from_the_counts() -> None:
+def test_cytopenias_come_from_the_events_else_from_the_treatment_emergent_counts() -> None:
     adverse = frame([{"term": "Neutropenia", "grade": 3, "grading_system": "CTCAE v5.0"}],
                     ["term", "grade", "grading_system"])  # fmt: skip
-    grades = frame([{"term": "Platelet count decreased", "grade": 2, "day": 9}],
-                   ["term", "grade", "day"])  # fmt: skip
-    assert summary._cytopenia(adverse, grades, "Neutropenia", "Neutrophil count decreased") == (
+    columns = ["code", "term", "baseline_grade", "emergent_grade", "emergent_day",
+               "range_default"]  # fmt: skip
+    toxicity = frame(
+        [
+            # Platelets grade 2 on day 9 after a baseline of grade 0: treatment-emergent.
+            {"code": "PLT", "term": "Platelet count decreased", "baseline_grade": 0,
+             "emergent_grade": 2, "emergent_day": 9, "range_default": False},
+            # Anaemia of the disease (grade 3 at baseline) that never got worse: no toxicity.
+            {"code": "HGB", "term": "Anemia", "baseline_grade": 3, "emergent_grade": 0,
+             "emergent_day": None, "range_default": True},
+        ],
+        columns,
+    )  # fmt: skip
+    assert summary._cytopenia(adverse, toxicity, "Neutropenia", "Neutrophil count decreased") == (
         summary.Figure("Worst neutropenia", "grade 3", "CTCAE v5.0")
     )
-    platelets = summary._cytopenia(adverse, grades, "Thrombocytopenia", "Platelet count decreased")
-    assert platelets.value == "grade 2" and "graded from the blood counts" in platelets.detail
-    assert summary._cytopenia(adverse, grades, "Anemia", "Anemia").value == "not reported"
+    platelets = summary._cytopenia(adverse, toxicity, "Thrombocytopenia",
+                                   "Platelet count decreased")  # fmt: skip
+    assert platelets.value == "grade 2 (day 9)"
+    assert "baseline grade 0" in platelets.detail and "default" not in platelets.detail
+    anemia = summary._cytopenia(adverse, toxicity, "Anemia", "Anemia")
+    assert anemia.value == "none"
+    assert "baseline grade 3" in anemia.detail and "default reference range" in anemia.detail
+    nothing = frame([], columns)
+    assert summary._cytopenia(adverse, nothing, "Anemia", "Anemia").value == "not reported"
 
 
 def test_the_label_hides_the_id_in_presentation() -> None:

@@ -92,14 +92,17 @@ def read_table_csv(
             else f"unknown column for table {table}; ignored"
         )
         result.problems.append(Problem(path.name, None, extra, None, reason))
-    missing = [c for c in names if c not in found]
+    required = required_columns(table)
+    missing = [c for c in names if c not in found and c in required]
     if missing:
         result.problems.append(
             Problem(path.name, None, ", ".join(missing), None, f"missing columns for table {table}")
         )
         return result
+    # A column the store can leave empty may be left out of the file: its cells are empty.
+    absent = [c for c in names if c not in found]
     parts = [
-        _typed_rows(raw[names], expected, required_columns(table), result)
+        _typed_rows(raw.assign(**dict.fromkeys(absent, ""))[names], expected, required, result)
         for raw in batches(path, result.problems, done)
     ]
     result.rows = pd.concat(parts) if parts else empty
@@ -147,6 +150,9 @@ def _parse(text: pd.Series, dtype: str) -> tuple[pd.Series, pd.Series]:
     if dtype == "DOUBLE":
         number = pd.to_numeric(text.where(~blank), errors="coerce")
         return number.astype("Float64"), ~blank & number.isna()
+    if dtype == "DATE":
+        parsed = pd.to_datetime(text.where(~blank), format="%Y-%m-%d", errors="coerce")
+        return parsed.dt.date.astype("object").where(parsed.notna(), None), ~blank & parsed.isna()
     if dtype == "BOOLEAN":
         lowered = text.str.lower()
         parsed = lowered.map(lambda v: True if v in _TRUE else False if v in _FALSE else None)

@@ -243,9 +243,6 @@ def _fill(con: duckdb.DuckDBPyConnection, version: int, path: Path, reports) -> 
         raise StoreError(
             f"The import would leave the store inconsistent ({lines}); nothing changed."
         )
-    for table in ("timepoint_values", "lab_grades", "patient_kinetics", "bcell_aplasia",
-                  "patient_recovery", "response_by_timepoint"):  # fmt: skip
-        con.execute(f"DELETE FROM {table}")
     settings = derive_tables(con)
     kept = {
         k: v for k, v in meta.items() if k not in ("schema_version", "store_version", "built_at")

@@ -97,7 +97,7 @@ def _lab_rows(raw, days, lookup, result) -> pd.DataFrame:
                 "day": int(days[line]),
                 "code": code,
                 "value": float(match["number"]),
-                "unit": unit or units.get(code),
+                "unit": unit or None,  # none given: see validate.py
                 "ref_low": pd.to_numeric(_column(raw, "LBORNRLO")[line] or None),
                 "ref_high": pd.to_numeric(_column(raw, "LBORNRHI")[line] or None),
                 "specimen": _SPECIMENS.get(_column(raw, "LBSPEC")[line].upper(), "blood"),

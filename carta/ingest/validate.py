@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from carta import dictionary
+from carta.display import unit_text
 from carta.ingest.carta_format import Problem, TableFile
 from carta.measures.numbers import signif
 
@@ -37,6 +38,7 @@ CONVERSIONS = {
     ("/mm3", "10*9/L"): 0.001,
     ("10*3/uL", "10*9/L"): 1.0,
     ("10*9/L", "{cells}/uL"): 1000.0,
+    ("mm", "cm"): 0.1,  # a 100 mm visual analogue scale is the 10 cm one
 }
 # Spellings people use for the same UCUM unit.
 UNIT_SPELLINGS = {
@@ -62,6 +64,10 @@ class StoreFacts:
     observation_keys: frozenset[tuple] = frozenset()
     # every name a parameter goes by -> its code (dictionary.code_lookup)
     codes: dict[str, str] = field(default_factory=dictionary.code_lookup)
+    # plausible_low and plausible_high per code in the dictionary unit (dictionary.plausible_ranges)
+    plausible: pd.DataFrame = field(
+        default_factory=lambda: dictionary.plausible_ranges().set_index("code")
+    )
 
 
 def normal_unit(unit: object) -> object:
@@ -98,6 +104,9 @@ def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[
         refuse(~rows["patient_id"].isin(facts.patients), "patient_id",
                "unknown patient: add them to patients.csv")  # fmt: skip
     if name == "observations":
+        refuse(rows["day"].isna() & rows["timing"].isna(), "day",
+               "required: the study day, or the timing in words when the source gives no day "
+               "(column timing)")  # fmt: skip
         rows = _observations(rows, facts, refuse)
     if name == "adverse_events":
         refuse(rows["grade"].notna() & ~rows["grade"].between(0, 5), "grade", "grade is 0 to 5")
@@ -121,6 +130,9 @@ def _observations(rows: pd.DataFrame, facts: StoreFacts, refuse) -> pd.DataFrame
     known = rows["code"].isin(params.index)
     refuse(~known, "code", "unknown parameter code (see docs/data-dictionary.md)")
     target = rows["code"].map(params["unit"])
+    value = rows["value"]
+    refuse(value.notna() & value.lt(0), "value", "negative values are impossible")
+    rows = _without_unit(rows, known, target, facts.plausible, refuse)
     given = rows["unit"].map({u: normal_unit(u) for u in rows["unit"].dropna().unique()})
     pairs = pd.MultiIndex.from_arrays([given, target])
     factors = {
@@ -128,6 +140,7 @@ def _observations(rows: pd.DataFrame, facts: StoreFacts, refuse) -> pd.DataFrame
     }
     factor = pd.Series(pairs.map(factors.get), index=rows.index, dtype="float64")
     refuse(known & factor.isna(), "unit", lambda r: _no_conversion(r, params))
+    written = rows["value"], given  # as the file gave them, for the reasons below
     converted = factor.notna() & factor.ne(1.0)
     for column in ("value", "ref_low", "ref_high"):
         # 121 g/L x 0.1 is 12.1 g/dL, not 12.100000000000001: round away the float residue.
@@ -139,10 +152,12 @@ def _observations(rows: pd.DataFrame, facts: StoreFacts, refuse) -> pd.DataFrame
     ]
     rows.loc[known, "unit"] = target[known]
     value = rows["value"]
-    refuse(value.notna() & value.lt(0), "value", "negative values are impossible")
     low, high = rows["code"].map(params["scale_min"]), rows["code"].map(params["scale_max"])
     outside = value.notna() & ((low.notna() & value.lt(low)) | (high.notna() & value.gt(high)))
     refuse(outside, "value", lambda r: _outside_scale(r, params))
+    # With its unit given (and converted), a value must still be one a person can have.
+    implausible = known & ~_plausible(value, rows["code"], facts.plausible)
+    refuse(implausible, "value", lambda r: _outside_plausible(r, written, facts.plausible))
     refuse(value.isna() & rows["qualifier"].fillna("").ne("not_detected"), "value",
            "a value is needed unless qualifier is not_detected")  # fmt: skip
     key = ["patient_id", "day", "code", "specimen"]
@@ -159,6 +174,98 @@ def _observations(rows: pd.DataFrame, facts: StoreFacts, refuse) -> pd.DataFrame
     refuse(stored, "day", "the store already has a value for this patient, day, parameter "
                           "and specimen")  # fmt: skip
     return rows
+
+
+def _without_unit(rows, known, target, plausible, refuse) -> pd.DataFrame:
+    """Rows that came without a unit (a wide-sheet column with none in its header, an SDTM
+    result without LBORRESU/LBSTRESU) take the dictionary unit only when nothing speaks against
+    it: the value lies in the parameter's plausible range, and so does every other value of that
+    parameter without a unit in the file. One implausible value puts the whole "column" in doubt
+    (450 in an ANC column says its unit is not 10^9/L, and an 80 next to it is then more likely
+    80 cells/uL than 80 x10^9/L), so every valued row of it is refused, each with its reason;
+    nothing is converted by guess. A score ({score}) has no other unit to mistake it for and
+    always takes it; a row without a number (not detected) has nothing to misread and takes it
+    too."""
+    unit = rows["unit"]
+    missing = known & (unit.isna() | unit.astype("string").str.strip().eq(""))
+    if not missing.any():
+        return rows
+    value, code = rows["value"], rows["code"]
+    dimensionless = target.astype("string").str.fullmatch(r"\{[^}]*\}").fillna(False)
+    judged = missing & ~dimensionless & value.notna()
+    in_range = _plausible(value, code, plausible)
+    ranged = code.isin(plausible.index)
+    refuse(judged & ~ranged, "value",
+           lambda r: f"{r['code']} has no unit and no plausible range is set for it in "
+                     "data/reference/plausible_ranges.csv: give the unit")  # fmt: skip
+    wrong = judged & ranged & ~in_range & value.ge(0)  # a negative value is refused as such
+    refuse(wrong, "value", lambda r: _no_unit_implausible(r, target, plausible))
+    # The first implausible value of each parameter, named in the other rows' reasons.
+    example = value[wrong].groupby(code[wrong]).first()
+    doubtful = judged & ranged & code.isin(example.index)
+    refuse(doubtful, "value", lambda r: _no_unit_in_doubt(r, example, target, plausible))
+    taken = missing & ~(judged & ~ranged) & ~doubtful
+    rows.loc[taken, "unit"] = target[taken]
+    noted = taken & judged
+    rows.loc[noted, "note"] = [
+        f"no unit in the file: taken as {unit_text(t)}, the dictionary unit, as the value lies "
+        f"in its plausible range {_range(plausible, c)}" + (f"; {n}" if isinstance(n, str) else "")
+        for t, c, n in zip(target[noted], code[noted], rows.loc[noted, "note"], strict=True)
+    ]
+    return rows
+
+
+def _plausible(value: pd.Series, code: pd.Series, plausible: pd.DataFrame) -> pd.Series:
+    """True where the value lies in its parameter's plausible range (bounds included), or there
+    is no value or no range to judge it by."""
+    low = code.map(plausible["plausible_low"]).astype("Float64")
+    high = code.map(plausible["plausible_high"]).astype("Float64")
+    value = value.astype("Float64")
+    inside = (low.isna() | value.ge(low)) & (high.isna() | value.le(high))
+    return inside.fillna(True).astype(bool)
+
+
+def _number(value: float) -> str:
+    """A number as a data manager reads it: 450, 0.45, 50,000,000 (never rounded away)."""
+    return f"{float(value):,.12g}"
+
+
+def _range(plausible: pd.DataFrame, code: str) -> str:
+    low, high = plausible.at[code, "plausible_low"], plausible.at[code, "plausible_high"]
+    if pd.isna(high):
+        return f"at least {_number(low)}"
+    if pd.isna(low):
+        return f"at most {_number(high)}"
+    return f"{_number(low)}–{_number(high)}"
+
+
+def _no_unit_implausible(row: pd.Series, target: pd.Series, plausible: pd.DataFrame) -> str:
+    code, unit = row["code"], unit_text(target[row.name])
+    return (
+        f"{code} {_number(row['value'])} has no unit and is not plausible in {unit} "
+        f"({_range(plausible, code)}): give the unit"
+    )
+
+
+def _no_unit_in_doubt(row, example: pd.Series, target, plausible) -> str:
+    code, unit = row["code"], unit_text(target[row.name])
+    return (
+        f"{code} has no unit, and another {code} value without a unit in this file "
+        f"({_number(example[code])}) is not plausible in {unit} ({_range(plausible, code)}), so "
+        f"the unit of these values is not known: give the unit"
+    )
+
+
+def _outside_plausible(row: pd.Series, written, plausible: pd.DataFrame) -> str:
+    code, unit = row["code"], unit_text(row["unit"])
+    value, given = written[0][row.name], written[1][row.name]
+    said = f"{code} {_number(value)} {unit_text(given)}"
+    if given != row["unit"]:
+        said += f" ({_number(row['value'])} {unit})"
+    return (
+        f"{said} is outside the plausible range {_range(plausible, code)} {unit}: check the "
+        "value and its unit"
+    )
 
 
 def _no_conversion(row: pd.Series, params: pd.DataFrame) -> str:

@@ -4,10 +4,12 @@
     P01, 2025-03-01, 2025-03-10, site-a, 2400, 121, <0.5, 312
 
 A test column is named after its parameter (code, label, LOINC or a common name, see
-dictionary.code_lookup), optionally with its unit in brackets. A cell holds a number, "<x" or ">x"
-beyond the assay limit, "n.d." for not detected, or nothing. Calendar dates become study days
-against the infusion date (`infusion_date` column) and are not kept. The sheet becomes long
-observation rows that go through the same checks as Carta's own format.
+dictionary.code_lookup), optionally with its unit in brackets. A column without a unit is read
+without one: the checks (validate.py) take the dictionary unit only for values plausible in it.
+A cell holds a number, "<x" or ">x" beyond the assay limit, "n.d." for not detected, or nothing.
+Calendar dates become study days against the infusion date (`infusion_date` column) and are not
+kept. The sheet becomes long observation rows that go through the same checks as Carta's own
+format.
 """
 
 from __future__ import annotations
@@ -63,7 +65,6 @@ def read_wide_sheet(path: Path, lookup: dict[str, str]) -> TableFile:
         result.rows = pd.DataFrame(columns=columns("observations"))
         return result
     days = _study_days(raw, lower, result)
-    units = dictionary.parameters().set_index("code")["unit"]
     tests = test_columns(list(raw.columns), lookup)
     for column in raw.columns:
         if column.lower() not in _ID_COLUMNS and column not in tests:
@@ -95,7 +96,7 @@ def read_wide_sheet(path: Path, lookup: dict[str, str]) -> TableFile:
                     "day": int(days[line]),
                     "code": code,
                     "value": value,
-                    "unit": unit or units.get(code),
+                    "unit": unit,  # None when the header gives none: see validate.py
                     "ref_low": None,
                     "ref_high": None,
                     "specimen": raw.at[line, lower["specimen"]].strip() or "blood"

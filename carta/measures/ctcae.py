@@ -30,9 +30,20 @@ Values and thresholds are both rounded to ``SIGNIF_DIGITS`` significant digits b
 compared (admiral compares ``signif(AVAL, signif_dig)`` with ``signif(k * ANRHI, signif_dig)``),
 so 0.7 + 0.1 counts as 0.8, not 0.7999999999999999.
 
-Values reported beyond an assay limit ("<0.1", ">2000") are not handled here: callers pass the
-number, so a "<" value is graded as its limit. That is conservative for the 'high' parameters
-(the true value is lower, so the grade can only be lower) and may under-grade a cytopenia.
+Values reported beyond an assay limit (design rule, clinical-rules §10 [U]): ``'<' x`` is graded
+as a value just below x, ``'>' x`` as a value just above x, and a not-detected result as 0. The
+CTCAE thresholds are strict inequalities, so an ANC ``'<' 0.5`` x10^9/L is grade 4 (true value
+< 0.5), a platelet count ``'<' 25`` is grade 4 and a lymphocyte count ``'<' 0.2`` is grade 4,
+while an ANC of exactly 0.5 is grade 3. In comparisons this means: for ``'<' x``, "x' < t" holds
+when x <= t and "x' > t" / "x' >= t" when x > t; for ``'>' x``, "x' < t" holds when x < t and
+"x' > t" / "x' >= t" when x >= t.
+
+Treatment-emergent toxicity (design rule, clinical-rules §10 [U], the ADaM convention of
+flagging worsening from baseline): :func:`treatment_emergent` counts a grade as a toxicity only
+when it is observed after the infusion (study day >= 1) and is worse than the patient's own
+pre-treatment baseline grade of the same parameter; the baseline is the last value before the
+first dated lymphodepletion day, or on or before day 0 when no lymphodepletion day is known. The
+same baseline value drives the ALT/AST abnormal-baseline criteria.
 
 Missing, NaN and infinite numbers all count as missing. Values are expected in the unit of the
 parameter dictionary (``data/reference/parameters.csv``), listed in ``Criterion.unit``.
@@ -62,6 +73,19 @@ Limit = Literal["abs", "LLN", "ULN", "BASE"]
 Op = Literal["<", ">", ">="]
 
 _OPS: dict[str, Callable] = {"<": operator.lt, ">": operator.gt, ">=": operator.ge}
+# How a cut's comparison reads for a value beyond an assay limit (module doc): '<' x is just
+# below x, '>' x just above it.
+_OPS_BELOW: dict[str, Callable] = {"<": operator.le, ">": operator.gt, ">=": operator.gt}
+_OPS_ABOVE: dict[str, Callable] = {"<": operator.lt, ">": operator.ge, ">=": operator.ge}
+_QUALIFIER_OPS = {None: _OPS, "<": _OPS_BELOW, ">": _OPS_ABOVE}
+
+# Shown wherever a CPK grade is: in myositis a raised CK before treatment is disease activity.
+CK_NOTE = (
+    "In myositis a raised CK is disease activity, not a toxicity: only a grade worse than the "
+    "patient's own baseline grade counts as treatment-emergent."
+)
+# Shown wherever a grade rests on the dictionary's placeholder range, not the lab's own.
+DEFAULT_RANGE_NOTE = "graded against the dictionary's default reference range (the lab gave none)"
 
 
 @dataclass(frozen=True)
@@ -207,8 +231,12 @@ def grade(
     ref_low: float | None = None,
     ref_high: float | None = None,
     baseline: float | None = None,
+    qualifier: str | None = None,
 ) -> int | None:
     """CTCAE v5.0 grade (0-4) of one result; None when not gradable.
+
+    ``qualifier``: ``'<'``, ``'>'`` or ``'not_detected'`` for a value beyond an assay limit,
+    graded as the module doc says (not detected = 0, whatever ``value`` holds).
 
     None when the code has no criteria, the value is missing, or a limit the grade needs is
     missing (the LLN for a cytopenia's grade 1, the ULN for anything on the 'high' side).
@@ -217,6 +245,11 @@ def grade(
     ncictcaev5.json; clinical-rules §4.1.
     """
     criterion = CRITERIA.get(code)
+    if qualifier == "not_detected":
+        value, qualifier = 0.0, None
+    if qualifier not in _QUALIFIER_OPS:
+        raise ValueError(f"unknown qualifier {qualifier!r}")
+    ops = _QUALIFIER_OPS[qualifier]
     x = _number(value)
     if criterion is None or x is None:
         return None
@@ -233,7 +266,7 @@ def grade(
         limit = limits[cut.of]
         if limit is None:
             return None
-        if _OPS[cut.op](rounded, _signif(cut.factor * limit)):
+        if ops[cut.op](rounded, _signif(cut.factor * limit)):
             return cut.grade
     return 0
 
@@ -247,14 +280,22 @@ def grade_frame(frame: pd.DataFrame) -> pd.Series:
     """Vectorised :func:`grade`: one nullable Int64 grade per row, aligned to ``frame.index``.
 
     ``frame`` has columns ``code``, ``value``, ``ref_low``, ``ref_high`` and optionally
-    ``baseline``. Source: NCI CTCAE v5.0 (2017), as transcribed in pharmaverse/admiral
-    ncictcaev5.json; clinical-rules §4.1.
+    ``baseline`` and ``qualifier`` (values beyond an assay limit, as :func:`grade` reads them).
+    Source: NCI CTCAE v5.0 (2017), as transcribed in pharmaverse/admiral ncictcaev5.json;
+    clinical-rules §4.1.
     """
     n = len(frame)
     grades = np.zeros(n, dtype="int64")
     graded = np.zeros(n, dtype=bool)
     codes = frame["code"]
     value = _floats(frame["value"])
+    qualifier = frame["qualifier"] if "qualifier" in frame else pd.Series(pd.NA, index=frame.index)
+    known = qualifier.isna() | qualifier.isin(["<", ">", "not_detected"])
+    if not known.all():
+        raise ValueError(f"unknown qualifier(s) {sorted(map(str, qualifier[~known].unique()))}")
+    below = qualifier.eq("<").to_numpy(dtype=bool, na_value=False)
+    above = qualifier.eq(">").to_numpy(dtype=bool, na_value=False)
+    value = np.where(qualifier.eq("not_detected").to_numpy(dtype=bool, na_value=False), 0.0, value)
     nan = np.full(n, np.nan)
     limits = {
         "abs": np.ones(n),
@@ -271,6 +312,7 @@ def grade_frame(frame: pd.DataFrame) -> pd.Series:
             continue
         # Work on this parameter's rows only: rounding every row for every cut was most of the cost.
         rounded = _signif(value[where])
+        lt, gt = below[where], above[where]
         lim = {name: array[where] for name, array in limits.items()}
         abnormal = np.zeros(where.size, dtype=bool)
         if criterion.baseline_cuts:
@@ -282,8 +324,15 @@ def grade_frame(frame: pd.DataFrame) -> pd.Series:
             for cut in cuts:
                 limit = lim[cut.of]
                 open_rows &= ~np.isnan(limit)  # a missing limit leaves the row ungraded
+                threshold = _signif(cut.factor * limit)
                 with np.errstate(invalid="ignore"):
-                    hit = open_rows & _OPS[cut.op](rounded, _signif(cut.factor * limit))
+                    met = np.where(
+                        lt,
+                        _OPS_BELOW[cut.op](rounded, threshold),
+                        np.where(gt, _OPS_ABOVE[cut.op](rounded, threshold),
+                                 _OPS[cut.op](rounded, threshold)),
+                    )  # fmt: skip
+                    hit = open_rows & met
                 sub_grades[hit] = cut.grade
                 sub_graded |= hit
                 open_rows &= ~hit
@@ -327,3 +376,75 @@ def grade_bands(code: str, ref_low: float | None, ref_high: float | None) -> lis
             bands.append({"grade": cut.grade, "low": threshold, "high": edge})
             edge = threshold
     return sorted(bands, key=lambda band: band["grade"])
+
+
+def treatment_emergent(graded: pd.DataFrame) -> pd.DataFrame:
+    """Worst grade and worst treatment-emergent grade per patient and parameter (blood results).
+
+    ``graded`` has the columns of the derived table ``lab_grades`` plus ``baseline_day`` (the day
+    of the patient's pre-treatment baseline of that parameter and specimen, missing when there is
+    none). Design rule (module doc; clinical-rules §10 [U]): a result counts when it is graded and
+    on study day >= 1 (after the infusion); it is treatment-emergent when its grade is above the
+    baseline grade, a missing baseline counting as grade 0. One row per patient and code with at
+    least one graded blood result on any day:
+
+    * ``baseline_day``, ``baseline_grade``: the baseline result's day and grade (NA: none, or it
+      was not gradable).
+    * ``worst_grade``, ``worst_day``: the highest grade after the infusion and the first day it
+      was reached (NA: no graded result after the infusion).
+    * ``emergent_grade``, ``emergent_day``: the highest treatment-emergent grade and its first
+      day; 0 and NA when results after the infusion exist and none is worse than baseline.
+    * ``n_graded_after``: graded results after the infusion.
+    * ``range_default``: some result used rests on the dictionary's default reference range.
+    """
+    blood = graded[graded["specimen"].eq("blood").fillna(False)]
+    keys = ["patient_id", "code"]
+    if blood.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=t) for c, t in (
+                ("patient_id", "str"), ("code", "str"), ("term", "str"),
+                ("baseline_day", "Int64"), ("baseline_grade", "Int64"),
+                ("worst_grade", "Int64"), ("worst_day", "Int64"),
+                ("emergent_grade", "Int64"), ("emergent_day", "Int64"),
+                ("n_graded_after", "Int64"), ("range_default", "boolean"),
+            )}
+        )  # fmt: skip
+    grade = blood["grade"].astype("Int64")
+    base_rows = blood[blood["day"].eq(blood["baseline_day"]).fillna(False)]
+    base = base_rows.groupby(keys, sort=False).agg(
+        baseline_day=("day", "max"), baseline_grade=("grade", "max")
+    )
+    after = blood[blood["day"].ge(1).fillna(False) & grade.notna()]
+    baseline_of_row = (
+        after[keys].merge(base["baseline_grade"].reset_index(), on=keys, how="left")
+        ["baseline_grade"].fillna(0).to_numpy()
+    )  # fmt: skip
+    emergent_rows = after[after["grade"].to_numpy(dtype="float64") > baseline_of_row]
+
+    def worst(rows: pd.DataFrame, prefix: str) -> pd.DataFrame:
+        ordered = rows.sort_values(["grade", "day"], ascending=[False, True])
+        first = ordered.drop_duplicates(keys).set_index(keys)
+        return first[["grade", "day"]].rename(
+            columns={"grade": f"{prefix}_grade", "day": f"{prefix}_day"}
+        )
+
+    out = (
+        blood.groupby(keys, sort=True)
+        .agg(term=("term", "first"), range_default=("range_default", "any"))
+        .join(base)
+        .join(worst(after, "worst"))
+        .join(worst(emergent_rows, "emergent"))
+        .join(after.groupby(keys).size().rename("n_graded_after"))
+        .reset_index()
+    )
+    out["n_graded_after"] = out["n_graded_after"].fillna(0).astype("Int64")
+    has_after = out["n_graded_after"].gt(0)
+    out["emergent_grade"] = out["emergent_grade"].astype("Int64").mask(
+        has_after & out["emergent_grade"].isna(), 0
+    )
+    for column in ("baseline_day", "baseline_grade", "worst_grade", "worst_day", "emergent_day"):
+        out[column] = out[column].astype("Int64")
+    out["range_default"] = out["range_default"].astype("boolean")
+    return out[["patient_id", "code", "term", "baseline_day", "baseline_grade", "worst_grade",
+                "worst_day", "emergent_grade", "emergent_day", "n_graded_after",
+                "range_default"]]  # fmt: skip

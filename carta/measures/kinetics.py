@@ -62,6 +62,12 @@ DEFAULT_RECOVERY_THRESHOLD = 100.0
 BCELL_RECOVERY_RUN = 2
 # End of the CAR T AUC window, days after infusion: AUC0-28d (clinical-rules §5; [U] convention).
 AUC_END_DAY = 28
+# CAR T cells/uL in blood before the infusion: the AUC curve starts at day 0 at this level when no
+# day-0 value exists. [U] setting, a design rule: no product circulates before it is infused.
+PRE_INFUSION_LEVEL = 0.0
+# No AUC across two neighbouring samples further apart than this (days). [U] setting, a design
+# rule: linear interpolation across weeks without a sample would invent the expansion curve.
+AUC_MAX_GAP_DAYS = 14
 # ANC, 10^9/L. CIBMTR recovery = ANC >= 0.5 on 3 consecutive values on different days, the first
 # of the three being the recovery day (clinical-rules §4.3) [C]. A value < 0.5 is "severe" here
 # (CTCAE v5.0 grade 4, clinical-rules §4.1 [C]; CAR-HEMATOTOX writes "<= 500/uL", §4.3).
@@ -232,7 +238,12 @@ def _result(rows: _Rows, columns: dict[str, object]) -> pd.DataFrame:
 # --- CAR T kinetics -------------------------------------------------------------------------------
 
 
-def car_t_kinetics(obs: pd.DataFrame, auc_end: int = AUC_END_DAY) -> pd.DataFrame:
+def car_t_kinetics(
+    obs: pd.DataFrame,
+    auc_end: int = AUC_END_DAY,
+    pre_infusion_level: float | None = PRE_INFUSION_LEVEL,
+    max_gap: int = AUC_MAX_GAP_DAYS,
+) -> pd.DataFrame:
     """Cmax, Tmax, AUC0-28d and persistence of CAR T cells in blood ({cells}/uL), per patient.
 
     Source: clinical-rules §5 (Cmax, Tmax, Tlast [C]; AUC0-28d linear trapezoid [U]). Uses the
@@ -242,26 +253,36 @@ def car_t_kinetics(obs: pd.DataFrame, auc_end: int = AUC_END_DAY) -> pd.DataFram
       or a ``'>'`` value (counted at its limit, so Cmax is then a lower bound); ``'<'``,
       'not_detected' and plain zeros are not detectable.
     * ``tmax``: the first day on which ``cmax`` is reached; NA when ``cmax`` is NaN.
-    * ``auc_0_28``: linear-trapezoid area, in cells/uL x days, under the observed points, with
-      values that are not detectable counted as 0 and ``'>'`` values at their limit. The curve
-      starts at the first observed point on or after day 0; no day-0 value is invented. When
-      there is an observation on or after ``auc_end`` the area ends exactly at ``auc_end``,
-      interpolating linearly between the last point before and the first point after it; when
-      the last observation is before ``auc_end`` the area ends there. NaN when the first
-      observation is after ``auc_end``.
-    * ``auc_from_day``: the first observed day (where the area starts).
-    * ``auc_to_day``: the last observed day <= ``auc_end`` used. When ``auc_covers_28`` is True the
-      area runs on past it to ``auc_end`` by interpolation (unless it equals ``auc_end``).
-    * ``auc_covers_28``: True when an observation on a day >= ``auc_end`` exists, so the area
-      spans ``auc_from_day`` to exactly ``auc_end``.
-    * ``last_detectable_day``: the last day with a measurable value (Tlast, persistence).
+    * ``auc_0_28``: linear-trapezoid area, in cells/uL x days, from day 0 to ``auc_end``, with
+      values that are not detectable counted as 0 and ``'>'`` values at their limit. Without a
+      day-0 value the curve starts at day 0 at ``pre_infusion_level`` (a setting, 0 cells/uL: no
+      CAR T cells circulate before the infusion; None starts the curve at the first value
+      instead). The area ends exactly at ``auc_end``, interpolating linearly between the last
+      value before it and the first value after it. NaN, with the reason in
+      ``auc_not_evaluable``, when the area cannot be computed from the values: fewer than two
+      values on days 0..``auc_end``, no value before ``auc_end``, no value on or after
+      ``auc_end`` (the area would stop short of the window), or two neighbouring points of the
+      curve more than ``max_gap`` days apart (a setting: no interpolation across a longer gap).
+    * ``auc_from_day``: where the curve starts (0 with the pre-infusion level, else the first
+      value's day); ``auc_to_day``: the last value's day <= ``auc_end``; NA when there is none.
+    * ``auc_covers_28``: a value on a day >= ``auc_end`` exists.
+    * ``last_detectable_day``: the last day with a measurable value, only when a later sample
+      was not detectable (persistence is then known to have ended); NA otherwise, in which case
+      ``last_sample_day`` is the last measured day and ``detectable_at_last`` says whether CAR T
+      cells were still detectable there.
     * ``n_values``: the number of values used.
 
     The column names say 28 whatever ``auc_end`` is; they hold the window actually asked for.
     """
     if isinstance(auc_end, bool) or int(auc_end) != auc_end or auc_end < 0:
         raise ValueError(f"auc_end must be a whole number of days >= 0, got {auc_end!r}")
-    auc_end = int(auc_end)
+    if isinstance(max_gap, bool) or int(max_gap) != max_gap or max_gap < 1:
+        raise ValueError(f"max_gap must be a whole number of days >= 1, got {max_gap!r}")
+    if pre_infusion_level is not None and not (
+        np.isfinite(pre_infusion_level) and pre_infusion_level >= 0
+    ):
+        raise ValueError(f"pre_infusion_level must be >= 0 or None, got {pre_infusion_level!r}")
+    auc_end, max_gap = int(auc_end), int(max_gap)
     rows = _prepare(obs, "CART")
     n = rows.n_groups
     if n == 0:
@@ -275,30 +296,67 @@ def car_t_kinetics(obs: pd.DataFrame, auc_end: int = AUC_END_DAY) -> pd.DataFram
     cmax = np.where(has_cmax, cmax, np.nan)
     tmax = rows.first_day(measurable & (rows.value == rows.per_row(cmax)))
 
+    # The curve: the values, with the pre-infusion level at day 0 where no day-0 value exists.
+    first = rows.day[rows.starts]
+    anchored = (first > 0) if pre_infusion_level is not None else np.zeros(n, dtype=bool)
+    at = rows.starts[anchored]
+    c_day = np.insert(rows.day, at, 0)
+    c_level = np.insert(level, at, pre_infusion_level if pre_infusion_level is not None else 0)
+    c_group = np.insert(rows.group, at, np.flatnonzero(anchored))
+    same_next = np.zeros(len(c_day), dtype=bool)
+    same_next[:-1] = c_group[1:] == c_group[:-1]
+
     # Trapezoids between each point and the next of the same patient, cut at auc_end.
-    seg = np.flatnonzero(rows.same_next() & (rows.day < auc_end))
-    d0, d1 = rows.day[seg], rows.day[seg + 1]
-    y0, y1 = level[seg], level[seg + 1]
+    seg = np.flatnonzero(same_next & (c_day < auc_end))
+    d0, d1 = c_day[seg], c_day[seg + 1]
+    y0, y1 = c_level[seg], c_level[seg + 1]
     stop = np.minimum(d1, auc_end)
     y_stop = y0 + (y1 - y0) * (stop - d0) / (d1 - d0)
-    area = np.bincount(rows.group[seg], weights=(y0 + y_stop) / 2 * (stop - d0), minlength=n)
+    area = np.bincount(c_group[seg], weights=(y0 + y_stop) / 2 * (stop - d0), minlength=n)
+    too_long = np.bincount(c_group[seg], weights=(d1 - d0) > max_gap, minlength=n) > 0
+    widest = np.zeros(n, dtype=np.int64)
+    np.maximum.at(widest, c_group[seg], d1 - d0)
 
-    first = rows.day[rows.starts]
-    in_window = first <= auc_end
+    in_window = np.bincount(rows.group, weights=rows.day <= auc_end, minlength=n)
+    before_end = np.bincount(rows.group, weights=rows.day < auc_end, minlength=n) > 0
+    covers = rows.day[rows.ends] >= auc_end
+    reason = np.select(
+        [in_window < 2, ~before_end, ~covers, too_long],
+        [
+            f"fewer than two values on days 0-{auc_end}",
+            f"no value before day {auc_end}",
+            f"no value on or after day {auc_end}",
+            f"samples more than {max_gap} days apart",
+        ],
+        "",
+    )
+    evaluable = reason == ""
+    reason = np.where(
+        too_long & (in_window >= 2) & before_end & covers,
+        [f"samples {w} days apart, more than {max_gap}" for w in widest],
+        reason,
+    )
     to_day = rows.last_day(rows.day <= auc_end)
-    covers = in_window & (rows.day[rows.ends] >= auc_end)
+    has_to = to_day >= 0
+    start_day = np.where(anchored, 0, first)
+
     last_detectable = rows.last_day(measurable)
+    last_sample = rows.day[rows.ends]
+    ended = (last_detectable >= 0) & (last_detectable < last_sample)
 
     return _result(
         rows,
         {
             "cmax": cmax,
             "tmax": _days(tmax, ~has_cmax),
-            "auc_0_28": np.where(in_window, area, np.nan),
-            "auc_from_day": _days(first, ~in_window),
-            "auc_to_day": _days(to_day, ~in_window),
+            "auc_0_28": np.where(evaluable, area, np.nan),
+            "auc_from_day": _days(start_day, start_day > auc_end),
+            "auc_to_day": _days(to_day, ~has_to),
             "auc_covers_28": _bools(covers),
-            "last_detectable_day": _days(last_detectable, last_detectable < 0),
+            "auc_not_evaluable": pd.array(np.where(evaluable, None, reason), dtype="string"),
+            "last_detectable_day": _days(last_detectable, ~ended),
+            "last_sample_day": _days(last_sample, np.zeros(n, bool)),
+            "detectable_at_last": _bools(measurable[rows.ends]),
             "n_values": pd.array(np.diff(np.r_[rows.starts, len(rows.day)]), dtype="Int64"),
         },
     )
@@ -314,7 +372,10 @@ def _empty_kinetics() -> pd.DataFrame:
             "auc_from_day": "Int64",
             "auc_to_day": "Int64",
             "auc_covers_28": "boolean",
+            "auc_not_evaluable": "string",
             "last_detectable_day": "Int64",
+            "last_sample_day": "Int64",
+            "detectable_at_last": "boolean",
             "n_values": "Int64",
         }
     )

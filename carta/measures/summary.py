@@ -12,6 +12,7 @@ import pandas as pd
 
 from carta import display
 from carta.display import NOT_REPORTED
+from carta.measures import ctcae, hematotox
 
 # Medications that end a patient's time off immunosuppression when restarted after the withdrawal
 # (glucocorticoids and disease-modifying drugs). Drugs given for CAR T toxicity (tocilizumab for
@@ -54,6 +55,7 @@ def header(profile: pd.Series, events: pd.DataFrame) -> list[tuple[str, str]]:
     return [
         ("Age", display.age(profile.get("age_years"))),
         ("Sex", sex),
+        ("Race", display.text_or_not_reported(profile.get("race"))),
         ("Diagnosis", display.text_or_not_reported(profile.get("diagnosis"))),
         ("Autoantibody", display.text_or_not_reported(profile.get("autoantibody"))),
         ("Prior therapies", display.text_or_not_reported(profile.get("prior_therapies"))),
@@ -66,7 +68,7 @@ def header(profile: pd.Series, events: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def lymphodepletion(regimen: pd.DataFrame) -> str:
-    """'Cyclophosphamide 1,000 mg/m² (days −3), Fludarabine 75 mg/m² (days −5 to −3)'."""
+    """'Cyclophosphamide 1,000 mg/m² total (day −3); Fludarabine 75 mg/m² total (days −5 to −3)'."""
     if regimen.empty:
         return NOT_REPORTED
     parts = []
@@ -74,7 +76,7 @@ def lymphodepletion(regimen: pd.DataFrame) -> str:
         dose = (
             ""
             if display.is_missing(row.dose)
-            else f" {display.plain_number(row.dose)} {display.unit_text(row.dose_unit)}"
+            else f" {display.dose(row.dose, row.dose_unit, getattr(row, 'dose_basis', None))}"
         )
         when = (
             "days not reported"
@@ -90,7 +92,8 @@ def key_figures(
     kinetics: pd.DataFrame,
     aplasia: pd.DataFrame,
     adverse: pd.DataFrame,
-    lab_grades: pd.DataFrame,
+    toxicity: pd.DataFrame,
+    haematotoxicity: pd.DataFrame,
     response: pd.DataFrame,
     events: pd.DataFrame,
     findings: pd.DataFrame,
@@ -101,10 +104,11 @@ def key_figures(
     """The cards of the summary, in order."""
     return [
         *_kinetics(kinetics),
-        *_aplasia(aplasia, findings, depletion_threshold, recovery_threshold),
+        *aplasia_figures(aplasia, findings, depletion_threshold, recovery_threshold),
         _worst_event(adverse, "CRS", ("cytokine release",)),
         _worst_event(adverse, "ICANS", ("neurotoxicity", "icans", "immune effector")),
-        *[_cytopenia(adverse, lab_grades, term, lab) for term, lab in CYTOPENIAS.items()],
+        *[_cytopenia(adverse, toxicity, term, lab) for term, lab in CYTOPENIAS.items()],
+        *_summary_haematotoxicity(haematotoxicity),
         *_response(response),
         _off_immunosuppression(events, follow_up_days, findings),
     ]
@@ -122,7 +126,33 @@ def _kinetics(kinetics: pd.DataFrame) -> list[Figure]:
     ]
 
 
-def _aplasia(aplasia: pd.DataFrame, findings: pd.DataFrame, depletion: float, recovery: float):
+def car_t_lines(kinetics: pd.DataFrame) -> list[tuple[str, str]]:
+    """(label, text) for CAR T AUC and persistence, as patient_kinetics holds them: the AUC with
+    its window or why it is not evaluable; "last detectable" only when a later sample was not
+    detectable, else "last measured"."""
+    if kinetics.empty:
+        return []
+    k = kinetics.iloc[0]
+    if display.is_missing(k["auc_0_28"]):
+        auc = f"not evaluable ({k['auc_not_evaluable']})"
+    else:
+        auc = (
+            f"{display.plain_number(k['auc_0_28'])} cells/µL × days, day "
+            f"{int(k['auc_from_day'])} to 28"
+        )
+    if not display.is_missing(k["last_detectable_day"]):
+        persistence = ("Last detectable", f"{display.study_day(k['last_detectable_day'])} "
+                       f"(not detectable by day {int(k['last_sample_day'])})")  # fmt: skip
+    else:
+        still = "still detectable" if k["detectable_at_last"] else "not detectable"
+        persistence = ("Last measured", f"{display.study_day(k['last_sample_day'])} ({still})")
+    return [("AUC0–28", auc), persistence]
+
+
+def aplasia_figures(
+    aplasia: pd.DataFrame, findings: pd.DataFrame, depletion: float, recovery: float
+) -> list[Figure]:
+    """B-cell aplasia onset, duration and recovery; the source's words where it gives no day."""
     setting = (
         f"below {depletion:g} / recovery from {recovery:g} cells/µL: settings of an unconfirmed "
         "rule"
@@ -152,6 +182,49 @@ def _aplasia(aplasia: pd.DataFrame, findings: pd.DataFrame, depletion: float, re
     ]
 
 
+def _summary_haematotoxicity(rows: pd.DataFrame) -> list[Figure]:
+    """The summary's cards: early ICAHT, early T-ICAHT and CAR-HEMATOTOX (the trajectory lists
+    the late grades too)."""
+    icaht_early, _, t_icaht_early, _, score = haematotoxicity_figures(rows)
+    return [icaht_early, t_icaht_early, score]
+
+
+def haematotoxicity_figures(rows: pd.DataFrame) -> list[Figure]:
+    """ICAHT and T-ICAHT, early (days 0-30) and late, and CAR-HEMATOTOX, from patient_hematotox
+    (carta/measures/hematotox.py); "not reported" where the counts do not allow a grade."""
+    row = rows.iloc[0] if not rows.empty else pd.Series(dtype=object)
+
+    def grade(column: str) -> str:
+        value = row.get(column)
+        return NOT_REPORTED if display.is_missing(value) else f"grade {int(value)}"
+
+    def days(column: str, text: str) -> str:
+        value = row.get(column)
+        return "" if display.is_missing(value) else text.format(int(value))
+
+    recovered = days("icaht_recovery_day", "; ANC recovery day {}")
+    platelets = days("plt_recovery_day", "; platelet recovery day {}")
+    score = row.get("hematotox_score")
+    if display.is_missing(score):
+        missing = row.get("hematotox_missing")
+        hematotox_value = NOT_REPORTED
+        hematotox_detail = (
+            "" if display.is_missing(missing) else f"no value before lymphodepletion: {missing}; "
+        ) + hematotox.NOT_VALIDATED_NOTE
+    else:
+        hematotox_value = f"{int(score)} ({row.get('hematotox_risk')} risk)"
+        hematotox_detail = f"before lymphodepletion; {hematotox.NOT_VALIDATED_NOTE}"
+    return [
+        Figure("ICAHT early (d0–30)", grade("icaht_early_grade"),
+               days("anc_days_le_500_d0_30", "{} days ANC ≤ 500/µL") + recovered),
+        Figure("ICAHT late (after d30)", grade("icaht_late_grade"), "EHA/EBMT 2023"),
+        Figure("T-ICAHT early (d0–30)", grade("t_icaht_early_grade"),
+               days("plt_days_lt_20_d0_30", "{} days platelets < 20 ×10⁹/L") + platelets),
+        Figure("T-ICAHT late (d31–100)", grade("t_icaht_late_grade"), "Rejeski 2025"),
+        Figure("CAR-HEMATOTOX", hematotox_value, hematotox_detail),
+    ]  # fmt: skip
+
+
 def _worst_event(adverse: pd.DataFrame, label: str, terms: tuple[str, ...]) -> Figure:
     rows = adverse[adverse["term"].str.lower().str.contains("|".join(terms), regex=True)]
     if rows.empty:
@@ -162,22 +235,39 @@ def _worst_event(adverse: pd.DataFrame, label: str, terms: tuple[str, ...]) -> F
     return Figure(f"Worst {label}", f"grade {int(worst['grade'])}", _grading(worst))
 
 
-def _cytopenia(adverse: pd.DataFrame, lab_grades: pd.DataFrame, term: str, lab: str) -> Figure:
+def _cytopenia(adverse: pd.DataFrame, toxicity: pd.DataFrame, term: str, lab: str) -> Figure:
     rows = adverse[adverse["term"] == term]
     if not rows.empty:
         worst = rows.sort_values("grade", ascending=False).iloc[0]
         grade = int(worst["grade"])
         value = "none" if grade == 0 else f"grade {grade}"
         return Figure(f"Worst {term.lower()}", value, _grading(worst))
-    graded = lab_grades[(lab_grades["term"] == lab) & lab_grades["grade"].notna()]
+    graded = toxicity[(toxicity["term"] == lab) & toxicity["emergent_grade"].notna()]
     if graded.empty:
         return Figure(f"Worst {term.lower()}", NOT_REPORTED)
-    grade = int(graded["grade"].max())
-    return Figure(
-        f"Worst {term.lower()}",
-        "none" if grade == 0 else f"grade {grade}",
-        "CTCAE v5.0, graded from the blood counts",
+    row = graded.iloc[0]
+    return Figure(f"Worst {term.lower()}", emergent_text(row), toxicity_detail(row))
+
+
+def emergent_text(row: pd.Series) -> str:
+    """'grade 4 (day 9)' or 'none': the worst treatment-emergent grade of lab_toxicity."""
+    grade = int(row["emergent_grade"])
+    return "none" if grade == 0 else f"grade {grade} ({display.study_day(row['emergent_day'])})"
+
+
+def toxicity_detail(row: pd.Series) -> str:
+    """Where a lab-derived grade comes from, with the baseline grade beside it."""
+    baseline = (
+        "no baseline value"
+        if display.is_missing(row["baseline_grade"])
+        else f"baseline grade {int(row['baseline_grade'])}"
     )
+    text = f"CTCAE v5.0 from the counts after the infusion, worse than baseline; {baseline}"
+    if bool(row["range_default"]):
+        text += f"; {ctcae.DEFAULT_RANGE_NOTE}"
+    if row["code"] == "CK":
+        text += f". {ctcae.CK_NOTE}"
+    return text
 
 
 def _grading(row: pd.Series) -> str:
@@ -254,7 +344,34 @@ def _statement(findings: pd.DataFrame, words: str, domain: str = "") -> str:
     return f"“{hits.iloc[0]['statement']}”" if not hits.empty else ""
 
 
-def footnote(profile: pd.Series, meta: dict[str, str], label: str) -> str:
+_NO_EVENTS = pd.DataFrame({"grading_system": pd.Series(dtype="str")})
+
+
+def grading_clause(adverse: pd.DataFrame) -> str:
+    """How the adverse events shown were graded, from their own grading systems."""
+    systems = sorted({str(s) for s in adverse["grading_system"].dropna()} - {"not reported"})
+    unstated = adverse["grading_system"].isna() | adverse["grading_system"].eq("not reported")
+    if adverse.empty:
+        return "no adverse event reported"
+    if not systems:
+        return "adverse events as graded by the source (grading system not reported)"
+    clause = "adverse events as graded by the source (" + ", ".join(systems) + ")"
+    return clause + ("; for some the grading system is not reported" if unstated.any() else "")
+
+
+def data_cut(profile: pd.Series, meta: dict[str, str]) -> str:
+    """A published source's data cut is its publication date; otherwise the store's."""
+    if profile.get("source_kind") == "published":
+        published = profile.get("source_data_cut")
+        if display.is_missing(published):
+            return "the publication's date (not recorded)"
+        return f"{pd.Timestamp(published).date().isoformat()} (publication)"
+    return str(meta.get("data_cut", NOT_REPORTED))
+
+
+def footnote(
+    profile: pd.Series, meta: dict[str, str], label: str, adverse: pd.DataFrame | None = None
+) -> str:
     """Source, data cut and rules: under the page, and on every page and slide of an export."""
     kind = profile.get("source_kind")
     if kind == "published":
@@ -270,9 +387,10 @@ def footnote(profile: pd.Series, meta: dict[str, str], label: str) -> str:
         "Rules: 2016 ACR/EULAR Total Improvement Score "
         f"({meta.get('derived_tis_measure_set', 'IMACS')} measure set, "
         f"{meta.get('derived_tis_population', 'JDM')} cut-offs); PRINTO inactive disease; "
-        "adverse events as graded by the source (ASTCT 2019 for CRS and ICANS, CTCAE v5.0); "
-        "B-cell aplasia thresholds are settings (docs/rules.md)."
+        f"{grading_clause(adverse if adverse is not None else _NO_EVENTS)}; lab grades CTCAE "
+        "v5.0, treatment-emergent against the baseline grade; B-cell aplasia thresholds are "
+        "settings (docs/rules.md)."
     )
-    cut = f"Data cut {meta.get('data_cut', NOT_REPORTED)}, store version "
+    cut = f"Data cut {data_cut(profile, meta)}, store version "
     cut += f"{meta.get('store_version', '?')}. Day 0 = CAR T-cell infusion."
     return f"{label}. {source} {cut} {rules}"

@@ -1,0 +1,39 @@
+-- Every dated observation of the parameters in $codes (the CTCAE-gradable ones), with the result's
+-- reference limits or the dictionary's defaults (range_default: the limit the grade rests on came
+-- from the dictionary) and the patient's pre-treatment baseline of the same parameter and specimen:
+-- the last value before the first dated lymphodepletion day, or on or before day 0 when no
+-- lymphodepletion day is known (docs/rules.md, "Treatment-emergent toxicity").
+WITH treatment AS (
+    SELECT patient_id, min(start_day) AS first_day
+    FROM events
+    WHERE kind = 'lymphodepletion' AND start_day IS NOT NULL
+    GROUP BY patient_id
+),
+results AS (
+    SELECT
+        o.patient_id, o.day, o.code, o.specimen, o.value, o.qualifier,
+        coalesce(o.ref_low, m.ref_low) AS ref_low,
+        coalesce(o.ref_high, m.ref_high) AS ref_high,
+        CASE WHEN m.better = 'higher' THEN o.ref_low IS NULL AND m.ref_low IS NOT NULL
+             ELSE o.ref_high IS NULL AND m.ref_high IS NOT NULL END AS range_default,
+        coalesce(o.day < t.first_day, o.day <= 0) AS pre_treatment
+    FROM observations o
+    JOIN parameters m USING (code)
+    LEFT JOIN treatment t USING (patient_id)
+    WHERE list_contains($codes, o.code) AND o.day IS NOT NULL
+        AND (o.value IS NOT NULL OR o.qualifier = 'not_detected')
+),
+baseline AS (
+    SELECT patient_id, code, specimen, max(day) AS baseline_day
+    FROM results
+    WHERE pre_treatment
+    GROUP BY patient_id, code, specimen
+)
+SELECT r.patient_id, r.day, r.code, r.specimen, r.value, r.qualifier, r.ref_low, r.ref_high,
+    r.range_default, b.baseline_day, bv.value AS baseline
+FROM results r
+LEFT JOIN baseline b USING (patient_id, code, specimen)
+LEFT JOIN results bv
+    ON bv.patient_id = r.patient_id AND bv.code = r.code AND bv.specimen = r.specimen
+    AND bv.day = b.baseline_day
+ORDER BY r.patient_id, r.code, r.specimen, r.day

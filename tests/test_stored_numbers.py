@@ -1,0 +1,262 @@
+"""Every grade and figure right on the stored tables: hand-made patients whose derived rows are
+worked out by hand, and the whole default store checked row by row against the pure rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from carta.measures import ctcae, hematotox, kinetics, summary
+from carta.store import open_read_only, run_query
+from tests.handmade import PATIENT, hand_store
+
+# Lymphodepletion from day -5: the pre-treatment baseline is the last value before day -5.
+REGIMEN = [("lymphodepletion", "Fludarabine", -5, -3), ("infusion", "CD19 CAR T", 0, 0)]
+
+
+def stored(tmp_path: Path, observations: list[tuple], events=REGIMEN) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(hand_store(tmp_path / "hand.duckdb", observations, events)))
+
+
+def grades(con, code: str) -> dict[int, int | None]:
+    rows = con.execute(
+        "SELECT day, grade FROM lab_grades WHERE code = ? ORDER BY day", [code]
+    ).fetchall()
+    return {day: grade for day, grade in rows}
+
+
+def toxicity(con, code: str) -> pd.Series:
+    return con.execute("SELECT * FROM lab_toxicity WHERE code = ?", [code]).df().iloc[0]
+
+
+# --- CTCAE grades on the stored tables --------------------------------------------------------
+
+
+def test_ast_after_an_abnormal_baseline_is_graded_against_the_baseline(tmp_path: Path) -> None:
+    # ULN 34 U/L (dictionary default). Baseline day -6: 200 U/L, above the ULN, so CTCAE v5.0
+    # grades against multiples of the baseline: 180 = 0.9 x baseline -> 0 (against the ULN it
+    # would be 5.3 x ULN, grade 3); 400 = 2.0 x -> 1 (1.5-3.0); 1,100 = 5.5 x -> 3 (>5.0-20.0).
+    con = stored(tmp_path, [(-6, "AST", 200.0), (14, "AST", 180.0), (21, "AST", 400.0),
+                            (28, "AST", 1100.0)])  # fmt: skip
+    assert grades(con, "AST") == {-6: 0, 14: 0, 21: 1, 28: 3}
+    baselines = con.execute("SELECT DISTINCT baseline FROM lab_grades WHERE code = 'AST'")
+    assert baselines.fetchall() == [(200.0,)]
+    row = toxicity(con, "AST")
+    assert (row["baseline_day"], row["baseline_grade"]) == (-6, 0)
+    assert (row["emergent_grade"], row["emergent_day"]) == (3, 28)
+    assert row["range_default"]  # ULN from the dictionary, not the lab
+
+
+def test_values_beyond_an_assay_limit_are_graded_just_past_the_limit(tmp_path: Path) -> None:
+    # '<0.5' ANC: below 0.5 -> grade 4; exactly 0.5 -> grade 3 (strict "<0.5" for grade 4);
+    # not detected -> 0 -> grade 4. '<25' platelets -> grade 4; '>100' platelets (LLN 150) ->
+    # just above 100 -> grade 1. '<0.2' lymphocytes -> grade 4. '<20' CK -> grade 0.
+    con = stored(
+        tmp_path,
+        [(7, "ANC", 0.5, "<"), (8, "ANC", 0.5), (9, "ANC", None, "not_detected"),
+         (7, "PLT", 25.0, "<"), (8, "PLT", 100.0, ">"), (7, "LYMPH", 0.2, "<"),
+         (7, "CK", 20.0, "<")],
+    )  # fmt: skip
+    assert grades(con, "ANC") == {7: 4, 8: 3, 9: 4}
+    assert grades(con, "PLT") == {7: 4, 8: 1}
+    assert grades(con, "LYMPH") == {7: 4}
+    assert grades(con, "CK") == {7: 0}
+
+
+def test_anaemia_of_the_disease_before_treatment_is_no_toxicity(tmp_path: Path) -> None:
+    # Hb 7.5 g/dL on day -6 is grade 3 before any treatment; 8.5 and 9.5 after the infusion are
+    # grade 2, not worse than baseline: the worst treatment-emergent grade is none.
+    con = stored(tmp_path, [(-6, "HGB", 7.5), (10, "HGB", 8.5), (20, "HGB", 9.5)])
+    row = toxicity(con, "HGB")
+    assert (row["baseline_grade"], row["worst_grade"], row["emergent_grade"]) == (3, 2, 0)
+    con.close()
+    con = open_read_only(tmp_path / "hand.duckdb")
+    table = run_query(con, "patient_lab_toxicity", patient_id=PATIENT)
+    empty = pd.DataFrame({"term": pd.Series(dtype="str"), "grade": pd.Series(dtype="Int64")})
+    figure = summary._cytopenia(empty, table, "Anemia", "Anemia")
+    assert figure.value == "none" and "baseline grade 3" in figure.detail
+    con.close()
+
+
+def test_a_neutropenia_after_a_normal_baseline_is_treatment_emergent(tmp_path: Path) -> None:
+    # ANC 3.0 on day -7 (baseline, grade 0); 0.8 on day 2 is after lymphodepletion but before
+    # the infusion's day 1, so it does not count; 0.3 on day 7 is grade 4; 1.2 on day 14 grade 2.
+    con = stored(tmp_path, [(-7, "ANC", 3.0), (0, "ANC", 0.8), (7, "ANC", 0.3), (14, "ANC", 1.2)])
+    row = toxicity(con, "ANC")
+    assert (row["baseline_day"], row["baseline_grade"]) == (-7, 0)
+    assert (row["worst_grade"], row["worst_day"]) == (4, 7)
+    assert (row["emergent_grade"], row["emergent_day"]) == (4, 7)
+    assert row["n_graded_after"] == 2
+
+
+# --- CAR T kinetics on the stored table -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ([(7, 32.69)], "fewer than two values on days 0-28"),
+        ([(28, 12.0), (35, 8.0)], "fewer than two values on days 0-28"),
+        ([(7, 20.0), (60, 2.0)], "fewer than two values on days 0-28"),
+        ([(7, 20.0), (14, 10.0), (60, 2.0)], "samples 46 days apart, more than 14"),
+        ([(7, 20.0), (14, 10.0)], "no value on or after day 28"),
+    ],
+)
+def test_an_auc_that_cannot_be_computed_is_empty_with_its_reason(tmp_path, values, reason):
+    con = stored(tmp_path, [(day, "CART", value) for day, value in values])
+    row = con.execute("SELECT * FROM patient_kinetics").df().iloc[0]
+    assert pd.isna(row["auc_0_28"]) and row["auc_not_evaluable"] == reason
+
+
+def test_an_auc_starts_at_day_0_with_no_car_t_cells_before_the_infusion(tmp_path: Path) -> None:
+    # (0, 0) - (7, 20) - (14, 10) - (28, 4) - (35, 1): 70 + 105 + 98 = 273 cells/µL x days.
+    con = stored(tmp_path, [(7, "CART", 20.0), (14, "CART", 10.0), (28, "CART", 4.0),
+                            (35, "CART", 1.0)])  # fmt: skip
+    row = con.execute("SELECT * FROM patient_kinetics").df().iloc[0]
+    assert row["auc_0_28"] == pytest.approx(273.0) and row["auc_from_day"] == 0
+    # Still detectable at the last sample: persistence has not ended, so no "last detectable".
+    assert pd.isna(row["last_detectable_day"]) and row["last_sample_day"] == 35
+    assert summary.car_t_lines(con.execute("SELECT * FROM patient_kinetics").df())[1] == (
+        "Last measured",
+        "day 35 (still detectable)",
+    )
+
+
+def test_last_detectable_needs_a_later_sample_that_was_not_detectable(tmp_path: Path) -> None:
+    con = stored(tmp_path, [(7, "CART", 20.0), (90, "CART", 3.0), (120, "CART", 0.5, "<")])
+    row = con.execute("SELECT * FROM patient_kinetics").df().iloc[0]
+    assert row["last_detectable_day"] == 90 and not row["detectable_at_last"]
+
+
+# --- the published case -----------------------------------------------------------------------
+
+
+def test_the_published_case_says_only_what_the_abstract_says(default_store: Path) -> None:
+    con = open_read_only(default_store)
+    try:
+        k = run_query(con, "patient_kinetics", patient_id="NICOLAI-2024")
+        undated = run_query(con, "patient_undated_observations", patient_id="NICOLAI-2024")
+    finally:
+        con.close()
+    # One reported value: no AUC, and "last measured", not "last detectable" (the abstract
+    # reports the peak, not when CAR T cells became undetectable).
+    assert summary.car_t_lines(k) == [
+        ("AUC0–28", "not evaluable (fewer than two values on days 0-28)"),
+        ("Last measured", "day 7 (still detectable)"),
+    ]
+    # "At week 2 in the bone marrow": kept in the source's words, not as day 14.
+    assert undated[["specimen", "timing", "qualifier"]].values.tolist() == [
+        ["bone_marrow", "week 2", "not_detected"]
+    ]
+
+
+# --- the whole default store against the pure rules -------------------------------------------
+
+
+def _read(store: Path, sql: str) -> pd.DataFrame:
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def _pre_treatment_baseline(obs: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """The baseline rule written out plainly, patient by patient (not the store's SQL)."""
+    starts = (
+        events[(events["kind"] == "lymphodepletion") & events["start_day"].notna()]
+        .groupby("patient_id")["start_day"]
+        .min()
+    )
+    rows = []
+    for (pid, code, specimen), group in obs.groupby(["patient_id", "code", "specimen"]):
+        start = starts.get(pid)
+        before = group[group["day"] < start] if start is not None else group[group["day"] <= 0]
+        last = before.sort_values("day").tail(1)
+        rows.append({"patient_id": pid, "code": code, "specimen": specimen,
+                     "baseline_day": last["day"].iloc[0] if len(last) else None,
+                     "baseline": last["value"].iloc[0] if len(last) else None})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_every_stored_grade_equals_the_rule_applied_to_its_row(default_store: Path) -> None:
+    codes = "', '".join(sorted(ctcae.GRADABLE))
+    obs = _read(
+        default_store,
+        "SELECT o.patient_id, o.day, o.code, o.specimen, o.value, o.qualifier, "
+        "coalesce(o.ref_low, p.ref_low) AS ref_low, coalesce(o.ref_high, p.ref_high) AS ref_high "
+        f"FROM observations o JOIN parameters p USING (code) WHERE o.code IN ('{codes}') "
+        "AND o.day IS NOT NULL",
+    )
+    events = _read(default_store, "SELECT patient_id, kind, start_day FROM events")
+    expected = obs.merge(_pre_treatment_baseline(obs, events),
+                         on=["patient_id", "code", "specimen"])  # fmt: skip
+    expected["expected"] = [
+        ctcae.grade(r.code, r.value, r.ref_low, r.ref_high, r.baseline,
+                    None if pd.isna(r.qualifier) else r.qualifier)
+        for r in expected.itertuples()
+    ]  # fmt: skip
+    got = _read(default_store, "SELECT patient_id, day, code, specimen, grade FROM lab_grades")
+    both = expected.merge(got, on=["patient_id", "day", "code", "specimen"], how="outer",
+                          indicator=True)  # fmt: skip
+    assert (both["_merge"] == "both").all(), both[both["_merge"] != "both"].head()
+    mismatch = both[both["grade"].astype("Float64").fillna(-1).to_numpy()
+                    != pd.Series(both["expected"], dtype="Float64").fillna(-1).to_numpy()]  # fmt: skip
+    assert mismatch.empty, mismatch.head()
+    # The abnormal-baseline rule matters on this store: ALT/AST after an abnormal baseline graded
+    # against the ULN would be over-graded.
+    transaminases = expected[expected["code"].isin(["ALT", "AST"]) & (expected["day"] > 0)]
+    naive = [ctcae.grade(r.code, r.value, r.ref_low, r.ref_high) for r in transaminases.itertuples()]
+    over = (np.array(naive, dtype=float) > transaminases["expected"].to_numpy(dtype=float)).sum()
+    assert over > 0.2 * len(transaminases)
+
+
+def test_every_treatment_emergent_grade_follows_the_rule(default_store: Path) -> None:
+    graded = _read(default_store, "SELECT * FROM lab_grades WHERE specimen = 'blood'")
+    table = _read(default_store, "SELECT * FROM lab_toxicity").set_index(["patient_id", "code"])
+    events = _read(default_store, "SELECT patient_id, kind, start_day FROM events")
+    base = _pre_treatment_baseline(graded, events).set_index(["patient_id", "code"])
+    assert len(table) == graded.groupby(["patient_id", "code"]).ngroups
+    for (pid, code), rows in graded.groupby(["patient_id", "code"]):
+        baseline_day = base.loc[(pid, code), "baseline_day"]
+        at_base = rows[rows["day"] == baseline_day]["grade"]
+        baseline_grade = at_base.iloc[0] if len(at_base) and pd.notna(at_base.iloc[0]) else None
+        after = rows[(rows["day"] >= 1) & rows["grade"].notna()]
+        worse = after[after["grade"] > (baseline_grade or 0)]
+        emergent = int(worse["grade"].max()) if len(worse) else (0 if len(after) else None)
+        row = table.loc[(pid, code)]
+        assert (None if pd.isna(row["emergent_grade"]) else row["emergent_grade"]) == emergent
+        assert (None if pd.isna(row["baseline_grade"]) else row["baseline_grade"]) == (
+            baseline_grade
+        )
+
+
+def test_every_derived_kinetics_row_equals_the_rule_on_the_raw_table(default_store: Path) -> None:
+    obs = _read(default_store, "SELECT * FROM observations WHERE day IS NOT NULL")
+    meta = dict(_read(default_store, "SELECT key, value FROM store_meta").values.tolist())
+    cart = kinetics.car_t_kinetics(
+        obs[obs["code"] == "CART"],
+        auc_end=int(meta["derived_auc_end_day"]),
+        pre_infusion_level=float(meta["derived_car_t_pre_infusion_level"]),
+        max_gap=int(meta["derived_auc_max_gap_days"]),
+    )
+    got = _read(default_store, "SELECT * FROM patient_kinetics ORDER BY patient_id")
+    pd.testing.assert_frame_equal(
+        got.reset_index(drop=True), cart.reset_index(drop=True), check_dtype=False
+    )
+    aplasia = kinetics.bcell_aplasia(obs[obs["code"] == "CD19"])
+    got = _read(default_store, "SELECT * FROM bcell_aplasia ORDER BY patient_id")
+    pd.testing.assert_frame_equal(got, aplasia, check_dtype=False)
+    events = _read(default_store, "SELECT * FROM events")
+    early = hematotox.icaht(obs[obs["code"] == "ANC"]).set_index("patient_id")
+    got = _read(default_store, "SELECT * FROM patient_hematotox").set_index("patient_id")
+    assert got["icaht_early_grade"].to_dict() == early["early_grade"].astype(object).to_dict()
+    score = hematotox.car_hematotox(
+        obs[obs["code"].isin(hematotox.HEMATOTOX_COMPONENTS)],
+        events[(events["kind"] == "lymphodepletion") & (events["start_day"] < 0)],
+    ).set_index("patient_id")
+    assert got["hematotox_score"].to_dict() == score["score"].astype(object).to_dict()
