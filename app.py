@@ -12,6 +12,7 @@ navigation = st.navigation(
         st.Page("pages/trajectory.py", title="Patient trajectory", url_path="trajectory"),
         st.Page("pages/summary.py", title="Case summary", url_path="summary"),
         st.Page("pages/cohort.py", title="Cohort explorer", url_path="cohort"),
+        st.Page("pages/safety.py", title="Safety", url_path="safety"),
         st.Page("pages/data.py", title="Data", url_path="data"),
     ]
 )

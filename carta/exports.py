@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import duckdb
+import pandas as pd
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -84,3 +85,18 @@ def svg_size(svg: str) -> tuple[float, float]:
 
     root = ET.fromstring(svg)
     return float(root.get("width")), float(root.get("height"))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """A table as CSV text for a download; a text cell that a spreadsheet would run as a formula
+    (starting with =, +, -, @) is written with a leading apostrophe (OWASP CSV injection)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            text = out[column]
+            risky = text.astype("string").str.startswith(_FORMULA_START).fillna(False)
+            out[column] = text.where(~risky, "'" + text.astype("string"))
+    return out.to_csv(index=False)

@@ -299,7 +299,9 @@ def kinetics_figures(
         lines += [f"- **{label}** {text}" for label, text in summary_rules.car_t_lines(stored)]
     if not cd19.empty:
         for figure in summary_rules.aplasia_figures(cd19, findings, depletion, recovery):
-            detail = f" — {figure.detail}" if figure.detail and "setting" not in figure.detail else ""
+            detail = (
+                f" — {figure.detail}" if figure.detail and "setting" not in figure.detail else ""
+            )
             lines.append(f"- **{figure.label}** {figure.value}{detail}")
     if lines:
         st.markdown("**Cellular kinetics**")

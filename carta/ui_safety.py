@@ -6,11 +6,15 @@ A view's widgets live in a module of their own; carta/ui.py keeps the shared sto
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
-from carta import display
-from carta.measures import ctcae, hematotox
+from carta import display, ui
+from carta.charts import safety as safety_charts
+from carta.measures import ctcae, hematotox, survival
+from carta.measures import safety as safety_rules
 from carta.measures import summary as summary_rules
 
 
@@ -55,3 +59,185 @@ def haematotoxicity_figures(rows: pd.DataFrame) -> None:
         )
     )
     st.caption(f"CAR-HEMATOTOX: {hematotox.NOT_VALIDATED_NOTE}.")
+
+
+# --- the cohort safety view (pages/safety.py) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CohortSafety:
+    """What the safety view shows for one cohort, computed once per store version and cohort."""
+
+    n_patients: int
+    incidence: pd.DataFrame
+    km: pd.DataFrame
+    at_risk: pd.DataFrame
+    medians: pd.DataFrame
+    left_out: pd.DataFrame
+    infections: pd.DataFrame
+    rate: survival.Rate
+    follow_up_from_values: int
+
+
+@st.cache_data(show_spinner="Computing the safety picture…", max_entries=16)
+def _cohort_safety(real: str, patients: tuple[str, ...]) -> CohortSafety:
+    chosen = list(patients)
+    worst = ui.query("safety_worst_grades", patients=chosen)
+    rows = ui.query("safety_recovery_times", patients=chosen)
+    infections = ui.query("safety_infections", patients=chosen)
+    durations = safety_rules.recovery_durations(rows)
+    km = survival.kaplan_meier(durations.durations, group="outcome")
+    return CohortSafety(
+        n_patients=len(chosen),
+        incidence=safety_rules.incidence(worst, len(chosen)),
+        km=km,
+        at_risk=survival.at_risk_table(km),
+        medians=survival.median_time(km),
+        left_out=durations.left_out,
+        infections=infections,
+        rate=safety_rules.infection_rate(infections, rows),
+        follow_up_from_values=int(rows["follow_up_from_values"].fillna(False).sum()),
+    )
+
+
+def cohort_safety(patients: list[str]) -> CohortSafety:
+    return _cohort_safety(ui.require_store(), tuple(patients))
+
+
+def _incidence_table(incidence: pd.DataFrame) -> pd.DataFrame:
+    wide = incidence.pivot(index="category", columns="grade", values="n")
+    at_risk = incidence.groupby("category", sort=False)["n_at_risk"].first()
+    order = [c for c in safety_rules.CATEGORIES if c in wide.index]
+    table = pd.DataFrame(
+        {
+            "Category": [safety_rules.CATEGORY_LABELS[c] for c in order],
+            "At risk": at_risk.loc[order].to_numpy(),
+            **{f"Grade {g}": wide.loc[order, g].to_numpy() for g in ("1", "2", "3", "4", "5")},
+            "Grade ≥ 3": wide.loc[order, "≥3"].to_numpy(),
+            "Any grade": wide.loc[order, "any"].to_numpy(),
+        }
+    )
+    percent = incidence[incidence["grade"] == "any"].set_index("category")["percent"]
+    table["Any grade (%)"] = [
+        "–" if pd.isna(percent.get(c)) else f"{percent.get(c):.0f} %" for c in order
+    ]
+    return table
+
+
+def incidence_section(safety: CohortSafety) -> None:
+    st.subheader("Adverse events by worst grade")
+    st.caption(
+        "Each patient counts once per category, at their worst grade; “not observed” (grade 0) "
+        "is no event. At risk: the patients shown; for ICAHT and T-ICAHT, those whose blood "
+        "counts allow a grade (EHA/EBMT 2023; Rejeski 2025). LICATS is counted apart from "
+        "disease flares (Hagen, Lancet Rheumatol 2025). CRS and ICANS as graded by the source."
+    )
+    st.altair_chart(safety_charts.incidence_chart(safety.incidence), key="safety-incidence")
+    st.dataframe(_incidence_table(safety.incidence), hide_index=True, key="safety-incidence-table")
+
+
+def recovery_section(safety: CohortSafety) -> None:
+    st.subheader("Time to recovery")
+    if safety.km.empty:
+        st.info("No patient shown had severe neutropenia, platelets below 20 ×10⁹/L or B-cell "
+                "aplasia, so there is no recovery to follow.")  # fmt: skip
+        return
+    st.caption(
+        "Kaplan–Meier estimate of the share recovered by study day, with 95 % intervals, "
+        "censored (ticks) at the last follow-up. At risk: neutrophils after ANC < 0.5 ×10⁹/L "
+        "(recovery: ≥ 0.5 on 3 consecutive values, CIBMTR); platelets after < 20 ×10⁹/L "
+        "(recovery: ≥ 20 on 3 consecutive days, T-ICAHT); B cells after aplasia (recovery "
+        "thresholds are settings of an unconfirmed rule, docs/rules.md)."
+        + (
+            f" For {safety.follow_up_from_values} patient(s) the source gives no follow-up day "
+            "count, so the last dated value stands in for the last follow-up."
+            if safety.follow_up_from_values
+            else ""
+        )
+    )
+    st.altair_chart(safety_charts.recovery_chart(safety.km, safety.at_risk), key="safety-km")
+    medians = safety.medians.assign(
+        median=[
+            "not reached" if pd.isna(m) else f"day {int(m)}" for m in safety.medians["median_day"]
+        ]
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Recovery": medians["group"],
+                "Patients at risk": medians["n"],
+                "Recovered": medians["n_events"],
+                "Median time": medians["median"],
+            }
+        ),
+        hide_index=True,
+        key="safety-medians",
+    )
+    if not safety.left_out.empty:
+        st.caption(
+            f"{len(safety.left_out)} patient(s) left out of the curves: "
+            + "; ".join(
+                f"{n} for “{reason}”"
+                for reason, n in safety.left_out["reason"].value_counts().items()
+            )
+            + "."
+        )
+
+
+def infection_section(safety: CohortSafety) -> None:
+    st.subheader("Infections")
+    rate = safety.rate
+    if rate.exposure_days > 0:
+        st.markdown(
+            f"**{rate.rate:.1f} infections per 100 patient-months** "
+            f"(95 % CI {rate.lower:.1f}–{rate.upper:.1f}; "
+            f"{rate.events} infections over {rate.patient_months:,.0f} "
+            "patient-months from the infusion to the last follow-up)"
+        )
+    else:
+        st.caption("No follow-up from the infusion is known for these patients: no rate.")
+    if safety.infections.empty:
+        st.caption("No infection (grade 1 or more) is recorded for these patients.")
+        return
+    table = pd.DataFrame(
+        {
+            "Patient": safety.infections["patient_id"],
+            "Infection": safety.infections["term"],
+            "Grade": safety.infections["grade"],
+            "When": [display.day_span(s, e) for s, e in zip(
+                safety.infections["onset_day"], safety.infections["end_day"], strict=True)],
+            "Site": safety.infections["organ"].fillna(""),
+            "Treatment": safety.infections["treatment"].fillna(""),
+            "Source": safety.infections["source_kind"].map(ui.source_label),
+        }
+    )  # fmt: skip
+    st.dataframe(table, hide_index=True, key="safety-infections")
+
+
+def safety_downloads(safety: CohortSafety, synthetic: bool) -> None:
+    """What the view shows, as CSV: the incidence table, the curves with their at-risk numbers and
+    the infections with the rate; made when clicked."""
+    from carta import exports
+
+    stem = "carta-safety" + ("-synthetic" if synthetic else "")
+    note = "synthetic" if synthetic else ""
+    st.subheader("Take it away")
+    if synthetic:
+        st.caption("The cohort includes synthetic demo patients: the files say so.")
+    rate = safety.rate
+    files = (
+        ("incidence", "Adverse events by grade (CSV)", _incidence_table(safety.incidence)),
+        ("recovery", "Recovery curves (CSV)", safety.km),
+        ("infections", "Infections (CSV)",
+         safety.infections.assign(rate_per_100_patient_months=rate.rate,
+                                  rate_lower=rate.lower, rate_upper=rate.upper)),
+    )  # fmt: skip
+    for column, (name, label, frame) in zip(st.columns(len(files)), files, strict=True):
+        column.download_button(
+            label,
+            lambda f=frame: exports.csv_text(f.assign(data=note) if note else f),
+            file_name=f"{stem}-{name}.csv",
+            mime="text/csv",
+            key=f"download-safety-{name}",
+            on_click="ignore",
+        )

@@ -7,10 +7,10 @@ narrowed by every selection but its own (carta/measures/cohort.py).
 
 import streamlit as st
 
-from carta import dictionary, display, ui, urlstate
+from carta import dictionary, display, ui, ui_filters, urlstate
 from carta.charts import cohort as charts
 from carta.measures import cohort
-from carta.measures.cohort import Crossfilter, Filters, Selections
+from carta.measures.cohort import Crossfilter, Selections
 
 ui.require_shell()
 
@@ -28,34 +28,7 @@ ui.take_selection("distribution", charts.BRUSH, "brush", ui.brush_text)
 ui.take_selection("response", charts.CATEGORY, "cat", ui.category_text)
 ui.take_selection("swimmer", charts.LANES, "lanes", ui.lanes_text)
 
-# --- filters ----------------------------------------------------------------------------------
-
-
-def offered(field: str) -> list[str]:
-    return options.loc[options["field"] == field, "value"].tolist()
-
-
-with st.sidebar:
-    st.subheader("Cohort")
-    diagnoses = st.multiselect("Diagnosis", offered("diagnosis"), key="dx", bind="query-params")
-    antibodies = st.multiselect(
-        "Autoantibody", offered("autoantibody"), key="ab", bind="query-params"
-    )
-    sexes = st.multiselect("Sex", offered("sex"), key="sex", bind="query-params")
-    products = st.multiselect("Product", offered("product"), key="prod", bind="query-params")
-    sources = st.multiselect(
-        "Cohort / source",
-        offered("source"),
-        key="src",
-        bind="query-params",
-        help="Published cases, the synthetic demo cohort and each imported source.",
-    )
-    age = ui.range_filter("Age (years)", ranges["age_min"], ranges["age_max"], "age")
-    dose = ui.range_filter(
-        "Cell dose (10⁶ CAR T cells/kg)", ranges["dose_min"], ranges["dose_max"], "dose", 1e6
-    )
-filters = Filters(tuple(diagnoses), tuple(antibodies), tuple(sexes), tuple(products),
-                  tuple(sources), age, dose)  # fmt: skip
+filters = ui_filters.cohort_filters(ranges, options)
 
 top = st.columns([1.2, 2.2, 1.6])
 codes = parameters.index.tolist()

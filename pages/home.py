@@ -28,6 +28,8 @@ VIEWS = (
      "One patient on one page for a meeting; presentation mode, PDF, slides."),
     ("pages/cohort.py", "Cohort explorer",
      "Filter patients and visit windows; every chart filters the others."),
+    ("pages/safety.py", "Safety",
+     "CRS, ICANS, ICAHT, infections and LICATS by grade; time to recovery."),
     ("pages/data.py", "Data", "Import your own files; templates, dictionary, history and undo."),
 )  # fmt: skip
 for column, (page, label, about) in zip(st.columns(len(VIEWS)), VIEWS, strict=True):

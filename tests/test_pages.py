@@ -17,6 +17,7 @@ PAGES = [
     "pages/trajectory.py",
     "pages/summary.py",
     "pages/cohort.py",
+    "pages/safety.py",
     "pages/data.py",
 ]
 

@@ -204,13 +204,16 @@ def test_every_stored_grade_equals_the_rule_applied_to_its_row(default_store: Pa
     both = expected.merge(got, on=["patient_id", "day", "code", "specimen"], how="outer",
                           indicator=True)  # fmt: skip
     assert (both["_merge"] == "both").all(), both[both["_merge"] != "both"].head()
-    mismatch = both[both["grade"].astype("Float64").fillna(-1).to_numpy()
-                    != pd.Series(both["expected"], dtype="Float64").fillna(-1).to_numpy()]  # fmt: skip
+    stored_grade = both["grade"].astype("Float64").fillna(-1).to_numpy()
+    rule_grade = pd.Series(both["expected"], dtype="Float64").fillna(-1).to_numpy()
+    mismatch = both[stored_grade != rule_grade]
     assert mismatch.empty, mismatch.head()
     # The abnormal-baseline rule matters on this store: ALT/AST after an abnormal baseline graded
     # against the ULN would be over-graded.
     transaminases = expected[expected["code"].isin(["ALT", "AST"]) & (expected["day"] > 0)]
-    naive = [ctcae.grade(r.code, r.value, r.ref_low, r.ref_high) for r in transaminases.itertuples()]
+    naive = [
+        ctcae.grade(r.code, r.value, r.ref_low, r.ref_high) for r in transaminases.itertuples()
+    ]
     over = (np.array(naive, dtype=float) > transaminases["expected"].to_numpy(dtype=float)).sum()
     assert over > 0.2 * len(transaminases)
 

@@ -25,6 +25,7 @@ from carta.measures.survival import AT_RISK_DAYS, GRADES, at_risk_table
 
 WIDTH = 560
 CURVE_HEIGHT = 260
+BAR_ROW_HEIGHT = 34  # px per category of the incidence chart
 ROW_HEIGHT = 18  # per group in the number-at-risk row, per category in the incidence bars
 RECOVERED_TITLE = "Cumulative proportion recovered"
 AT_RISK_TITLE = "Number at risk"
@@ -214,7 +215,8 @@ def incidence_chart(incidence: pd.DataFrame, *, title: str | None = None, width:
     )
     return alt.layer(bars, text).properties(
         width=width,
-        height=max(ROW_HEIGHT * 1.6 * len(categories), 40),
+        # Streamlit fits the legend and the axis into the height: room for them, then a bar a row.
+        height=BAR_ROW_HEIGHT * max(len(categories), 1) + 80,
         **({"title": title} if title else {}),
         description="Patients by worst grade of each safety category, as % of the patients at "
         "risk: " + ", ".join(categories),

@@ -439,8 +439,8 @@ def treatment_emergent(graded: pd.DataFrame) -> pd.DataFrame:
     )
     out["n_graded_after"] = out["n_graded_after"].fillna(0).astype("Int64")
     has_after = out["n_graded_after"].gt(0)
-    out["emergent_grade"] = out["emergent_grade"].astype("Int64").mask(
-        has_after & out["emergent_grade"].isna(), 0
+    out["emergent_grade"] = (
+        out["emergent_grade"].astype("Int64").mask(has_after & out["emergent_grade"].isna(), 0)
     )
     for column in ("baseline_day", "baseline_grade", "worst_grade", "worst_day", "emergent_day"):
         out[column] = out[column].astype("Int64")

@@ -1,0 +1,83 @@
+"""The cohort safety picture, from the rows of queries/safety_*.sql: incidence by grade with the
+number at risk, time to recovery (Kaplan–Meier, censored at the last follow-up) and infections
+per 100 patient-months. Pure functions over carta/measures/survival.py.
+
+Design rules of this project (docs/rules.md, "Safety view"):
+
+* Incidence: a patient counts once per category, at their worst grade; grade 0 (assessed, not
+  observed) is no event. The number at risk is the cohort shown for the adverse-event categories
+  (every patient is followed for adverse events) and, for ICAHT and T-ICAHT, the patients whose
+  counts allow a grade (patient_hematotox).
+* Recovery: time from the infusion (day 0) to the recovery day of the patients at risk of it
+  (severe neutropenia: ANC < 0.5 x10^9/L, recovery by CIBMTR, clinical-rules §4.3 [C]; platelets
+  below 20 x10^9/L, recovery by T-ICAHT, Rejeski 2025 [C]; B-cell aplasia, recovery by the
+  store's settings [U]), censored at the last follow-up day.
+* Infections per 100 patient-months: dated infections (grade >= 1) from day 0 to the last
+  follow-up, over the follow-up from day 0 of the patients with a known follow-up.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from carta.measures import survival
+
+CATEGORIES = ("CRS", "ICANS", "ICAHT", "T-ICAHT", "Infection", "LICATS")
+CATEGORY_LABELS = {
+    "CRS": "CRS (cytokine release syndrome)",
+    "ICANS": "ICANS (neurotoxicity)",
+    "ICAHT": "ICAHT early, days 0–30 (neutrophils)",
+    "T-ICAHT": "T-ICAHT early, days 0–30 (platelets)",
+    "Infection": "Infections",
+    "LICATS": "LICATS (local inflammation, not a flare)",
+}
+GRADED_FROM_COUNTS = ("ICAHT", "T-ICAHT")
+
+# Outcome label -> (at-risk flag, recovery-day column) in queries/safety_recovery_times.sql.
+RECOVERIES = {
+    "Neutrophils ≥ 0.5 ×10⁹/L": ("anc_severe", "anc_recovery_day"),
+    "Platelets ≥ 20 ×10⁹/L": ("plt_low", "plt_recovery_day"),
+    "B cells (aplasia ended)": ("bcell_at_risk", "bcell_recovery_day"),
+}
+
+
+def incidence(worst: pd.DataFrame, cohort_size: int) -> pd.DataFrame:
+    """Patients by worst grade per category, with n at risk and % (survival.incidence_by_grade)."""
+    at_risk = {category: cohort_size for category in CATEGORIES}
+    for category in GRADED_FROM_COUNTS:
+        at_risk[category] = int(worst.loc[worst["category"] == category, "patient_id"].nunique())
+    shown = worst[worst["category"].isin(CATEGORIES)]
+    return survival.incidence_by_grade(shown, at_risk, categories=list(CATEGORIES))
+
+
+def recovery_durations(rows: pd.DataFrame) -> survival.TimeToEvent:
+    """Per recovery and patient at risk of it: the duration from day 0 and whether the recovery
+    was observed (else censored at the last follow-up); with the patients left out and why."""
+    rows = rows.assign(bcell_at_risk=rows["bcell_onset_day"].notna())
+    durations, left_out = [], []
+    for outcome, (flag, day) in RECOVERIES.items():
+        at_risk = rows[rows[flag].fillna(False).astype(bool)]
+        frame = pd.DataFrame(
+            {
+                "patient_id": at_risk["patient_id"],
+                "outcome": outcome,
+                "event_day": at_risk[day],
+                "censor_day": at_risk["follow_up_day"],
+            }
+        )
+        result = survival.time_to_event(frame, start=0)
+        durations.append(result.durations)
+        left_out.append(result.left_out.assign(outcome=outcome))
+    return survival.TimeToEvent(
+        pd.concat(durations, ignore_index=True), pd.concat(left_out, ignore_index=True)
+    )
+
+
+def infection_rate(infections: pd.DataFrame, rows: pd.DataFrame) -> survival.Rate:
+    """Dated infections from day 0 to the last follow-up per 100 patient-months of follow-up."""
+    follow = rows.set_index("patient_id")["follow_up_day"].dropna()
+    follow = follow[follow >= 0]
+    last = infections["patient_id"].map(follow)
+    counted = infections["onset_day"].notna() & infections["onset_day"].ge(0) & last.notna()
+    counted &= infections["onset_day"].le(last)
+    return survival.rate_per_100_patient_months(int(counted.sum()), float(follow.sum()))

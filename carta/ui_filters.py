@@ -1,0 +1,41 @@
+"""The cohort filters in the sidebar, shared by the cohort explorer and the safety view: the same
+widgets under the same keys, so that both pages read and write the same URL state."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from carta import ui
+from carta.measures.cohort import Filters
+
+
+def cohort_filters(ranges: pd.Series, options: pd.DataFrame) -> Filters:
+    """Diagnosis, autoantibody, sex, product, source, age and dose; each bound to the URL."""
+
+    def offered(field: str) -> list[str]:
+        return options.loc[options["field"] == field, "value"].tolist()
+
+    with st.sidebar:
+        st.subheader("Cohort")
+        diagnoses = st.multiselect("Diagnosis", offered("diagnosis"), key="dx",
+                                   bind="query-params")  # fmt: skip
+        antibodies = st.multiselect(
+            "Autoantibody", offered("autoantibody"), key="ab", bind="query-params"
+        )
+        sexes = st.multiselect("Sex", offered("sex"), key="sex", bind="query-params")
+        products = st.multiselect("Product", offered("product"), key="prod",
+                                  bind="query-params")  # fmt: skip
+        sources = st.multiselect(
+            "Cohort / source",
+            offered("source"),
+            key="src",
+            bind="query-params",
+            help="Published cases, the synthetic demo cohort and each imported source.",
+        )
+        age = ui.range_filter("Age (years)", ranges["age_min"], ranges["age_max"], "age")
+        dose = ui.range_filter(
+            "Cell dose (10⁶ CAR T cells/kg)", ranges["dose_min"], ranges["dose_max"], "dose", 1e6
+        )
+    return Filters(tuple(diagnoses), tuple(antibodies), tuple(sexes), tuple(products),
+                   tuple(sources), age, dose)  # fmt: skip

@@ -1,0 +1,30 @@
+-- Per patient of $patients and safety category, the worst grade: adverse events by the category
+-- of their term (table ae_categories: the first pattern by priority that matches the lower-case
+-- term) and the early ICAHT and T-ICAHT grades of patient_hematotox. Grade 0 (assessed and not
+-- observed) is kept: the page counts it as no event.
+WITH chosen AS (
+    SELECT unnest($patients) AS patient_id
+),
+categorised AS (
+    SELECT a.patient_id, a.grade,
+        (SELECT c.category FROM ae_categories c
+         WHERE regexp_matches(lower(a.term), c.pattern)
+         ORDER BY c.priority LIMIT 1) AS category
+    FROM adverse_events a
+    JOIN chosen USING (patient_id)
+),
+graded AS (
+    SELECT patient_id, category, grade FROM categorised
+    UNION ALL
+    SELECT h.patient_id, 'ICAHT', h.icaht_early_grade
+    FROM patient_hematotox h JOIN chosen USING (patient_id)
+    WHERE h.icaht_early_grade IS NOT NULL
+    UNION ALL
+    SELECT h.patient_id, 'T-ICAHT', h.t_icaht_early_grade
+    FROM patient_hematotox h JOIN chosen USING (patient_id)
+    WHERE h.t_icaht_early_grade IS NOT NULL
+)
+SELECT patient_id, category, max(grade) AS grade
+FROM graded
+GROUP BY patient_id, category
+ORDER BY category, patient_id
