@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from carta.measures import cohort, ctcae, hematotox, kinetics, response
+from carta.measures import cohort, ctcae, hematotox, kinetics, response, summary
 from carta.store import insert_frame, insert_query_result, run_query
 
 # The settings the derived tables are computed with. Rules marked [U] in docs/rules.md are here
@@ -23,6 +23,7 @@ DEFAULT_SETTINGS = {
     "auc_end_day": kinetics.AUC_END_DAY,
     "car_t_pre_infusion_level": kinetics.PRE_INFUSION_LEVEL,
     "auc_max_gap_days": kinetics.AUC_MAX_GAP_DAYS,
+    "hypogamma_igg_threshold": summary.HYPOGAMMA_IGG_THRESHOLD,
 }
 
 RESPONSE_CODES = ["PGA", "PARENT_GA", "CHAQ", "EXTRAMUSC", "MMT8", "CMAS", "DAS",

@@ -48,6 +48,16 @@ def toxicity_figures(toxicity: pd.DataFrame, haematotoxicity: pd.DataFrame) -> N
     haematotoxicity_figures(haematotoxicity)
 
 
+def immune_figures(observations: pd.DataFrame, events: pd.DataFrame, threshold: float) -> None:
+    lines = summary_rules.immune_lines(observations, events, threshold)
+    if lines:
+        st.markdown("**Immune reconstitution**")
+        st.markdown("\n".join(f"- {line}" for line in lines))
+        st.caption(
+            f"Hypogammaglobulinaemia threshold {threshold:g} g/L: a setting (docs/rules.md)."
+        )
+
+
 def haematotoxicity_figures(rows: pd.DataFrame) -> None:
     if rows.empty:
         return

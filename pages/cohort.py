@@ -5,6 +5,7 @@ the charts' selections (`brush`, `cat`, `lanes`) as query parameters. Each view 
 narrowed by every selection but its own (carta/measures/cohort.py).
 """
 
+import pandas as pd
 import streamlit as st
 
 from carta import dictionary, display, ui, ui_filters, urlstate
@@ -251,12 +252,20 @@ with left:
 with right:
     st.subheader("Adverse events")
     adverse = ui.query("cohort_adverse_events", patients=in_all)
-    if adverse.empty:
+    counted = ui.query("cohort_counted_toxicity", patients=in_all)
+    if adverse.empty and counted.empty:
         st.info("No adverse event is reported for these patients.")
     else:
+        table = pd.concat([adverse, counted], ignore_index=True)
         st.dataframe(
-            cohort.adverse_event_table(adverse, len(in_all)), hide_index=True, key="ae-table"
+            cohort.adverse_event_table(table, len(in_all)), hide_index=True, key="ae-table"
         )
-        st.caption(f"Patients by worst grade per term; % of the {len(in_all):,} patients shown.")
+        st.caption(
+            f"Patients by worst grade per term; % of the {len(in_all):,} patients shown. Rows "
+            "“from counts” are graded from the blood counts: lab terms only after the infusion "
+            "and worse than the patient's baseline grade (a raised CK at baseline is myositis "
+            "activity, not a toxicity); ICAHT and T-ICAHT early. The Safety page has them by "
+            "grade, with the numbers at risk and the recovery curves."
+        )
 
 ui.cohort_downloads(measured[measured["patient_id"].isin(cohort_now)], code, in_all)

@@ -99,6 +99,7 @@ for problem in (window.problem, picked.problem):
 
 response = data.response
 settings = dict(ui.query("store_settings").itertuples(index=False, name=None))
+igg_threshold = float(settings.get("hypogamma_igg_threshold", 4.0))
 if (measure_set, population) != (settings.get("tis_measure_set"), settings.get("tis_population")):
     # Other settings than the stored table's: the same rules, for this patient only.
     values = ui.query(
@@ -121,6 +122,7 @@ options = TrajectoryOptions(
     view=VIEWS.get(view, "value"),
     enzymes_as_uln=not raw_enzymes,
     depletion_threshold=float(threshold),
+    igg_threshold=igg_threshold,
     window=window.value,
     selected_day=picked.value,
     grade_bands={code: bands_for(code) for code in BLOOD_COUNTS},
@@ -137,6 +139,7 @@ with side:
         ui.query("patient_lab_toxicity", patient_id=patient_id),
         ui.query("patient_hematotox", patient_id=patient_id),
     )
+    ui_safety.immune_figures(observations, events, igg_threshold)
     ui.recovery_figures(ui.query("patient_recovery", patient_id=patient_id))
     ui.response_note(response, measure_set, population)
     ui.unplaced_course(

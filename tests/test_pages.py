@@ -80,10 +80,17 @@ def test_published_case_page_shows_only_what_was_reported(default_store, monkeyp
         "CAR T cells and CD19+ B cells",
     ]
     assert (
-        "No data for this patient: response criteria; muscle enzymes; blood counts; "
+        "No data for this patient: response criteria; muscle enzymes; blood counts; IgG; "
         "clinical scores; MRI." in shown
     )
     assert "CAR T Cmax** 32.69 cells/µL, Tmax day 7" in shown
+    # Only what the abstract supports: one value gives no AUC and no "last detectable" day; the
+    # marrow depletion keeps its words ("week 2"); the recovery is reported without a day.
+    assert "**AUC0–28** not evaluable (fewer than two values on days 0-28)" in shown
+    assert "**Last measured** day 7 (still detectable)" in shown and "Last detectable" not in shown
+    assert "(bone marrow), week 2 (as reported, no exact day): not detected" in shown
+    assert "**B-cell recovery** reported, day not given" in shown
+    assert "not among the recorded values" not in shown
 
 
 def test_synthetic_patient_page_is_labelled_synthetic(default_store, monkeypatch) -> None:

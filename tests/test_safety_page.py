@@ -39,8 +39,8 @@ def test_the_cohort_filters_narrow_every_number(default_store, monkeypatch) -> N
     assert 0 < n_women < 25
     crs = safety.CATEGORY_LABELS["CRS"]
     assert incidence_table(women).set_index("Category").loc[crs, "At risk"] == n_women
-    at_risk = [d.value for d in women.dataframe if "Patients at risk" in d.value.columns][0]
-    full = [d.value for d in everyone.dataframe if "Patients at risk" in d.value.columns][0]
+    at_risk = next(d.value for d in women.dataframe if "Patients at risk" in d.value.columns)
+    full = next(d.value for d in everyone.dataframe if "Patients at risk" in d.value.columns)
     assert at_risk["Patients at risk"].sum() < full["Patients at risk"].sum()
 
 

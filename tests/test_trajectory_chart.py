@@ -208,6 +208,7 @@ def test_panels_without_data_are_left_out() -> None:
         "enzymes": False,
         "kinetics": True,
         "counts": False,
+        "igg": False,
         "scores": False,
         "mri": False,
     }

@@ -47,6 +47,7 @@ class TrajectoryOptions:
     view: str = "value"  # value | chg | pchg (ADaM CHG / PCHG from baseline)
     enzymes_as_uln: bool = True
     depletion_threshold: float = 1.0  # CD19+ B cells/µL; a setting (clinical-rules §5, [U])
+    igg_threshold: float = 4.0  # g/L, hypogammaglobulinaemia; a setting (docs/rules.md, [U])
     window: tuple[float, float] | None = None  # brushed study-day window, drawn on load
     selected_day: int | None = None  # picked day, drawn on load
     grade_bands: dict[str, list[dict]] = field(default_factory=dict)  # code -> CTCAE bands
@@ -68,6 +69,7 @@ PANELS = {
     "enzymes": "Muscle enzymes",
     "kinetics": "CAR T cells and CD19+ B cells",
     "counts": "Blood counts",
+    "igg": "IgG (immune reconstitution)",
     "scores": "Clinical scores",
     "mri": "MRI",
 }
@@ -80,6 +82,7 @@ PANEL_SUBJECTS = {
     "enzymes": "muscle enzymes",
     "kinetics": "CAR T or B-cell counts",
     "counts": "blood counts",
+    "igg": "IgG",
     "scores": "clinical scores",
     "mri": "MRI",
 }
@@ -95,6 +98,7 @@ def panels_with_data(data: TrajectoryData) -> dict[str, bool]:
         "enzymes": obs["code"].isin(ENZYMES).any(),
         "kinetics": data.observations["code"].isin(KINETICS).any(),
         "counts": obs["code"].isin(BLOOD_COUNTS).any(),
+        "igg": obs["code"].eq("IGG").any(),
         "scores": obs["code"].isin(SCORES).any(),
         "mri": not data.imaging.empty,
     }
@@ -123,6 +127,7 @@ def _builders(data: TrajectoryData, options: TrajectoryOptions, width: int) -> d
         "enzymes": lambda: [(PANELS["enzymes"], _enzymes(data.observations, options), 150)],
         "kinetics": lambda: [(PANELS["kinetics"], _kinetics(data.observations, options), 150)],
         "counts": lambda: _counts(data.observations, options, width),
+        "igg": lambda: [(PANELS["igg"], _igg(data.observations, options), 110)],
         "scores": lambda: [(PANELS["scores"], _scores(data.observations, options), 150)],
         "mri": lambda: [(PANELS["mri"], *_mri(data.imaging))],
     }
@@ -425,6 +430,7 @@ def _course(data: TrajectoryData) -> tuple[list[alt.Chart], int]:
                 alt.Tooltip("grading_system:N", title="Grading"),
                 alt.Tooltip("when:N", title="When"),
                 alt.Tooltip("treatment:N", title="Treatment"),
+                alt.Tooltip("organ:N", title="Organ or site"),
                 alt.Tooltip("source_kind:N", title="Source"),
             ],
         )
@@ -588,6 +594,21 @@ def _kinetics(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
         alt.Chart(_named(threshold))
         .mark_rule(strokeDash=[2, 2], color=OKABE_ITO[1])
         .encode(y=alt.Y("y:Q"), tooltip=alt.Tooltip("label:N", title="Reference"))
+    )
+    return layers
+
+
+def _igg(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
+    """IgG in g/L with the hypogammaglobulinaemia threshold; IVIG courses are on the course lane."""
+    rows = _prepare(obs, ("IGG",)).dropna(subset=["value"])
+    colour = alt.Color("label:N", title="Immunoglobulin", scale=_palette(["Immunoglobulin G"]))
+    layers = _lines(rows, alt.Y("value:Q", title="g/L"), colour, _tooltip())
+    layers.append(
+        _reference_rule(
+            options.igg_threshold,
+            f"Hypogammaglobulinaemia below {plain_number(options.igg_threshold)} g/L (setting; "
+            "see docs/rules.md)",
+        )
     )
     return layers
 

@@ -260,9 +260,10 @@ def car_t_kinetics(
       instead). The area ends exactly at ``auc_end``, interpolating linearly between the last
       value before it and the first value after it. NaN, with the reason in
       ``auc_not_evaluable``, when the area cannot be computed from the values: fewer than two
-      values on days 0..``auc_end``, no value before ``auc_end``, no value on or after
-      ``auc_end`` (the area would stop short of the window), or two neighbouring points of the
-      curve more than ``max_gap`` days apart (a setting: no interpolation across a longer gap).
+      values on days 0..``auc_end`` (so also a first value on ``auc_end`` itself), no value on
+      or after ``auc_end`` (the area would stop short of the window), or two neighbouring
+      points of the curve more than ``max_gap`` days apart (a setting: no interpolation across
+      a longer gap).
     * ``auc_from_day``: where the curve starts (0 with the pre-infusion level, else the first
       value's day); ``auc_to_day``: the last value's day <= ``auc_end``; NA when there is none.
     * ``auc_covers_28``: a value on a day >= ``auc_end`` exists.
@@ -318,13 +319,13 @@ def car_t_kinetics(
     np.maximum.at(widest, c_group[seg], d1 - d0)
 
     in_window = np.bincount(rows.group, weights=rows.day <= auc_end, minlength=n)
-    before_end = np.bincount(rows.group, weights=rows.day < auc_end, minlength=n) > 0
     covers = rows.day[rows.ends] >= auc_end
+    # Two values on days 0..auc_end include one before auc_end, so "no value before day 28" is
+    # the first case (a first value on day 28 is one value in the window).
     reason = np.select(
-        [in_window < 2, ~before_end, ~covers, too_long],
+        [in_window < 2, ~covers, too_long],
         [
             f"fewer than two values on days 0-{auc_end}",
-            f"no value before day {auc_end}",
             f"no value on or after day {auc_end}",
             f"samples more than {max_gap} days apart",
         ],
@@ -332,7 +333,7 @@ def car_t_kinetics(
     )
     evaluable = reason == ""
     reason = np.where(
-        too_long & (in_window >= 2) & before_end & covers,
+        too_long & (in_window >= 2) & covers,
         [f"samples {w} days apart, more than {max_gap}" for w in widest],
         reason,
     )

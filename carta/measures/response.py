@@ -1,7 +1,12 @@
 """2016 ACR/EULAR Total Improvement Score (TIS) and PRINTO clinically inactive disease (CID).
 
-TIS sources: Rider LG et al. Arthritis Rheumatol 2017;69:911-923 (Table 3, juvenile DM) and
-Aggarwal R et al. Arthritis Rheumatol 2017;69:898-910 (adult DM/PM); clinical-rules §3.1.
+TIS sources: Rider LG et al., "2016 American College of Rheumatology/European League Against
+Rheumatism Criteria for Minimal, Moderate, and Major Clinical Response in Juvenile
+Dermatomyositis", Arthritis Rheumatol 2017;69(5), doi 10.1002/art.40060 (PubMed 28382778 gives
+pp. 911-923; the PMC author manuscript PMC5407906 gives pp. 898-910 and doi 10.1002/art.40064, so
+the title and the DOI read on PubMed are cited; also Ann Rheum Dis 2017;76:782-791, Table 3), and
+Aggarwal R et al., the same criteria for adult dermatomyositis and polymyositis, Arthritis
+Rheumatol 2017;69(5) and Ann Rheum Dis 2017;76:792-801; clinical-rules §3.1 and §10.
 CID source: Lazarevic D et al. Ann Rheum Dis 2013;72:686-693; clinical-rules §3.2.
 
 Status (clinical-rules §3.1): the points table and the category thresholds are **[C]**; the
@@ -60,8 +65,9 @@ from carta import dictionary
 from carta.measures.numbers import signif
 
 SOURCE_TIS = (
-    "Rider LG et al. Arthritis Rheumatol 2017;69:911-923 (Table 3); "
-    "Aggarwal R et al. Arthritis Rheumatol 2017;69:898-910; clinical-rules §3.1"
+    "Rider LG et al., 2016 ACR/EULAR response criteria for juvenile dermatomyositis, Arthritis "
+    "Rheumatol 2017;69(5), doi 10.1002/art.40060 (Table 3); Aggarwal R et al., the same for adult "
+    "DM/PM, Ann Rheum Dis 2017;76:792-801; clinical-rules §3.1"
 )
 SOURCE_CID = "Lazarevic D et al. Ann Rheum Dis 2013;72:686-693; clinical-rules §3.2"
 SIGNIF_DIGITS = 10
@@ -200,7 +206,8 @@ def band_points(slot: str, percent: float | None) -> float | None:
 
     Lower band edge exclusive, upper inclusive, after rounding to ``SIGNIF_DIGITS`` significant
     digits: ``band_points("physician_global", 15) == 7.5``, ``(..., 15.01) == 15``. Source:
-    Rider LG et al. Arthritis Rheumatol 2017;69:911-923, Table 3; clinical-rules §3.1.
+    Rider LG et al. Arthritis Rheumatol 2017;69(5), doi 10.1002/art.40060, Table 3;
+    clinical-rules §3.1.
     """
     if slot not in POINTS:
         raise ValueError(f"unknown slot {slot!r}; expected one of {list(SLOTS)}")
@@ -399,8 +406,8 @@ def tis_frame(
     when all six slots are present. ``code_<slot>`` is the code that filled the slot (None when
     the slot is missing). ``scales`` supplies scales for codes the dictionary lacks (CHQ_PHS).
 
-    Sources: Rider LG et al. Arthritis Rheumatol 2017;69:911-923 (Table 3); Aggarwal R et al.
-    Arthritis Rheumatol 2017;69:898-910; clinical-rules §3.1 (table and thresholds [C],
+    Sources: Rider LG et al. Arthritis Rheumatol 2017;69(5), doi 10.1002/art.40060 (Table 3);
+    Aggarwal R et al. Ann Rheum Dis 2017;76:792-801; clinical-rules §3.1 (table and thresholds [C],
     formula [P]).
     """
     codes = slot_codes(measure_set, overrides)

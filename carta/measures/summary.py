@@ -24,6 +24,11 @@ IMMUNOSUPPRESSANTS = (
     "rituximab", "tofacitinib", "baricitinib", "ruxolitinib", "upadacitinib", "abatacept",
 )  # fmt: skip
 
+# IgG g/L below which the screens say "hypogammaglobulinaemia". [U] setting, a design default:
+# IgG replacement after CAR T is commonly considered below 4 g/L (400 mg/dL); children's normal
+# ranges depend on age, so a centre sets its own.
+HYPOGAMMA_IGG_THRESHOLD = 4.0
+
 # Cytopenias: adverse-event term -> the CTCAE v5.0 lab term graded from the counts (lab_grades).
 CYTOPENIAS = {
     "Neutropenia": "Neutrophil count decreased",
@@ -394,3 +399,31 @@ def footnote(
     cut = f"Data cut {data_cut(profile, meta)}, store version "
     cut += f"{meta.get('store_version', '?')}. Day 0 = CAR T-cell infusion."
     return f"{label}. {source} {cut} {rules}"
+
+
+def immune_lines(observations: pd.DataFrame, events: pd.DataFrame, threshold: float) -> list[str]:
+    """IgG after the infusion against the hypogammaglobulinaemia threshold, and the IVIG courses
+    (medication events named IVIG or immunoglobulin), as lines of text."""
+    igg = observations[(observations["code"] == "IGG") & observations["value"].notna()]
+    igg = igg[igg["day"] >= 0].sort_values("day")
+    lines = []
+    if not igg.empty:
+        low = igg[igg["value"] < threshold]
+        lowest = igg.loc[igg["value"].idxmin()]
+        lowest_text = (
+            f"lowest {display.plain_number(lowest['value'])} g/L on day {int(lowest['day'])}"
+        )
+        if low.empty:
+            lines.append(f"IgG never below {threshold:g} g/L after the infusion ({lowest_text})")
+        else:
+            lines.append(
+                f"IgG below {threshold:g} g/L from day {int(low['day'].iloc[0])} "
+                f"({len(low)} of {len(igg)} values; {lowest_text})"
+            )
+    names = events["name"].fillna("").str.lower()
+    ivig = events[(events["kind"] == "medication") & names.str.contains("ivig|immunoglobulin")]
+    if not ivig.empty:
+        spans = ", ".join(display.day_span(s, e) for s, e in zip(ivig["start_day"], ivig["end_day"],
+                                                                strict=True))  # fmt: skip
+        lines.append(f"IVIG: {len(ivig)} course(s), {spans}")
+    return lines
