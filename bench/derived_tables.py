@@ -1,7 +1,10 @@
 """Benchmark: computing every derived table (clinical measures) for a 10,000-patient store.
 
-Target (issue 4): all derived tables for 10,000 synthetic patients in <= 10 s on a 2-core machine.
-The derived tables of a copy of the store are emptied and computed again, step by step.
+Targets: all derived tables for 10,000 synthetic patients in <= 10 s on a 2-core machine (issue
+4), and within 1.5 x the time they took before issue 11 added the treatment-emergent, baseline
+and haematotoxicity tables: 4.4 s (best of two runs of this benchmark at commit 1482c36 on this
+machine), so <= 6.6 s. The derived tables of a copy of the store are emptied and computed again,
+step by step.
 
     .venv/bin/python -m bench.derived_tables [--store PATH]
 """
@@ -22,7 +25,8 @@ from carta.build import build_store
 from carta.schema import DERIVED_TABLES
 from carta.store import real_path, table_counts
 
-TARGET_SECONDS = 10.0
+BEFORE_ISSUE_11_SECONDS = 4.4
+TARGET_SECONDS = min(10.0, 1.5 * BEFORE_ISSUE_11_SECONDS)
 
 
 def main() -> None:
@@ -53,7 +57,7 @@ def main() -> None:
     for name, seconds in steps.items():
         print(f"| {name} | {seconds:.2f} |")
     ok = total <= TARGET_SECONDS
-    print(f"| **all derived tables** | **{total:.2f}** (target ≤ {TARGET_SECONDS:.0f} s "
+    print(f"| **all derived tables** | **{total:.2f}** (target ≤ {TARGET_SECONDS:.1f} s "
           f"{'✓' if ok else '✗ MISSED'}) |")  # fmt: skip
     print("rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()))
     sys.exit(0 if ok else 1)

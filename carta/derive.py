@@ -56,8 +56,8 @@ def _observations(con: duckdb.DuckDBPyConnection, *codes: str) -> pd.DataFrame:
 
 
 def lab_grade_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows of lab_grades (with ``baseline_day``) from queries/lab_grade_inputs.sql: each
-    result graded by CTCAE v5.0 with its qualifier and the patient's pre-treatment baseline."""
+    """The rows of lab_grades from queries/lab_grade_inputs.sql: each result graded by CTCAE v5.0
+    with its qualifier and the patient's pre-treatment baseline."""
     rows = rows.copy()
     rows["grade"] = ctcae.grade_frame(rows)
     rows["term"] = rows["code"].map({code: ctcae.term(code) for code in ctcae.GRADABLE})
@@ -67,7 +67,7 @@ def lab_grade_rows(rows: pd.DataFrame) -> pd.DataFrame:
 def _lab_grades(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     rows = lab_grade_rows(run_query(con, "lab_grade_inputs", codes=sorted(ctcae.GRADABLE)))
     insert_frame(con, "lab_grades", rows)
-    insert_frame(con, "lab_toxicity", ctcae.treatment_emergent(rows))
+    insert_query_result(con, "lab_toxicity", "lab_toxicity_rows")
 
 
 def _kinetics(con: duckdb.DuckDBPyConnection, settings: dict) -> None:

@@ -178,6 +178,7 @@ CREATE TABLE lab_grades (
     ref_low DOUBLE,
     ref_high DOUBLE,
     range_default BOOLEAN NOT NULL,
+    baseline_day INTEGER,
     baseline DOUBLE,
     term VARCHAR NOT NULL,
     grade INTEGER CHECK (grade BETWEEN 0 AND 4)

@@ -24,16 +24,14 @@ results AS (
         AND (o.value IS NOT NULL OR o.qualifier = 'not_detected')
 ),
 baseline AS (
-    SELECT patient_id, code, specimen, max(day) AS baseline_day
+    -- One row per patient, parameter and specimen: a day has one value of each (import checks).
+    SELECT patient_id, code, specimen,
+        max(day) FILTER (WHERE pre_treatment) AS baseline_day,
+        arg_max(value, day) FILTER (WHERE pre_treatment) AS baseline
     FROM results
-    WHERE pre_treatment
     GROUP BY patient_id, code, specimen
 )
 SELECT r.patient_id, r.day, r.code, r.specimen, r.value, r.qualifier, r.ref_low, r.ref_high,
-    r.range_default, b.baseline_day, bv.value AS baseline
+    r.range_default, b.baseline_day, b.baseline
 FROM results r
-LEFT JOIN baseline b USING (patient_id, code, specimen)
-LEFT JOIN results bv
-    ON bv.patient_id = r.patient_id AND bv.code = r.code AND bv.specimen = r.specimen
-    AND bv.day = b.baseline_day
-ORDER BY r.patient_id, r.code, r.specimen, r.day
+JOIN baseline b USING (patient_id, code, specimen)

@@ -39,11 +39,12 @@ when x <= t and "x' > t" / "x' >= t" when x > t; for ``'>' x``, "x' < t" holds w
 "x' > t" / "x' >= t" when x >= t.
 
 Treatment-emergent toxicity (design rule, clinical-rules §10 [U], the ADaM convention of
-flagging worsening from baseline): :func:`treatment_emergent` counts a grade as a toxicity only
-when it is observed after the infusion (study day >= 1) and is worse than the patient's own
-pre-treatment baseline grade of the same parameter; the baseline is the last value before the
-first dated lymphodepletion day, or on or before day 0 when no lymphodepletion day is known. The
-same baseline value drives the ALT/AST abnormal-baseline criteria.
+flagging worsening from baseline; queries/lab_toxicity_rows.sql, table lab_toxicity): a grade
+counts as a toxicity only when it is observed after the infusion (study day >= 1) and is worse
+than the patient's own pre-treatment baseline grade of the same parameter; the baseline
+(queries/lab_grade_inputs.sql) is the last value before the first dated lymphodepletion day, or
+on or before day 0 when no lymphodepletion day is known. The same baseline value drives the
+ALT/AST abnormal-baseline criteria.
 
 Missing, NaN and infinite numbers all count as missing. Values are expected in the unit of the
 parameter dictionary (``data/reference/parameters.csv``), listed in ``Criterion.unit``.
@@ -376,75 +377,3 @@ def grade_bands(code: str, ref_low: float | None, ref_high: float | None) -> lis
             bands.append({"grade": cut.grade, "low": threshold, "high": edge})
             edge = threshold
     return sorted(bands, key=lambda band: band["grade"])
-
-
-def treatment_emergent(graded: pd.DataFrame) -> pd.DataFrame:
-    """Worst grade and worst treatment-emergent grade per patient and parameter (blood results).
-
-    ``graded`` has the columns of the derived table ``lab_grades`` plus ``baseline_day`` (the day
-    of the patient's pre-treatment baseline of that parameter and specimen, missing when there is
-    none). Design rule (module doc; clinical-rules §10 [U]): a result counts when it is graded and
-    on study day >= 1 (after the infusion); it is treatment-emergent when its grade is above the
-    baseline grade, a missing baseline counting as grade 0. One row per patient and code with at
-    least one graded blood result on any day:
-
-    * ``baseline_day``, ``baseline_grade``: the baseline result's day and grade (NA: none, or it
-      was not gradable).
-    * ``worst_grade``, ``worst_day``: the highest grade after the infusion and the first day it
-      was reached (NA: no graded result after the infusion).
-    * ``emergent_grade``, ``emergent_day``: the highest treatment-emergent grade and its first
-      day; 0 and NA when results after the infusion exist and none is worse than baseline.
-    * ``n_graded_after``: graded results after the infusion.
-    * ``range_default``: some result used rests on the dictionary's default reference range.
-    """
-    blood = graded[graded["specimen"].eq("blood").fillna(False)]
-    keys = ["patient_id", "code"]
-    if blood.empty:
-        return pd.DataFrame(
-            {c: pd.Series(dtype=t) for c, t in (
-                ("patient_id", "str"), ("code", "str"), ("term", "str"),
-                ("baseline_day", "Int64"), ("baseline_grade", "Int64"),
-                ("worst_grade", "Int64"), ("worst_day", "Int64"),
-                ("emergent_grade", "Int64"), ("emergent_day", "Int64"),
-                ("n_graded_after", "Int64"), ("range_default", "boolean"),
-            )}
-        )  # fmt: skip
-    grade = blood["grade"].astype("Int64")
-    base_rows = blood[blood["day"].eq(blood["baseline_day"]).fillna(False)]
-    base = base_rows.groupby(keys, sort=False).agg(
-        baseline_day=("day", "max"), baseline_grade=("grade", "max")
-    )
-    after = blood[blood["day"].ge(1).fillna(False) & grade.notna()]
-    baseline_of_row = (
-        after[keys].merge(base["baseline_grade"].reset_index(), on=keys, how="left")
-        ["baseline_grade"].fillna(0).to_numpy()
-    )  # fmt: skip
-    emergent_rows = after[after["grade"].to_numpy(dtype="float64") > baseline_of_row]
-
-    def worst(rows: pd.DataFrame, prefix: str) -> pd.DataFrame:
-        ordered = rows.sort_values(["grade", "day"], ascending=[False, True])
-        first = ordered.drop_duplicates(keys).set_index(keys)
-        return first[["grade", "day"]].rename(
-            columns={"grade": f"{prefix}_grade", "day": f"{prefix}_day"}
-        )
-
-    out = (
-        blood.groupby(keys, sort=True)
-        .agg(term=("term", "first"), range_default=("range_default", "any"))
-        .join(base)
-        .join(worst(after, "worst"))
-        .join(worst(emergent_rows, "emergent"))
-        .join(after.groupby(keys).size().rename("n_graded_after"))
-        .reset_index()
-    )
-    out["n_graded_after"] = out["n_graded_after"].fillna(0).astype("Int64")
-    has_after = out["n_graded_after"].gt(0)
-    out["emergent_grade"] = (
-        out["emergent_grade"].astype("Int64").mask(has_after & out["emergent_grade"].isna(), 0)
-    )
-    for column in ("baseline_day", "baseline_grade", "worst_grade", "worst_day", "emergent_day"):
-        out[column] = out[column].astype("Int64")
-    out["range_default"] = out["range_default"].astype("boolean")
-    return out[["patient_id", "code", "term", "baseline_day", "baseline_grade", "worst_grade",
-                "worst_day", "emergent_grade", "emergent_day", "n_graded_after",
-                "range_default"]]  # fmt: skip
