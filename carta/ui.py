@@ -13,6 +13,7 @@ import streamlit as st
 
 from carta import display, urlstate
 from carta.measures import cohort as cohort_measures
+from carta.measures import ctcae
 from carta.measures import response as response_rules
 from carta.store import StoreError, open_read_only, real_path, run_query, store_info, store_path
 
@@ -167,6 +168,7 @@ def patient_header(profile: pd.Series) -> None:
     facts = {
         "Age": display.age(profile["age_years"]),
         "Sex": display.text_or_not_reported(profile["sex"]),
+        "Race": display.text_or_not_reported(profile.get("race")),
         "Autoantibody": display.text_or_not_reported(profile["autoantibody"]),
         "Cell dose": display.cell_dose(profile["cell_dose_per_kg"]),
         "Follow-up": display.follow_up(profile["follow_up_days"], profile["follow_up_reported"]),
@@ -266,12 +268,22 @@ def values_near_day_table(values: pd.DataFrame, day: int, near: int) -> None:
                 )
             ],
             "× ULN": values["x_uln"].round(2),
-            "CTCAE grade": values["grade"].astype("Int64"),
+            "CTCAE grade": [
+                "" if pd.isna(g) else f"{int(g)}" + (" ⚑" if not pd.isna(d) and bool(d) else "")
+                for g, d in zip(values["grade"], values["range_default"], strict=True)
+            ],
             "Source": values["source_kind"].map(source_label),
             "Note": values["note"],
         }
     )
     st.dataframe(table, hide_index=True, width="stretch", key=f"near-{day}")
+    notes = ["CTCAE v5.0 grade of each value; the toxicity counted is the treatment-emergent one "
+             "beside the chart."]  # fmt: skip
+    if values["range_default"].fillna(False).astype(bool).any():
+        notes.append(f"⚑ {ctcae.DEFAULT_RANGE_NOTE}.")
+    if (values["code"] == "CK").any():
+        notes.append(ctcae.CK_NOTE)
+    st.caption(" ".join(notes))
 
 
 def kinetics_figures(

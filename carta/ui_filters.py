@@ -3,15 +3,25 @@ widgets under the same keys, so that both pages read and write the same URL stat
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from carta import ui
 from carta.measures.cohort import Filters
 
 
-def cohort_filters(ranges: pd.Series, options: pd.DataFrame) -> Filters:
+def patients_in_store() -> int:
+    """How many patients the store holds; an empty store stops the page with a message."""
+    total = int(ui.query("cohort_ranges")["patients"].iloc[0])
+    if total == 0:
+        st.info("This store holds no patients yet: import data on the Data page.")
+        st.stop()
+    return total
+
+
+def cohort_filters() -> Filters:
     """Diagnosis, autoantibody, sex, product, source, age and dose; each bound to the URL."""
+    ranges = ui.query("cohort_ranges").iloc[0]
+    options = ui.query("cohort_filter_options")
 
     def offered(field: str) -> list[str]:
         return options.loc[options["field"] == field, "value"].tolist()

@@ -5,7 +5,6 @@ the charts' selections (`brush`, `cat`, `lanes`) as query parameters. Each view 
 narrowed by every selection but its own (carta/measures/cohort.py).
 """
 
-import pandas as pd
 import streamlit as st
 
 from carta import dictionary, display, ui, ui_filters, urlstate
@@ -16,11 +15,7 @@ from carta.measures.cohort import Crossfilter, Selections
 ui.require_shell()
 
 st.title("Cohort explorer")
-ranges = ui.query("cohort_ranges").iloc[0]
-if int(ranges["patients"]) == 0:
-    st.info("This store holds no patients yet: import data on the Data page.")
-    st.stop()
-options = ui.query("cohort_filter_options")
+total = ui_filters.patients_in_store()
 parameters = dictionary.parameters().set_index("code")
 stored_windows = ui.query("timepoint_windows")[urlstate.WINDOW_COLUMNS]
 # A selection made in a chart on the last run goes to the URL before anything is computed, so that
@@ -29,7 +24,7 @@ ui.take_selection("distribution", charts.BRUSH, "brush", ui.brush_text)
 ui.take_selection("response", charts.CATEGORY, "cat", ui.category_text)
 ui.take_selection("swimmer", charts.LANES, "lanes", ui.lanes_text)
 
-filters = ui_filters.cohort_filters(ranges, options)
+filters = ui_filters.cohort_filters()
 
 top = st.columns([1.2, 2.2, 1.6])
 codes = parameters.index.tolist()
@@ -107,7 +102,7 @@ if selections.lanes:
 in_all = crossfilter.patients_for(None)
 
 kind_of = filtered.set_index("patient_id")["source_kind"]
-ui.cohort_chips(filters, selections, kind_of.loc[in_all], int(ranges["patients"]), len(patients))
+ui.cohort_chips(filters, selections, kind_of.loc[in_all], total, len(patients))
 if not patients:
     st.info("No patient passes these filters. Remove a filter above to widen the cohort.")
     st.stop()
@@ -252,13 +247,11 @@ with left:
 with right:
     st.subheader("Adverse events")
     adverse = ui.query("cohort_adverse_events", patients=in_all)
-    counted = ui.query("cohort_counted_toxicity", patients=in_all)
-    if adverse.empty and counted.empty:
+    if adverse.empty:
         st.info("No adverse event is reported for these patients.")
     else:
-        table = pd.concat([adverse, counted], ignore_index=True)
         st.dataframe(
-            cohort.adverse_event_table(table, len(in_all)), hide_index=True, key="ae-table"
+            cohort.adverse_event_table(adverse, len(in_all)), hide_index=True, key="ae-table"
         )
         st.caption(
             f"Patients by worst grade per term; % of the {len(in_all):,} patients shown. Rows "

@@ -13,15 +13,12 @@ from carta.measures.cohort import Selections
 ui.require_shell()
 
 st.title("Safety")
-ranges = ui.query("cohort_ranges").iloc[0]
-if int(ranges["patients"]) == 0:
-    st.info("This store holds no patients yet: import data on the Data page.")
-    st.stop()
-filters = ui_filters.cohort_filters(ranges, ui.query("cohort_filter_options"))
+total = ui_filters.patients_in_store()
+filters = ui_filters.cohort_filters()
 filtered = ui.query("cohort_patients", **filters.params())
 patients = filtered["patient_id"].tolist()
 kinds = filtered.set_index("patient_id")["source_kind"]
-ui.cohort_chips(filters, Selections(), kinds, int(ranges["patients"]), len(patients))
+ui.cohort_chips(filters, Selections(), kinds, total, len(patients))
 if not patients:
     st.info("No patient passes these filters. Remove a filter in the sidebar to widen the cohort.")
     st.stop()

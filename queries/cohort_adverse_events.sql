@@ -1,11 +1,32 @@
 -- Adverse-event incidence for $patients, as a trial's safety table: per term, the number of
 -- patients by their worst grade (grade 0, reported as not observed, is no event), with the
--- grading systems used. The denominator is the number of patients in $patients.
-WITH worst AS (
-    SELECT patient_id, term, max(grade) AS grade,
-        string_agg(DISTINCT grading_system, ', ') AS systems
-    FROM adverse_events
-    WHERE patient_id IN (SELECT unnest($patients)) AND grade > 0
+-- grading systems used. Besides the events as the source graded them, toxicity graded from the
+-- counts: per CTCAE lab term the worst treatment-emergent grade (after the infusion and worse than
+-- the patient's baseline grade, table lab_toxicity), and early ICAHT and T-ICAHT (days 0-30,
+-- table patient_hematotox). The denominator is the number of patients in $patients.
+WITH chosen AS (
+    SELECT unnest($patients) AS patient_id
+),
+graded AS (
+    SELECT a.patient_id, a.term, a.grade, a.grading_system AS systems
+    FROM adverse_events a JOIN chosen USING (patient_id)
+    UNION ALL
+    SELECT t.patient_id, t.term || ' (from counts, treatment-emergent)', t.emergent_grade,
+        'CTCAE v5.0'
+    FROM lab_toxicity t JOIN chosen USING (patient_id)
+    UNION ALL
+    SELECT h.patient_id, 'ICAHT early, days 0-30 (from counts)', h.icaht_early_grade,
+        'EHA/EBMT 2023'
+    FROM patient_hematotox h JOIN chosen USING (patient_id)
+    UNION ALL
+    SELECT h.patient_id, 'T-ICAHT early, days 0-30 (from counts)', h.t_icaht_early_grade,
+        'Rejeski 2025'
+    FROM patient_hematotox h JOIN chosen USING (patient_id)
+),
+worst AS (
+    SELECT patient_id, term, max(grade) AS grade, string_agg(DISTINCT systems, ', ') AS systems
+    FROM graded
+    WHERE grade > 0
     GROUP BY patient_id, term
 )
 SELECT term,

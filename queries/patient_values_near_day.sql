@@ -1,5 +1,6 @@
 -- Every value of one patient within $window days of study day $day (inclusive), nearest first, with
--- its multiple of the upper limit of normal, its CTCAE grade (derived table lab_grades) and its
+-- its multiple of the upper limit of normal, its CTCAE grade (derived table lab_grades, with
+-- whether it rests on the dictionary's default range and the patient's baseline grade day) and its
 -- source: the table under the trajectory chart.
 SELECT
     o.day,
@@ -14,6 +15,8 @@ SELECT
     coalesce(o.ref_high, m.ref_high) AS ref_high,
     o.value / nullif(coalesce(o.ref_high, m.ref_high), 0) AS x_uln,
     g.grade,
+    g.range_default,
+    g.day >= 1 AS after_infusion,
     s.kind AS source_kind,
     o.source_id,
     o.note

@@ -62,6 +62,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from carta.measures.numbers import finite_floats as _floats
 from carta.measures.numbers import signif
 
 SOURCE = (
@@ -270,11 +271,6 @@ def grade(
         if ops[cut.op](rounded, _signif(cut.factor * limit)):
             return cut.grade
     return 0
-
-
-def _floats(column: pd.Series) -> np.ndarray:
-    values = pd.to_numeric(column).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    return np.where(np.isfinite(values), values, np.nan)
 
 
 def grade_frame(frame: pd.DataFrame) -> pd.Series:

@@ -73,6 +73,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from carta.measures.numbers import empty_frame as _empty
+from carta.measures.numbers import equals as _flag
+from carta.measures.numbers import finite_floats as _floats
 from carta.measures.numbers import signif
 
 SOURCE = (
@@ -172,15 +175,6 @@ class _Rows:
 
     def count(self, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.group[mask], minlength=self.n_groups)
-
-
-def _flag(frame: pd.DataFrame, column: str, value: str) -> np.ndarray:
-    return frame[column].eq(value).to_numpy(dtype=bool, na_value=False)
-
-
-def _floats(column: pd.Series) -> np.ndarray:
-    values = pd.to_numeric(column).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    return np.where(np.isfinite(values), values, np.nan)
 
 
 def _prepare(obs: pd.DataFrame, codes: tuple[str, ...], min_day: int | None) -> _Rows:
@@ -373,11 +367,6 @@ def _check_day(name: str, value: object, minimum: int) -> int:
 
 def _check_hold(max_hold_days: object) -> int | None:
     return None if max_hold_days is None else _check_day("max_hold_days", max_hold_days, 1)
-
-
-def _empty(dtypes: dict[str, str]) -> pd.DataFrame:
-    """No rows, with the columns and dtypes a result has when there are some."""
-    return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in dtypes.items()})
 
 
 def _late_second_lowest(rows: _Rows, late_end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

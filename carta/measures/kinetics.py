@@ -46,6 +46,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from carta.measures.numbers import empty_frame as _empty
+from carta.measures.numbers import equals as _flag
+from carta.measures.numbers import finite_floats as _floats
+
 SOURCE = "clinical-rules §4.3 (ANC recovery, CIBMTR) and §5 (CAR T kinetics, B-cell aplasia)"
 
 # --- settings and constants, each cited -----------------------------------------------------------
@@ -118,15 +122,6 @@ class _Rows:
 
     def per_row(self, per_group: np.ndarray) -> np.ndarray:
         return per_group[self.group]
-
-
-def _floats(column: pd.Series) -> np.ndarray:
-    values = pd.to_numeric(column).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    return np.where(np.isfinite(values), values, np.nan)
-
-
-def _flag(frame: pd.DataFrame, column: str, value: str) -> np.ndarray:
-    return frame[column].eq(value).to_numpy(dtype=bool, na_value=False)
 
 
 def _prepare(obs: pd.DataFrame, code: str, *, need_uln: bool = False) -> _Rows:
@@ -578,8 +573,3 @@ def _empty_ck() -> pd.DataFrame:
             "last_day": "Int64",
         }
     )
-
-
-def _empty(dtypes: dict[str, str]) -> pd.DataFrame:
-    """No rows, with the columns and dtypes a result has when there are some."""
-    return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in dtypes.items()})

@@ -1,8 +1,25 @@
-"""Numeric helpers shared by the rules."""
+"""Numeric and frame helpers shared by the rules."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+
+def finite_floats(column: pd.Series) -> np.ndarray:
+    """A column as float64, with missing, NaN and infinite values all as NaN."""
+    values = pd.to_numeric(column).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def equals(frame: pd.DataFrame, column: str, value: str) -> np.ndarray:
+    """Per row: ``frame[column] == value``, a missing cell counting as False."""
+    return frame[column].eq(value).to_numpy(dtype=bool, na_value=False)
+
+
+def empty_frame(dtypes: dict[str, str]) -> pd.DataFrame:
+    """No rows, with the columns and dtypes a result has when there are some."""
+    return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in dtypes.items()})
 
 
 def signif(x, digits: int):

@@ -12,9 +12,9 @@ from playwright.sync_api import Page
 
 from bench.import_csv import site_files
 from carta.build import build_store
-from carta.schema import columns
 from carta.store import ROOT
 from tests.browser.harness import screenshot, start_server, stop_server, wait_rendered
+from tests.handmade import file_header
 
 pytestmark = pytest.mark.browser
 
@@ -23,14 +23,13 @@ def test_an_uploaded_file_is_checked_imported_and_listed(page: Page, tmp_path: P
     store = build_store(tmp_path / "store" / "carta.duckdb", n_patients=2).path
     patients = tmp_path / "patients.csv"
     patients.write_text(
-        ",".join(columns("patients"))
+        file_header("patients")
         + "\nUPLOAD-01,synthetic,Uploaded,F,8,JDM,,,,,,180,,true\n"
         + "UPLOAD-02,nowhere,Uploaded,F,8,JDM,,,,,,180,,true\n"
     )
     observations = tmp_path / "observations.csv"
     observations.write_text(
-        ",".join(columns("observations"))
-        + "\nUPLOAD-01,7,Kreatinkinase,310,U/L,,,blood,,synthetic,\n"
+        file_header("observations") + "\nUPLOAD-01,7,Kreatinkinase,310,U/L,,,blood,,synthetic,\n"
     )
     mapping = tmp_path / "mapping.csv"
     mapping.write_text("name,code\nKreatinkinase,CK\n")
