@@ -196,7 +196,7 @@ def unplaced_course(
     lines = [
         f"- **{row.name}**"
         + (
-            f", {display.number(row.dose, row.dose_unit)}"
+            f", {display.dose(row.dose, row.dose_unit, getattr(row, 'dose_basis', None))}"
             if not display.is_missing(row.dose)
             else ""
         )

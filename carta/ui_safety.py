@@ -13,7 +13,7 @@ import streamlit as st
 
 from carta import display, ui
 from carta.charts import safety as safety_charts
-from carta.measures import ctcae, hematotox, survival
+from carta.measures import ctcae, survival
 from carta.measures import safety as safety_rules
 from carta.measures import summary as summary_rules
 
@@ -68,7 +68,6 @@ def haematotoxicity_figures(rows: pd.DataFrame) -> None:
             f"- **{f.label}** {f.value}" + (f" — {f.detail}" if f.detail else "") for f in figures
         )
     )
-    st.caption(f"CAR-HEMATOTOX: {hematotox.NOT_VALIDATED_NOTE}.")
 
 
 # --- the cohort safety view (pages/safety.py) -------------------------------------------------

@@ -3,28 +3,31 @@
 -- grading systems used. Besides the events as the source graded them, toxicity graded from the
 -- counts: per CTCAE lab term the worst treatment-emergent grade (after the infusion and worse than
 -- the patient's baseline grade, table lab_toxicity), and early ICAHT and T-ICAHT (days 0-30,
--- table patient_hematotox). The denominator is the number of patients in $patients.
+-- table patient_hematotox); patients_on_default_range counts the patients whose counted grade
+-- rests on the dictionary's default reference range. The denominator is the number of patients
+-- in $patients.
 WITH chosen AS (
     SELECT unnest($patients) AS patient_id
 ),
 graded AS (
-    SELECT a.patient_id, a.term, a.grade, a.grading_system AS systems
+    SELECT a.patient_id, a.term, a.grade, a.grading_system AS systems, false AS range_default
     FROM adverse_events a JOIN chosen USING (patient_id)
     UNION ALL
     SELECT t.patient_id, t.term || ' (from counts, treatment-emergent)', t.emergent_grade,
-        'CTCAE v5.0'
+        'CTCAE v5.0', t.range_default
     FROM lab_toxicity t JOIN chosen USING (patient_id)
     UNION ALL
     SELECT h.patient_id, 'ICAHT early, days 0-30 (from counts)', h.icaht_early_grade,
-        'EHA/EBMT 2023'
+        'EHA/EBMT 2023', false
     FROM patient_hematotox h JOIN chosen USING (patient_id)
     UNION ALL
     SELECT h.patient_id, 'T-ICAHT early, days 0-30 (from counts)', h.t_icaht_early_grade,
-        'Rejeski 2025'
+        'Rejeski 2025', false
     FROM patient_hematotox h JOIN chosen USING (patient_id)
 ),
 worst AS (
-    SELECT patient_id, term, max(grade) AS grade, string_agg(DISTINCT systems, ', ') AS systems
+    SELECT patient_id, term, max(grade) AS grade, string_agg(DISTINCT systems, ', ') AS systems,
+        bool_or(range_default) AS range_default
     FROM graded
     WHERE grade > 0
     GROUP BY patient_id, term
@@ -37,7 +40,8 @@ SELECT term,
     count(*) FILTER (WHERE grade = 4) AS grade_4,
     count(*) FILTER (WHERE grade = 5) AS grade_5,
     count(*) FILTER (WHERE grade >= 3) AS grade_3_or_more,
-    string_agg(DISTINCT systems, ', ') AS grading_systems
+    string_agg(DISTINCT systems, ', ') AS grading_systems,
+    count(*) FILTER (WHERE range_default) AS patients_on_default_range
 FROM worst
 GROUP BY term
 ORDER BY patients_any_grade DESC, term

@@ -263,3 +263,48 @@ def test_every_derived_kinetics_row_equals_the_rule_on_the_raw_table(default_sto
         events[(events["kind"] == "lymphodepletion") & (events["start_day"] < 0)],
     ).set_index("patient_id")
     assert got["hematotox_score"].to_dict() == score["score"].astype(object).to_dict()
+
+
+def test_a_new_users_import_is_graded_by_the_rule(tmp_path: Path) -> None:
+    """The cases at the top of issue 11, through `carta import` as a new user would bring them."""
+    from carta.build import build_store
+    from carta.ingest.importer import import_files
+    from tests.handmade import file_header
+
+    store = build_store(tmp_path / "store" / "carta.duckdb", n_patients=0,
+                        include_published=False).path  # fmt: skip
+    folder = tmp_path / "centre"
+    folder.mkdir()
+    (folder / "sources.csv").write_text(
+        file_header("sources") + "\nsite-a,site,Site A,,\n", encoding="utf-8"
+    )
+    (folder / "patients.csv").write_text(
+        file_header("patients") + "\nA-01,site-a,Site A,M,12,JDM,,,,,,120,,false\n",
+        encoding="utf-8",
+    )
+    rows = [
+        "A-01,-6,AST,200,U/L,,34,blood,,site-a,",  # baseline above the ULN
+        "A-01,14,AST,180,U/L,,34,blood,,site-a,",  # 0.9 x baseline: grade 0
+        "A-01,7,ANC,0.5,10*9/L,1.5,,blood,<,site-a,",  # < 0.5: grade 4
+        "A-01,8,PLT,25,10*9/L,150,,blood,<,site-a,",  # < 25: grade 4
+        "A-01,9,LYMPH,0.2,10*9/L,1.0,,blood,<,site-a,",  # < 0.2: grade 4
+        "A-01,10,ANC,,10*9/L,1.5,,blood,not_detected,site-a,",  # not detected: grade 4
+    ]
+    (folder / "observations.csv").write_text(
+        file_header("observations") + "\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    result = import_files(sorted(folder.iterdir()), store)
+    assert all(f.rejected == 0 for f in result.files), [f.problems for f in result.files]
+    assert result.accepted == 1 + 1 + len(rows) and result.version is not None
+    con = open_read_only(store)
+    try:
+        got = run_query(con, "patient_observations", patient_id="A-01", baseline_from=-60,
+                        baseline_to=0)  # fmt: skip
+        toxicity = run_query(con, "patient_lab_toxicity", patient_id="A-01")
+    finally:
+        con.close()
+    grade = {(r.code, r.day): r.grade for r in got.itertuples()}
+    assert grade[("AST", 14)] == 0
+    assert grade[("ANC", 7)] == grade[("PLT", 8)] == grade[("LYMPH", 9)] == grade[("ANC", 10)] == 4
+    ast = toxicity.set_index("code").loc["AST"]
+    assert (ast["baseline_grade"], ast["emergent_grade"]) == (0, 0) and not ast["range_default"]
