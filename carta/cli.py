@@ -68,16 +68,29 @@ def main(argv: list[str] | None = None) -> int:
 
     imports = commands.add_parser(
         "import",
-        help="import a centre's files (Carta's CSV format) into a new store version",
+        help="import a centre's files (Carta's format, wide lab sheets, SDTM/ADaM packages, "
+        "REDCap exports) into a new store version",
         description="Check every row, publish the accepted ones as a new store version in one "
         "atomic step, and write the refused rows with their reasons to a quarantine file. "
         "Files already imported are skipped. See docs/import-format.md.",
     )
-    imports.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    imports.add_argument("files", type=Path, nargs="+", metavar="FILE",
+                         help="files, or a folder holding an SDTM or ADaM package")  # fmt: skip
     imports.add_argument("--store", type=Path, metavar="PATH")
     imports.add_argument("--dry-run", action="store_true", help="check and report; change nothing")
     imports.add_argument("--mapping", type=Path, metavar="FILE",
                          help="CSV with columns name,code: other names for parameters")  # fmt: skip
+    imports.add_argument(
+        "--day0-treatment",
+        metavar="NAME",
+        help="the EXTRT of the CAR T product, when its name is not recognised",
+    )
+    imports.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="also write the per-file report (and every problem) as CSV",
+    )
 
     args = parser.parse_args(argv)
     try:
@@ -124,16 +137,19 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from carta.ingest.importer import import_files, read_mapping
+    from carta.ingest.importer import import_files, read_mapping, report_table
 
-    missing = [f for f in args.files if not f.is_file()]
+    missing = [f for f in args.files if not f.exists()]
     if missing:
         raise StoreError(f"no such file: {', '.join(str(f) for f in missing)}")
     path = args.store.absolute() if args.store else store_path()
     mapping = read_mapping(args.mapping) if args.mapping else None
     result = import_files(
-        args.files, path, dry_run=args.dry_run, mapping=mapping, progress=_progress_printer()
-    )
+        args.files, path, dry_run=args.dry_run, mapping=mapping, progress=_progress_printer(),
+        day0_treatment=args.day0_treatment,
+    )  # fmt: skip
+    for note in result.notes:
+        print(f"  {note}")
     print(f"\n{'file':<28} {'table':<18} {'status':<17} {'accepted':>9} {'refused':>8}")
     for report in result.files:
         print(
@@ -149,6 +165,9 @@ def _import(args: argparse.Namespace) -> int:
             print(f"    … and {len(report.problems) - 10} more (see the quarantine file)")
         if report.quarantine:
             print(f"    refused rows with reasons: {report.quarantine}")
+    if args.report:
+        report_table(result).to_csv(args.report, index=False)
+        print(f"Report written to {args.report}")
     if result.version is not None:
         print(f"Published store version {result.version} at {path}")
         return 0

@@ -13,6 +13,12 @@ import pandas as pd
 from carta.measures import cohort, ctcae, hematotox, kinetics, response, summary
 from carta.store import insert_frame, insert_query_result, run_query
 
+# ICAHT and T-ICAHT from sparse counts ([U] design rules, docs/rules.md): a patient's last value
+# holds at most this many days, and a window needs this many values for a grade, so that one low
+# value is never carried to day 30 and a grade never rests on a single count.
+HAEMATOTOX_LAST_HOLD_DAYS = 7
+HAEMATOTOX_MIN_VALUES = 2
+
 # The settings the derived tables are computed with. Rules marked [U] in docs/rules.md are here
 # so that they are settings, recorded in store_meta, rather than constants in the code.
 DEFAULT_SETTINGS = {
@@ -24,6 +30,8 @@ DEFAULT_SETTINGS = {
     "car_t_pre_infusion_level": kinetics.PRE_INFUSION_LEVEL,
     "auc_max_gap_days": kinetics.AUC_MAX_GAP_DAYS,
     "hypogamma_igg_threshold": summary.HYPOGAMMA_IGG_THRESHOLD,
+    "haematotox_last_hold_days": HAEMATOTOX_LAST_HOLD_DAYS,
+    "haematotox_min_values": HAEMATOTOX_MIN_VALUES,
 }
 
 RESPONSE_CODES = ["PGA", "PARENT_GA", "CHAQ", "EXTRAMUSC", "MMT8", "CMAS", "DAS",
@@ -116,8 +124,12 @@ def _kinetics(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
 def _hematotox(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     labs = _observations(con, *hematotox.HEMATOTOX_COMPONENTS)
     regimen = run_query(con, "lymphodepletion_starts")
-    early = hematotox.icaht(labs[labs["code"] == "ANC"])
-    platelets = hematotox.t_icaht(labs[labs["code"] == "PLT"])
+    hold, least = settings["haematotox_last_hold_days"], settings["haematotox_min_values"]
+    early = hematotox.icaht(labs[labs["code"] == "ANC"], last_hold_days=hold)
+    platelets = hematotox.t_icaht(labs[labs["code"] == "PLT"], last_hold_days=hold)
+    early["early_grade"] = early["early_grade"].mask(early["early_n_values"] < least)
+    platelets["early_grade"] = platelets["early_grade"].mask(platelets["early_n_values"] < least)
+    platelets["below_20"] = platelets["early_days_lt_20"].gt(0) | platelets["late_n_lt_20"].gt(0)
     score = hematotox.car_hematotox(labs, regimen[regimen["start_day"] < 0])
     rows = (
         early.set_index("patient_id")[
@@ -128,9 +140,9 @@ def _hematotox(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
                    "anc_days_le_100_d0_30", "icaht_recovery_day"], axis=1)
         .join(
             platelets.set_index("patient_id")[
-                ["early_grade", "late_grade", "early_days_lt_20", "recovery_day"]
+                ["early_grade", "late_grade", "early_days_lt_20", "recovery_day", "below_20"]
             ].set_axis(["t_icaht_early_grade", "t_icaht_late_grade", "plt_days_lt_20_d0_30",
-                        "plt_recovery_day"], axis=1),
+                        "plt_recovery_day", "plt_below_20"], axis=1),
             how="outer",
         )
         .join(

@@ -1,5 +1,5 @@
 """Reference data shipped with Carta: the parameter dictionary, the plausible range of each
-parameter and the default visit windows."""
+parameter, the unit conversions and unit spellings, and the default visit windows."""
 
 from functools import cache
 from pathlib import Path
@@ -25,6 +25,69 @@ def plausible_ranges() -> pd.DataFrame:
     `source_note` the bounds rest on. The importer takes a value without a unit in the dictionary
     unit only when it lies in this range, and refuses a value outside it whatever its unit."""
     return _read("plausible_ranges").copy()
+
+
+def unit_conversions() -> pd.DataFrame:
+    """One row per conversion to a UCUM unit: `from_unit`, `to_unit`, the `factor` to multiply
+    by, the `code` it holds for (empty: any parameter; a molar <-> mass conversion depends on the
+    analyte, so it names its code) and the `source_note` it rests on. Only factors: an affine
+    conversion (°F -> °C) is not one, and is not made."""
+    return _read("unit_conversions").copy()
+
+
+def unit_spellings() -> pd.DataFrame:
+    """One row per way people write a UCUM unit: `spelling` (lower case, as compared), the
+    `unit` it means and the `source_note`."""
+    return _read("unit_spellings").copy()
+
+
+@cache
+def _conversions() -> dict[tuple[str, str, str | None], float]:
+    frame = _read("unit_conversions")
+    return {
+        (f, t, c if isinstance(c, str) and c else None): float(x)
+        for f, t, x, c in zip(
+            frame["from_unit"], frame["to_unit"], frame["factor"], frame["code"], strict=True
+        )
+    }
+
+
+def conversions() -> dict[tuple[str, str, str | None], float]:
+    """(from unit, to unit, code or None for any parameter) -> factor."""
+    return dict(_conversions())
+
+
+def conversion_factor(from_unit: object, to_unit: object, code: object = None) -> float | None:
+    """The factor that takes a value of `code` from `from_unit` to `to_unit` (UCUM spellings, as
+    `normal_unit` gives them): the conversion for that code first, else the one for any
+    parameter; None when there is none. 1.0 when the units are the same."""
+    if not isinstance(from_unit, str) or not isinstance(to_unit, str):
+        return None
+    if from_unit == to_unit:
+        return 1.0
+    factors = _conversions()
+    if isinstance(code, str) and (from_unit, to_unit, code) in factors:
+        return factors[(from_unit, to_unit, code)]
+    return factors.get((from_unit, to_unit, None))
+
+
+@cache
+def _spellings() -> dict[str, str]:
+    frame = _read("unit_spellings")
+    return dict(zip(frame["spelling"], frame["unit"], strict=True))
+
+
+def spellings() -> dict[str, str]:
+    """Lower-case spelling -> the UCUM unit it means (data/reference/unit_spellings.csv)."""
+    return dict(_spellings())
+
+
+def normal_unit(unit: object) -> object:
+    """The UCUM spelling of `unit` ('mmHg' -> 'mm[Hg]', 'µmol/l' -> 'umol/L'); a spelling the
+    table does not know is kept as written, without surrounding spaces."""
+    if not isinstance(unit, str):
+        return unit
+    return _spellings().get(unit.strip().lower(), unit.strip())
 
 
 def timepoints() -> pd.DataFrame:
@@ -58,3 +121,21 @@ def resolve_code(name: object, lookup: dict[str, str]) -> object:
     if not isinstance(name, str):
         return name
     return lookup.get(_key(name), name)
+
+
+def resolve_in_specimen(name: object, specimen: object, lookup: dict[str, str]) -> object:
+    """The dictionary code for test `name` measured in `specimen`. SDTM names urine protein PROT,
+    as it names serum protein, and tells them apart by LBSPEC: 'PROT' in 'URINE' is UPROT (the
+    alias 'PROT URINE' in data/reference/parameter_aliases.csv). `specimen` is LBSPEC, or LBCAT
+    where a dataset has no LBSPEC: the category URINALYSIS is read as the specimen URINE. Without
+    an alias for the pair, `resolve_code(name)`."""
+    if isinstance(name, str) and isinstance(specimen, str) and specimen.strip():
+        where = _SPECIMEN_WORDS.get(_key(specimen), specimen)
+        found = lookup.get(_key(f"{name} {where}"))
+        if found is not None:
+            return found
+    return resolve_code(name, lookup)
+
+
+# Categories that say the specimen when a dataset has no specimen column.
+_SPECIMEN_WORDS = {"urinalysis": "urine"}

@@ -10,6 +10,17 @@ NOT_REPORTED = "not reported"
 DAYS_PER_MONTH = 365.25 / 12
 
 
+# What makes Markdown or a Streamlit directive of plain text: emphasis, code, links and images
+# (brackets), colours and emoji (":red[", ":smile:"), maths, HTML, strikethrough, tables.
+_MARKDOWN = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>:~$|"})
+
+
+def escape_markdown(text: object) -> str:
+    """Text from a file or a URL, safe inside Streamlit Markdown: no link, image, colour or
+    emphasis of its own (every Markdown and Streamlit directive character is escaped)."""
+    return "" if is_missing(text) else str(text).translate(_MARKDOWN)
+
+
 def is_missing(value: object) -> bool:
     if value is None or value is pd.NA:
         return True
@@ -49,6 +60,26 @@ def number(value: object, unit_code: object = None, qualifier: object = None) ->
         return NOT_REPORTED
     prefix = f"{qualifier} " if qualifier in ("<", ">") else ""
     return f"{prefix}{plain_number(value)} {unit_text(unit_code)}".strip()
+
+
+# Severities as sources word them (CDISC AESEV: MILD, MODERATE, SEVERE), mildest first.
+SEVERITY_ORDER = ("mild", "moderate", "severe", "life-threatening", "fatal")
+
+
+def ae_grade(grade: object, severity: object = None) -> str:
+    """'grade 3', 'not observed' (grade 0), or 'severity: moderate, not graded' when the source
+    gave a severity and no grade (nothing is graded that the source did not grade)."""
+    if not is_missing(grade):
+        return "not observed" if int(grade) == 0 else f"grade {int(grade)}"
+    if not is_missing(severity) and str(severity).strip():
+        return f"severity: {str(severity).strip().lower()}, not graded"
+    return NOT_REPORTED
+
+
+def severity_rank(severity: object) -> int:
+    """Order of a severity in SEVERITY_ORDER; -1 when missing or not one of them."""
+    text = "" if is_missing(severity) else str(severity).strip().lower()
+    return SEVERITY_ORDER.index(text) if text in SEVERITY_ORDER else -1
 
 
 _DOSE_BASIS = {"total": "total", "per_day": "per day", "per_dose": "per dose"}

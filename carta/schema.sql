@@ -24,6 +24,9 @@ CREATE TABLE patients (
     sex VARCHAR CHECK (sex IN ('M', 'F')),
     age_years DOUBLE CHECK (age_years >= 0),
     race VARCHAR,
+    ethnicity VARCHAR,
+    country VARCHAR,
+    arm VARCHAR,
     diagnosis VARCHAR,
     autoantibody VARCHAR,
     disease_duration_years DOUBLE CHECK (disease_duration_years >= 0),
@@ -39,7 +42,8 @@ CREATE TABLE parameters (
     code VARCHAR PRIMARY KEY,
     label VARCHAR NOT NULL,
     domain VARCHAR NOT NULL
-        CHECK (domain IN ('enzyme', 'inflammation', 'hematology', 'cellular', 'immunoglobulin', 'score')),
+        CHECK (domain IN ('enzyme', 'inflammation', 'hematology', 'cellular', 'immunoglobulin',
+                          'chemistry', 'coagulation', 'urinalysis', 'vital', 'score')),
     unit VARCHAR NOT NULL,
     loinc VARCHAR,
     scale_min DOUBLE,
@@ -60,13 +64,39 @@ CREATE TABLE observations (
     unit VARCHAR NOT NULL,
     ref_low DOUBLE,
     ref_high DOUBLE,
-    specimen VARCHAR NOT NULL CHECK (specimen IN ('blood', 'bone_marrow')),
+    specimen VARCHAR NOT NULL CHECK (specimen IN ('blood', 'bone_marrow', 'urine')),
     qualifier VARCHAR CHECK (qualifier IN ('<', '>', 'not_detected')),
     source_id VARCHAR NOT NULL,
     note VARCHAR,
     timing VARCHAR,
+    day_earliest INTEGER,
+    day_latest INTEGER,
+    day_precision VARCHAR CHECK (day_precision IN ('year', 'month')),
     CHECK (value IS NOT NULL OR qualifier = 'not_detected'),
-    CHECK (day IS NOT NULL OR timing IS NOT NULL)
+    CHECK (day IS NOT NULL OR timing IS NOT NULL OR day_precision IS NOT NULL),
+    CHECK (day_latest IS NULL OR day_earliest IS NULL OR day_latest >= day_earliest)
+);
+
+-- Results of tests the dictionary does not know, kept with their own code, name and unit: shown
+-- in a table, never graded, drawn or scored.
+CREATE TABLE other_observations (
+    patient_id VARCHAR NOT NULL,
+    day INTEGER,
+    day_earliest INTEGER,
+    day_latest INTEGER,
+    day_precision VARCHAR CHECK (day_precision IN ('year', 'month')),
+    test_code VARCHAR NOT NULL,
+    test_name VARCHAR,
+    category VARCHAR,
+    value DOUBLE,
+    result_text VARCHAR,
+    unit VARCHAR,
+    ref_low DOUBLE,
+    ref_high DOUBLE,
+    specimen VARCHAR,
+    source_id VARCHAR NOT NULL,
+    note VARCHAR,
+    CHECK (value IS NOT NULL OR result_text IS NOT NULL)
 );
 
 CREATE TABLE events (
@@ -79,6 +109,11 @@ CREATE TABLE events (
     dose DOUBLE,
     dose_unit VARCHAR,
     dose_basis VARCHAR CHECK (dose_basis IN ('total', 'per_day', 'per_dose')),
+    route VARCHAR,
+    drug_class VARCHAR,
+    start_earliest INTEGER,
+    start_latest INTEGER,
+    start_precision VARCHAR CHECK (start_precision IN ('year', 'month')),
     source_id VARCHAR NOT NULL,
     note VARCHAR,
     CHECK (end_day IS NULL OR start_day IS NULL OR end_day >= start_day)
@@ -87,15 +122,20 @@ CREATE TABLE events (
 CREATE TABLE adverse_events (
     patient_id VARCHAR NOT NULL,
     term VARCHAR NOT NULL,
-    grade INTEGER NOT NULL CHECK (grade BETWEEN 0 AND 5),
+    grade INTEGER CHECK (grade BETWEEN 0 AND 5),
     grading_system VARCHAR NOT NULL,
+    severity VARCHAR,
     onset_day INTEGER,
     end_day INTEGER,
     serious BOOLEAN,
     treatment VARCHAR,
     organ VARCHAR,
+    onset_earliest INTEGER,
+    onset_latest INTEGER,
+    onset_precision VARCHAR CHECK (onset_precision IN ('year', 'month')),
     source_id VARCHAR NOT NULL,
     note VARCHAR,
+    CHECK (grade IS NOT NULL OR severity IS NOT NULL),
     CHECK (end_day IS NULL OR onset_day IS NULL OR end_day >= onset_day)
 );
 
@@ -219,6 +259,7 @@ CREATE TABLE bcell_aplasia (
     recovery_day INTEGER,
     duration_days INTEGER,
     ongoing_at_last_value BOOLEAN,
+    first_day INTEGER,
     last_day INTEGER,
     depletion_threshold DOUBLE NOT NULL,
     recovery_threshold DOUBLE NOT NULL
@@ -246,6 +287,7 @@ CREATE TABLE patient_hematotox (
     t_icaht_late_grade INTEGER CHECK (t_icaht_late_grade BETWEEN 0 AND 4),
     plt_days_lt_20_d0_30 INTEGER,
     plt_recovery_day INTEGER,
+    plt_below_20 BOOLEAN,
     hematotox_score INTEGER CHECK (hematotox_score BETWEEN 0 AND 7),
     hematotox_risk VARCHAR CHECK (hematotox_risk IN ('low', 'high')),
     hematotox_missing VARCHAR

@@ -274,6 +274,8 @@ def _lookup(values: tuple, idx: np.ndarray) -> pd.Series:
     return pa.array(values, type=pa.string()).take(indices).to_pandas()
 
 
+_EMPTY_DTYPES = {"INTEGER": "Int32", "DOUBLE": "Float64", "BOOLEAN": "boolean", "DATE": "object"}
+
 # Integer columns that may be empty: always nullable Int32, whatever a chunk holds.
 _OPTIONAL_DAYS = {"start_day", "end_day", "onset_day"}
 
@@ -300,6 +302,8 @@ def _frame(table: str, cols: dict[str, np.ndarray], ids: tuple[str, ...], lo: in
             value = _lookup((constants[name],), zeros)
         elif (table, name) in lookups:
             value = _lookup(lookups[(table, name)], cols[name])
+        elif name not in cols:  # a column the generator does not model: empty
+            value = pd.Series(pd.NA, index=range(n), dtype=_EMPTY_DTYPES.get(sql_type, "string"))
         elif sql_type == "VARCHAR":
             value = pa.array(cols[name], type=pa.string()).to_pandas()
         elif name in _OPTIONAL_DAYS:

@@ -110,7 +110,7 @@ def sidebar_store_panel() -> None:
     with st.sidebar:
         st.caption(
             f"Store version {meta.get('store_version', '?')} · "
-            f"data cut {meta.get('data_cut', '?')}  \n"
+            f"updated {meta.get('data_cut', '?')}  \n"
             "Study day 0 = CAR T-cell infusion."
         )
         st.caption(
@@ -145,7 +145,8 @@ def choose_patient() -> str | None:
     known = requested is not None and not query("patient_profile", patient_id=requested).empty
     if requested is not None and not known:
         st.warning(
-            f"Patient “{requested}” is not in this store; showing the first patient instead."
+            f"Patient “{display.escape_markdown(requested[:80])}” is not in this store; showing "
+            "the first patient instead."
         )
         del st.query_params["patient"]
     search = ""
@@ -193,24 +194,25 @@ def unplaced_course(
     undated: pd.DataFrame,
 ) -> None:  # fmt: skip
     """What the source reports without a day: listed, never placed at a guessed day."""
+    esc = display.escape_markdown
     lines = [
-        f"- **{row.name}**"
+        f"- **{esc(row.name)}**"
         + (
             f", {display.dose(row.dose, row.dose_unit, getattr(row, 'dose_basis', None))}"
             if not display.is_missing(row.dose)
             else ""
         )
-        + (f" — {row.note}" if not display.is_missing(row.note) else "")
+        + (f" — {esc(row.note)}" if not display.is_missing(row.note) else "")
         for row in events[events["start_day"].isna()].itertuples()
     ]
     lines += [
-        f"- **{row.term}**, "
-        + ("not observed" if row.grade == 0 else f"grade {row.grade}")
-        + (f" — {row.note}" if not display.is_missing(row.note) else "")
+        f"- **{esc(row.term)}**, "
+        + display.ae_grade(row.grade, getattr(row, "severity", None))
+        + (f" — {esc(row.note)}" if not display.is_missing(row.note) else "")
         for row in adverse[adverse["onset_day"].isna()].itertuples()
     ]
     lines += [
-        f"- **{row.label}** ({row.specimen.replace('_', ' ')}), {row.timing} (as reported, no "
+        f"- **{row.label}** ({row.specimen.replace('_', ' ')}), {esc(row.timing)} (as reported, no "
         f"exact day): {display.number(row.value, row.unit, row.qualifier)}"
         for row in undated.itertuples()
     ]
@@ -235,7 +237,9 @@ def reported_findings(findings: pd.DataFrame) -> None:
     st.markdown("**Reported findings** (in words, without numbers)")
     st.markdown(
         "\n".join(
-            f"- *{row.timing}:* {row.statement} ({row.domains})" for row in findings.itertuples()
+            f"- *{display.escape_markdown(row.timing)}:* {display.escape_markdown(row.statement)} "
+            f"({display.escape_markdown(row.domains)})"
+            for row in findings.itertuples()
         )
     )
 
@@ -259,7 +263,9 @@ def values_near_day_table(values: pd.DataFrame, day: int, near: int) -> None:
     table = pd.DataFrame(
         {
             "Parameter": values["label"]
-            + values["specimen"].map({"blood": "", "bone_marrow": " (bone marrow)"}),
+            + values["specimen"].map(
+                {"blood": "", "bone_marrow": " (bone marrow)", "urine": " (urine)"}
+            ),
             "Day": values["day"],
             "Value": [
                 display.number(v, u, q)
@@ -322,7 +328,8 @@ def kinetics_figures(
             f"Aplasia: below {depletion:g}, recovery from {recovery:g} cells/µL on two "
             "consecutive values — settings of an unconfirmed rule. AUC: linear trapezoid from "
             "day 0 (no CAR T cells before the infusion, a setting), not across gaps of more than "
-            "14 days (a setting); docs/rules.md."
+            f"{store_meta().get('derived_auc_max_gap_days', '14')} days (a setting); "
+            "docs/rules.md."
         )
 
 
@@ -613,7 +620,8 @@ def requested_patient() -> str | None:
         return requested
     ids = query("patient_ids", search="", max_rows=1)["patient_id"]
     if requested is not None:
-        st.warning(f"Patient “{requested}” is not in this store; showing the first patient.")
+        st.warning(f"Patient “{display.escape_markdown(requested[:80])}” is not in this store; "
+                   "showing the first patient.")  # fmt: skip
     return None if ids.empty else ids.iloc[0]
 
 
@@ -657,7 +665,8 @@ def adverse_event_table(adverse: pd.DataFrame) -> None:
     table = pd.DataFrame(
         {
             "Event": adverse["term"],
-            "Grade": [("not observed" if g == 0 else f"grade {g}") for g in adverse["grade"]],
+            "Grade": [display.ae_grade(g, v) for g, v in
+                      zip(adverse["grade"], adverse["severity"], strict=True)],
             "Grading": adverse["grading_system"],
             "When": [display.day_span(s, e) for s, e in
                      zip(adverse["onset_day"], adverse["end_day"], strict=True)],

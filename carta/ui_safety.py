@@ -32,7 +32,8 @@ def toxicity_figures(toxicity: pd.DataFrame, haematotoxicity: pd.DataFrame) -> N
             else f"baseline grade {int(row.baseline_grade)}"
         )
         flag = " ⚑ default range" if bool(row.range_default) else ""
-        lines.append(f"- **{row.term}** {summary_rules.emergent_text(series)} ({baseline}){flag}")
+        term = display.escape_markdown(row.term)
+        lines.append(f"- **{term}** {summary_rules.emergent_text(series)} ({baseline}){flag}")
     if lines:
         st.markdown("**Lab toxicity** (CTCAE v5.0, treatment-emergent)")
         st.markdown("\n".join(lines))
@@ -68,6 +69,10 @@ def haematotoxicity_figures(rows: pd.DataFrame) -> None:
             f"- **{f.label}** {f.value}" + (f" — {f.detail}" if f.detail else "") for f in figures
         )
     )
+    st.caption(
+        "ICAHT and T-ICAHT: grades need two counts in the window, and a last count holds at "
+        "most 7 days (settings); the ICAHT grade cells are partly confirmed (docs/rules.md)."
+    )
 
 
 # --- the cohort safety view (pages/safety.py) -------------------------------------------------
@@ -86,6 +91,7 @@ class CohortSafety:
     infections: pd.DataFrame
     rate: survival.Rate
     follow_up_from_values: int
+    without_event_records: int  # patients whose source records no adverse event at all
 
 
 @st.cache_data(show_spinner="Computing the safety picture…", max_entries=16)
@@ -96,16 +102,18 @@ def _cohort_safety(real: str, patients: tuple[str, ...]) -> CohortSafety:
     infections = ui.query("safety_infections", patients=chosen)
     durations = safety_rules.recovery_durations(rows)
     km = survival.kaplan_meier(durations.durations, group="outcome")
+    recorded = safety_rules.with_event_records(worst)
     return CohortSafety(
         n_patients=len(chosen),
-        incidence=safety_rules.incidence(worst, len(chosen)),
+        incidence=safety_rules.incidence(worst),
         km=km,
         at_risk=survival.at_risk_table(km),
         medians=survival.median_time(km),
         left_out=durations.left_out,
         infections=infections,
-        rate=safety_rules.infection_rate(infections, rows),
+        rate=safety_rules.infection_rate(infections, rows, recorded),
         follow_up_from_values=int(rows["follow_up_from_values"].fillna(False).sum()),
+        without_event_records=len(set(chosen) - recorded),
     )
 
 
@@ -137,9 +145,17 @@ def incidence_section(safety: CohortSafety) -> None:
     st.subheader("Adverse events by worst grade")
     st.caption(
         "Each patient counts once per category, at their worst grade; “not observed” (grade 0) "
-        "is no event. At risk: the patients shown; for ICAHT and T-ICAHT, those whose blood "
-        "counts allow a grade (EHA/EBMT 2023; Rejeski 2025). LICATS is counted apart from "
-        "disease flares (Hagen, Lancet Rheumatol 2025). CRS and ICANS as graded by the source."
+        "is no event. At risk: the patients shown whose source records adverse events; for "
+        "ICAHT and T-ICAHT, those with at least two counts in the window (EHA/EBMT 2023; "
+        "Rejeski 2025; grade cells partly confirmed, day counting a setting: docs/rules.md). "
+        "LICATS is counted apart from disease flares (Hagen, Lancet Rheumatol 2025). CRS and "
+        "ICANS as graded by the source."
+        + (
+            f" {safety.without_event_records} patient(s) shown have no adverse-event record at "
+            "all: they are not counted as having had none."
+            if safety.without_event_records
+            else ""
+        )
     )
     st.altair_chart(safety_charts.incidence_chart(safety.incidence), key="safety-incidence")
     st.dataframe(_incidence_table(safety.incidence), hide_index=True, key="safety-incidence-table")

@@ -7,7 +7,7 @@ link carries them from one view to the other.
 
 import streamlit as st
 
-from carta import ui, ui_filters, ui_safety
+from carta import ui, ui_filters, ui_safety, urlstate
 from carta.measures.cohort import Selections
 
 ui.require_shell()
@@ -17,8 +17,17 @@ total = ui_filters.patients_in_store()
 filters = ui_filters.cohort_filters()
 filtered = ui.query("cohort_patients", **filters.params())
 patients = filtered["patient_id"].tolist()
-kinds = filtered.set_index("patient_id")["source_kind"]
-ui.cohort_chips(filters, Selections(), kinds, total, len(patients))
+# The lanes picked in the cohort explorer's swimmer plot narrow this view too; its response and
+# value selections belong to its visit windows and parameter, which this view does not have.
+lanes = urlstate.lanes(st.query_params.get("lanes")).value
+selections = Selections(lanes=lanes)
+if lanes:
+    patients = [p for p in patients if p in set(lanes)]
+kinds = filtered.set_index("patient_id")["source_kind"].loc[patients]
+ui.cohort_chips(filters, selections, kinds, total, len(filtered))
+if {"cat", "brush"} & set(st.query_params):
+    st.caption("The cohort explorer's response and value selections are not applied here; the "
+               "filters and the lanes picked are.")  # fmt: skip
 if not patients:
     st.info("No patient passes these filters. Remove a filter in the sidebar to widen the cohort.")
     st.stop()

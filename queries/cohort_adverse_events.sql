@@ -2,8 +2,8 @@
 -- patients by their worst grade (grade 0, reported as not observed, is no event), with the
 -- grading systems used. Besides the events as the source graded them, toxicity graded from the
 -- counts: per CTCAE lab term the worst treatment-emergent grade (after the infusion and worse than
--- the patient's baseline grade, table lab_toxicity), and early ICAHT and T-ICAHT (days 0-30,
--- table patient_hematotox); patients_on_default_range counts the patients whose counted grade
+-- the patient's baseline grade, table lab_toxicity), and ICAHT and T-ICAHT early and late
+-- (table patient_hematotox); patients_on_default_range counts the patients whose counted grade
 -- rests on the dictionary's default reference range. The denominator is the number of patients
 -- in $patients.
 WITH chosen AS (
@@ -21,7 +21,15 @@ graded AS (
         'EHA/EBMT 2023', false
     FROM patient_hematotox h JOIN chosen USING (patient_id)
     UNION ALL
+    SELECT h.patient_id, 'ICAHT late, after day 30 (from counts)', h.icaht_late_grade,
+        'EHA/EBMT 2023', false
+    FROM patient_hematotox h JOIN chosen USING (patient_id)
+    UNION ALL
     SELECT h.patient_id, 'T-ICAHT early, days 0-30 (from counts)', h.t_icaht_early_grade,
+        'Rejeski 2025', false
+    FROM patient_hematotox h JOIN chosen USING (patient_id)
+    UNION ALL
+    SELECT h.patient_id, 'T-ICAHT late, days 31-100 (from counts)', h.t_icaht_late_grade,
         'Rejeski 2025', false
     FROM patient_hematotox h JOIN chosen USING (patient_id)
 ),

@@ -2,6 +2,7 @@
 -- problem with its count; an empty result means the store is consistent.
 WITH patient_rows AS (
     SELECT patient_id, source_id FROM observations
+    UNION ALL SELECT patient_id, source_id FROM other_observations
     UNION ALL SELECT patient_id, source_id FROM events
     UNION ALL SELECT patient_id, source_id FROM adverse_events
     UNION ALL SELECT patient_id, source_id FROM imaging

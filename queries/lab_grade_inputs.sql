@@ -1,8 +1,9 @@
 -- Every dated observation of the parameters in $codes (the CTCAE-gradable ones), with the result's
 -- reference limits or the dictionary's defaults (range_default: the limit the grade rests on came
 -- from the dictionary) and the patient's pre-treatment baseline of the same parameter and specimen:
--- the last value before the first dated lymphodepletion day, or on or before day 0 when no
--- lymphodepletion day is known (docs/rules.md, "Treatment-emergent toxicity").
+-- the last value before the first dated lymphodepletion day and on or before day 0 (a
+-- lymphodepletion dated after the infusion does not move the baseline past day 0; docs/rules.md,
+-- "Treatment-emergent toxicity").
 WITH treatment AS (
     SELECT patient_id, min(start_day) AS first_day
     FROM events
@@ -16,7 +17,7 @@ results AS (
         coalesce(o.ref_high, m.ref_high) AS ref_high,
         CASE WHEN m.better = 'higher' THEN o.ref_low IS NULL AND m.ref_low IS NOT NULL
              ELSE o.ref_high IS NULL AND m.ref_high IS NOT NULL END AS range_default,
-        coalesce(o.day < t.first_day, o.day <= 0) AS pre_treatment
+        coalesce(o.day < t.first_day, true) AND o.day <= 0 AS pre_treatment
     FROM observations o
     JOIN parameters m USING (code)
     LEFT JOIN treatment t USING (patient_id)
@@ -27,7 +28,8 @@ baseline AS (
     -- One row per patient, parameter and specimen: a day has one value of each (import checks).
     SELECT patient_id, code, specimen,
         max(day) FILTER (WHERE pre_treatment) AS baseline_day,
-        arg_max(value, day) FILTER (WHERE pre_treatment) AS baseline
+        -- Not detected counts as 0, so that the day and the value come from one row.
+        arg_max(coalesce(value, 0), day) FILTER (WHERE pre_treatment) AS baseline
     FROM results
     GROUP BY patient_id, code, specimen
 )

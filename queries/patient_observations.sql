@@ -36,6 +36,7 @@ SELECT
     o.qualifier,
     o.source_id,
     g.grade,
+    g.range_default,
     s.kind AS source_kind,
     o.note
 FROM patient o

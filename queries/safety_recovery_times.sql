@@ -1,7 +1,8 @@
 -- Per patient of $patients, what the safety view's recovery curves and infection rate need: the
--- last follow-up day (follow_up_days, else the last dated observation), severe neutropenia and
--- the CIBMTR ANC recovery day (patient_recovery), platelets below 20 x10^9/L and their recovery
--- day (patient_hematotox), and B-cell aplasia onset and recovery (bcell_aplasia).
+-- last follow-up day (follow_up_days, else the last dated observation; none for a publication
+-- that reports its follow-up in words), severe neutropenia and the CIBMTR ANC recovery day
+-- (patient_recovery), platelets below 20 x10^9/L in days 0-100 and their recovery day
+-- (patient_hematotox), and B-cell aplasia onset and recovery (bcell_aplasia).
 WITH chosen AS (
     SELECT unnest($patients) AS patient_id
 ),
@@ -14,11 +15,13 @@ last_observed AS (
 SELECT
     c.patient_id,
     s.kind AS source_kind,
-    coalesce(p.follow_up_days, l.last_day) AS follow_up_day,
-    p.follow_up_days IS NULL AS follow_up_from_values,
+    -- A publication that reports its follow-up in words gives no day to censor at.
+    CASE WHEN p.follow_up_days IS NULL AND s.kind = 'published' THEN NULL
+        ELSE coalesce(p.follow_up_days, l.last_day) END AS follow_up_day,
+    p.follow_up_days IS NULL AND s.kind <> 'published' AS follow_up_from_values,
     coalesce(r.severe_neutropenia, false) AS anc_severe,
     r.anc_recovery_day,
-    coalesce(h.plt_days_lt_20_d0_30 > 0 OR h.plt_recovery_day IS NOT NULL, false) AS plt_low,
+    coalesce(h.plt_below_20, false) AS plt_low,
     h.plt_recovery_day,
     b.onset_day AS bcell_onset_day,
     b.recovery_day AS bcell_recovery_day

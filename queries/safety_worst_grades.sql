@@ -1,6 +1,6 @@
 -- Per patient of $patients and safety category, the worst grade: adverse events by the category
 -- of their term (table ae_categories: the first pattern by priority that matches the lower-case
--- term) and the early ICAHT and T-ICAHT grades of patient_hematotox. Grade 0 (assessed and not
+-- term) and the early and late ICAHT and T-ICAHT grades of patient_hematotox. Grade 0 (assessed and not
 -- observed) is kept: the page counts it as no event.
 WITH chosen AS (
     SELECT unnest($patients) AS patient_id
@@ -20,9 +20,17 @@ graded AS (
     FROM patient_hematotox h JOIN chosen USING (patient_id)
     WHERE h.icaht_early_grade IS NOT NULL
     UNION ALL
+    SELECT h.patient_id, 'ICAHT late', h.icaht_late_grade
+    FROM patient_hematotox h JOIN chosen USING (patient_id)
+    WHERE h.icaht_late_grade IS NOT NULL
+    UNION ALL
     SELECT h.patient_id, 'T-ICAHT', h.t_icaht_early_grade
     FROM patient_hematotox h JOIN chosen USING (patient_id)
     WHERE h.t_icaht_early_grade IS NOT NULL
+    UNION ALL
+    SELECT h.patient_id, 'T-ICAHT late', h.t_icaht_late_grade
+    FROM patient_hematotox h JOIN chosen USING (patient_id)
+    WHERE h.t_icaht_late_grade IS NOT NULL
 )
 SELECT patient_id, category, max(grade) AS grade
 FROM graded

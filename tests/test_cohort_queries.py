@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from carta import dictionary, exports
+from carta.build import reference_table
 from carta.measures import cohort
 from carta.measures.cohort import Crossfilter, Filters
 from carta.schema import SCHEMA_VERSION, columns, create_tables
@@ -58,6 +59,8 @@ def store(tmp_path_factory) -> Path:
     create_tables(con)
     con.register("frame", dictionary.parameters())
     con.execute(f"INSERT INTO parameters SELECT {', '.join(columns('parameters'))} FROM frame")
+    con.register("categories", reference_table("ae_categories"))
+    con.execute("INSERT INTO ae_categories SELECT * FROM categories")
     con.execute("INSERT INTO store_meta VALUES ('schema_version', ?), ('store_version', '1')",
                 [str(SCHEMA_VERSION)])  # fmt: skip
     con.execute("INSERT INTO sources (source_id, kind, citation) VALUES ('hand', 'synthetic', "

@@ -95,7 +95,7 @@ def test_hand_made_cohort_counts(cohort: Path) -> None:
         rows = run_query(con, "safety_recovery_times", patients=patients)
     finally:
         con.close()
-    table = safety.incidence(worst, 3)
+    table = safety.incidence(worst)
     n = table.set_index(["category", "grade"])["n"]
     # CRS: P1 grade 2, P2 grade 1 (counted once): 2 of 3; ICANS grade 0 is no event.
     assert (n[("CRS", "1")], n[("CRS", "2")], n[("CRS", "any")]) == (1, 1, 2)

@@ -175,11 +175,14 @@ def _pre_treatment_baseline(obs: pd.DataFrame, events: pd.DataFrame) -> pd.DataF
     rows = []
     for (pid, code, specimen), group in obs.groupby(["patient_id", "code", "specimen"]):
         start = starts.get(pid)
-        before = group[group["day"] < start] if start is not None else group[group["day"] <= 0]
+        before = group[group["day"] <= 0]
+        if start is not None:
+            before = before[before["day"] < start]
         last = before.sort_values("day").tail(1)
+        value = last["value"].fillna(0.0).iloc[0] if len(last) else None  # not detected: 0
         rows.append({"patient_id": pid, "code": code, "specimen": specimen,
                      "baseline_day": last["day"].iloc[0] if len(last) else None,
-                     "baseline": last["value"].iloc[0] if len(last) else None})  # fmt: skip
+                     "baseline": value})  # fmt: skip
     return pd.DataFrame(rows)
 
 

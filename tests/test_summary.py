@@ -50,7 +50,9 @@ def test_the_published_case_reads_true_to_its_abstract(default_store) -> None:
     assert values == {
         "CAR T Cmax": "32.69 cells/µL",  # "peak at day 7, 32.69 cells/μL"
         "CAR T Tmax": "day 7",
-        "B-cell aplasia onset": "day 5",  # "complete B cell depletion ... on day 5 in the blood"
+        # "Complete B cell depletion was documented on day 5 in the blood": the first value, so
+        # depleted by day 5, not from day 5.
+        "B-cell aplasia onset": "by day 5",
         "B-cell aplasia duration": "not reported",
         "B-cell recovery": "reported, day not given",  # "even after B cell recovery"
         "Worst CRS": "grade 1",  # "mild cytokine release syndrome (grade 1)"
@@ -60,7 +62,9 @@ def test_the_published_case_reads_true_to_its_abstract(default_store) -> None:
         "Worst thrombocytopenia": "not reported",
         # No count is reported, so no haematotoxicity grade or score can be computed.
         "ICAHT early (d0–30)": "not reported",
+        "ICAHT late (after d30)": "not reported",
         "T-ICAHT early (d0–30)": "not reported",
+        "T-ICAHT late (d31–100)": "not reported",
         "CAR-HEMATOTOX": "not reported",
         "TIS category": "not reported",  # scores reported without numbers
         "Inactive disease (CID)": "not reported",

@@ -325,7 +325,16 @@ def _prepare(obs: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
     rows["beyond_limit"] = rows["qualifier"].isin(["<", ">", "not_detected"])
     rows["fill"] = (~rows["beyond_limit"]).astype(int)
     grades = rows["grade"] if "grade" in rows else pd.Series(pd.NA, index=rows.index)
-    rows["grade_text"] = ["" if pd.isna(g) else f"grade {int(g)}" for g in grades]
+    default = rows["range_default"] if "range_default" in rows else pd.Series(False, rows.index)
+    # A grade on the dictionary's default range says so; a CPK grade says what CK means here.
+    rows["grade_text"] = [
+        ""
+        if pd.isna(g)
+        else f"grade {int(g)}"
+        + (" ⚑ default reference range" if not pd.isna(d) and bool(d) else "")
+        + (" (in myositis, disease activity)" if c == "CK" else "")
+        for g, d, c in zip(grades, default, rows["code"], strict=True)
+    ]
     rows["panel_label"] = [f"{lab} ({u})" for lab, u in zip(rows["label"], unit, strict=True)]
     return rows
 
@@ -375,14 +384,24 @@ def _course(data: TrajectoryData) -> tuple[list[alt.Chart], int]:
     events["when"] = [
         _span(s, e) for s, e in zip(events["start_day"], events["end_day"], strict=True)
     ]
-    aes = data.adverse_events[
-        data.adverse_events["onset_day"].notna() & (data.adverse_events["grade"] > 0)
-    ].copy()
-    aes["lane"] = aes["term"]
-    aes["end"] = aes["end_day"].fillna(aes["onset_day"]) + 1
-    aes["when"] = [_span(s, e) for s, e in zip(aes["onset_day"], aes["end_day"], strict=True)]
+    adverse = data.adverse_events
+    severity = adverse["severity"] if "severity" in adverse else pd.Series(pd.NA, adverse.index)
+    dated = adverse["onset_day"].notna()
+    aes = adverse[dated & adverse["grade"].gt(0).fillna(False)].copy()
+    # Reported with a severity and no grade: drawn apart, in grey, never given a grade colour.
+    ungraded = adverse[dated & adverse["grade"].isna() & severity.notna()].copy()
+    for frame in (aes, ungraded):
+        frame["lane"] = frame["term"]
+        frame["end"] = frame["end_day"].fillna(frame["onset_day"]) + 1
+        frame["when"] = [
+            _span(s, e) for s, e in zip(frame["onset_day"], frame["end_day"], strict=True)
+        ]
     aes["grade_text"] = "grade " + aes["grade"].astype(int).astype(str)
-    lanes = [*dict.fromkeys(events["lane"]), *dict.fromkeys(aes["lane"])]
+    ungraded["grade_text"] = [
+        f"severity: {str(v).lower()}, not graded" for v in ungraded.get("severity", [])
+    ]
+    lanes = [*dict.fromkeys(events["lane"]), *dict.fromkeys(aes["lane"]),
+             *dict.fromkeys(ungraded["lane"])]  # fmt: skip
     y = alt.Y("lane:N", sort=lanes, title=None, axis=alt.Axis(labelLimit=150, labelOverlap=False))
     height = max(40, 20 * len(lanes))
     bars = (
@@ -435,7 +454,24 @@ def _course(data: TrajectoryData) -> tuple[list[alt.Chart], int]:
             ],
         )
     )
-    return [bars, infusion, ae_bars], height
+    layers = [bars, infusion, ae_bars]
+    if not ungraded.empty:
+        layers.append(
+            alt.Chart(_named(ungraded))
+            .mark_bar(height=12, color="#9E9E9E")
+            .encode(
+                x=alt.X("onset_day:Q"),
+                x2=alt.X2("end"),
+                y=y,
+                tooltip=[
+                    alt.Tooltip("term:N", title="Adverse event"),
+                    alt.Tooltip("grade_text:N", title="Grade"),
+                    alt.Tooltip("when:N", title="When"),
+                    alt.Tooltip("source_kind:N", title="Source"),
+                ],
+            )
+        )
+    return layers, height
 
 
 def _span(start: object, end: object) -> str:

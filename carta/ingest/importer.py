@@ -20,8 +20,10 @@ import pandas as pd
 
 from carta import dictionary
 from carta.derive import derive_tables
-from carta.ingest import sdtm, wide_sheet
+from carta.ingest import redcap, sdtm, wide_sheet
 from carta.ingest.carta_format import SUFFIXES, Problem, read_table_csv, sha256_of
+from carta.ingest.cdisc import datasets as cdisc_datasets
+from carta.ingest.cdisc import reader as cdisc_reader
 from carta.ingest.reading import UnreadableFile, batches
 from carta.ingest.validate import StoreFacts, check
 from carta.schema import DATA_TABLES, REFERENCE_TABLES, create_tables
@@ -39,6 +41,15 @@ from carta.store import (
     write_version,
 )
 
+NOT_RECOGNISED = (
+    "not a file Carta reads. Carta reads: its own format (CSV or .xlsx named after its table, "
+    f"{', '.join(f'{t}.csv' for t in DATA_TABLES)}); a wide lab sheet (columns patient_id, day "
+    "or date, one column per test); SDTM and ADaM datasets as SAS transport (.xpt), "
+    "Dataset-JSON (.json, .ndjson) or CSV (DM, EX, EC, CM, AE, LB, VS, QS, FT, RS, SUPP--, ADSL, "
+    "BDS such as ADLB, ADAE), one by one or as a folder; and REDCap records exports "
+    "(docs/import-format.md)"
+)
+
 
 @dataclass
 class FileReport:
@@ -51,12 +62,16 @@ class FileReport:
     quarantine: Path | None = None
     rows: pd.DataFrame | None = None  # accepted rows, before publishing
     sha256: str = ""
+    # The refused records as read (SDTM/ADaM, REDCap), without dates, for the quarantine file;
+    # None: the quarantine file is made by reading the CSV again.
+    refused_records: pd.DataFrame | None = None
 
 
 @dataclass
 class ImportResult:
     files: list[FileReport]
     version: int | None = None  # the published store version, None when nothing was published
+    notes: list[str] = field(default_factory=list)  # e.g. how day 0 was found in a package
 
     @property
     def accepted(self) -> int:
@@ -70,8 +85,12 @@ def import_files(
     dry_run: bool = False,
     mapping: dict[str, str] | None = None,
     progress: Progress | None = None,
+    day0_treatment: str | None = None,
 ) -> ImportResult:
-    """Check `paths` and publish their accepted rows; `mapping` adds names for parameters."""
+    """Check `paths` and publish their accepted rows; `mapping` adds names for parameters.
+
+    A folder, and every SDTM or ADaM dataset among `paths`, is read as one package
+    (carta/ingest/cdisc): day 0 from the CAR T infusion (`day0_treatment` names its EXTRT)."""
     path = Path(store) if store else store_path()
     con = open_read_only(path)
     try:
@@ -88,6 +107,26 @@ def import_files(
     )
     in_store = set(facts.patients), set(sources)
     reports = []
+    notes: list[str] = []
+    package = [Path(p) for p in paths if _is_cdisc(Path(p))]
+    paths = [Path(p) for p in paths if Path(p) not in package]
+    # Carta-format sources and patients first: a package's datasets may cite them.
+    first = [p for p in paths if p.stem in ("sources", "patients") and p.suffix.lower() in SUFFIXES]
+    for file in sorted(first, key=lambda p: p.stem != "sources"):
+        reports.append(_check_file(file, facts, seen, in_store, path, lambda _: None))
+    paths = [p for p in paths if p not in first]
+    if package:
+        try:
+            readings, notes = cdisc_reader.read_package(package, day0_treatment)
+        except UnreadableFile as error:
+            readings = []
+            reports.append(FileReport(package[0], None, "refused", problems=[
+                Problem(package[0].name, None, None, None, str(error))]))  # fmt: skip
+        for reading in readings:
+            reports += _check_reading(reading, facts, seen, in_store, path)
+    for file in [p for p in paths if redcap.is_redcap_export(p)]:  # REDCap records exports
+        paths.remove(file)
+        reports += _check_reading(redcap.reading(file, mapping), facts, seen, in_store, path)
     order = {table: i for i, table in enumerate(DATA_TABLES)}
     steps = len(paths) + 1  # each file, then writing the new version
     for number, file in enumerate(sorted(paths, key=lambda p: order.get(p.stem, 99))):
@@ -98,10 +137,12 @@ def import_files(
 
         done(0.0)
         reports.append(_check_file(Path(file), facts, seen, in_store, path, done))
-    result = ImportResult(reports)
+    result = ImportResult(reports, notes=notes)
     if dry_run or not any(r.status == "imported" and r.accepted for r in reports):
         for report in reports:
             report.status = "checked" if dry_run and report.status == "imported" else report.status
+            if not dry_run:  # nothing was published: the refused rows are written all the same
+                report.quarantine = _quarantine(report, path, None)
         return result
     if progress:
         progress(len(paths) / steps, "writing the new store version")
@@ -136,11 +177,7 @@ def _check_readable_file(file, facts, seen, in_store, store, done) -> FileReport
     own_format = file.stem in DATA_TABLES and file.suffix.lower() in SUFFIXES
     reader = None if own_format else _other_format(file, facts)
     if not own_format and reader is None:
-        reason = (
-            f"name the file after its table ({', '.join(f'{t}.csv' for t in DATA_TABLES)}), "
-            "or give it the columns of a wide lab sheet (patient_id, day or date, one column "
-            "per test) or of an SDTM LB or AE dataset"
-        )
+        reason = NOT_RECOGNISED
         return FileReport(
             file, None, "refused", problems=[Problem(file.name, None, None, None, reason)]
         )
@@ -178,6 +215,78 @@ def _check_readable_file(file, facts, seen, in_store, store, done) -> FileReport
         rows=rows,
         sha256=sha,
     )
+
+
+def _is_cdisc(path: Path) -> bool:
+    """A folder (a package) or a file whose content is an SDTM or ADaM dataset."""
+    if path.is_dir():
+        return True
+    try:
+        return cdisc_datasets.recognise(path) is not None
+    except UnreadableFile:
+        return path.suffix.lower() in (".xpt", ".json", ".ndjson")
+
+
+def _check_reading(reading, facts: StoreFacts, seen, in_store, store: Path) -> list[FileReport]:
+    """The reports of one dataset of a package: a report per table its records went to."""
+    file = reading.path
+    sha = sha256_of(file)
+    if sha in seen:
+        return [FileReport(file, None, "already imported", sha256=sha)]
+    if not reading.tables:
+        status = "merged" if reading.merged else "refused"
+        refused = {p.row for p in reading.problems if p.row is not None and not p.is_warning}
+        rejected = (
+            reading.records - reading.merged if reading.merged or not refused else len(refused)
+        )
+        return [
+            FileReport(
+                file,
+                f"{reading.name} (merged)" if reading.merged else None,
+                status,
+                accepted=reading.merged,
+                rejected=rejected,
+                problems=reading.problems,
+                sha256=sha,
+                refused_records=_refused_records(reading, refused),
+            )
+        ]
+    reports = []
+    # A table none of whose records went to it (no other tests in an LB dataset) gets no row.
+    tables = [t for t in reading.tables if not t.rows.empty or t.problems] or reading.tables[:1]
+    for table_file in tables:
+        rows = table_file.rows.reset_index(drop=True)
+        table_file.rows = rows
+        if table_file.table == "observations" and not rows.empty:
+            facts = replace(facts, observation_keys=_stored_keys(store, rows))
+        accepted, found = check(table_file, facts) if not rows.empty else (rows, [])
+        found = [replace(p, row=int(rows.at[p.row, "line"])) if p.row is not None else p
+                 for p in found]  # fmt: skip
+        problems = table_file.problems + found
+        accepted, problems = _new_ids_only(table_file.table, accepted, problems, in_store,
+                                           file.name)  # fmt: skip
+        if table_file.table == "patients":
+            facts.patients.update(
+                zip(accepted["patient_id"], accepted["follow_up_days"], strict=True)
+            )
+        if table_file.table == "sources":
+            facts.sources.update(accepted["source_id"])
+        refused = {p.row for p in problems if p.row is not None and not p.is_warning}
+        reports.append(FileReport(
+            file, table_file.table, "imported", accepted=len(accepted), rejected=len(refused),
+            problems=problems, rows=accepted.drop(columns="line", errors="ignore"), sha256=sha,
+            refused_records=_refused_records(reading, refused),
+        ))  # fmt: skip
+    return reports
+
+
+def _refused_records(reading, lines: set) -> pd.DataFrame | None:
+    if reading.frame is None or not lines:
+        return None
+    frame = cdisc_reader.writable(reading.frame)
+    first = getattr(reading, "first_line", 1)
+    chosen = sorted(line for line in lines if first <= line < first + len(frame))
+    return frame.iloc[[line - first for line in chosen]].set_axis(chosen)
 
 
 def _other_format(file: Path, facts: StoreFacts):
@@ -258,19 +367,40 @@ def _fill(con: duckdb.DuckDBPyConnection, version: int, path: Path, reports) -> 
     )
 
 
-def _quarantine(report: FileReport, path: Path, version: int) -> Path | None:
+def report_table(result: ImportResult) -> pd.DataFrame:
+    """The import report as a table: a row per file and table with its counts, then a row per
+    problem (line, column, reason; never the value, which may be a date)."""
+    rows = []
+    for report in result.files:
+        base = {"file": report.file.name, "table": report.table or "", "status": report.status}
+        rows.append(base | {"accepted": report.accepted, "refused": report.rejected,
+                            "line": None, "column": None, "reason": None})  # fmt: skip
+        rows += [
+            base | {"accepted": None, "refused": None, "line": p.row, "column": p.column,
+                    "reason": p.reason}
+            for p in report.problems
+        ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["file", "table", "status", "accepted", "refused", "line",
+                                       "column", "reason"])  # fmt: skip
+
+
+def _quarantine(report: FileReport, path: Path, version: int | None) -> Path | None:
     """The refused rows of a file, as they were written, with their reasons (read again a batch
-    at a time, keeping only the refused lines)."""
+    at a time, keeping only the refused lines; a dataset's records as read, without dates)."""
     refused = [p for p in report.problems if p.row is not None and not p.is_warning]
     if not refused:
         return None
     reasons: dict[int, list[str]] = {}
     for p in refused:
         reasons.setdefault(p.row, []).append(f"{p.column}: {p.reason}" if p.column else p.reason)
-    # A row of the wrong width is not in any batch: its text is kept, with its reason.
-    unparsed = {p.row: p.value for p in refused if p.column is None}
-    parts = [raw[raw.index.isin(reasons)] for raw in batches(report.file, [])]
-    out = pd.concat([*parts, pd.DataFrame(index=pd.Index(sorted(unparsed), dtype="int64"))])
+    if report.refused_records is not None:
+        out = report.refused_records[report.refused_records.index.isin(reasons)]
+        unparsed = {}
+    else:
+        # A row of the wrong width is not in any batch: its text is kept, with its reason.
+        unparsed = {p.row: p.value for p in refused if p.column is None}
+        parts = [raw[raw.index.isin(reasons)] for raw in batches(report.file, [])]
+        out = pd.concat([*parts, pd.DataFrame(index=pd.Index(sorted(unparsed), dtype="int64"))])
     out = out.sort_index()
     if unparsed:
         out["text as written"] = out.index.map(unparsed)
@@ -279,7 +409,9 @@ def _quarantine(report: FileReport, path: Path, version: int) -> Path | None:
     out.insert(0, "line", lines)
     folder = versions_dir(path).parent / "quarantine"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"v{version:04d}-{report.file.stem}-{report.sha256[:8]}.csv"  # CSV either way
+    table = f"-{report.table.split()[0]}" if report.table else ""
+    stamp = f"v{version:04d}" if version is not None else "not-imported"
+    target = folder / f"{stamp}-{report.file.stem}{table}-{report.sha256[:8] or 'file'}.csv"
     out.to_csv(target, index=False)
     return target
 

@@ -18,36 +18,17 @@ from carta.measures.numbers import signif
 ALLOWED = {
     ("sources", "kind"): {"published", "synthetic", "site"},
     ("patients", "sex"): {"M", "F"},
-    ("observations", "specimen"): {"blood", "bone_marrow"},
+    ("observations", "specimen"): {"blood", "bone_marrow", "urine"},
     ("observations", "qualifier"): {"<", ">", "not_detected"},
     ("events", "kind"): {"apheresis", "lymphodepletion", "infusion", "withdrawal", "medication",
                          "procedure", "hospitalisation", "follow_up"},
     ("imaging", "side"): {"left", "right", "bilateral"},
 }  # fmt: skip
 
-# Unit conversions to the dictionary's unit: (from unit, to unit) -> factor. 1 µkat/L = 60 U/L;
-# 1 cell/µL = 10^6 cells/L = 0.001 x 10^9/L (clinical-rules §6.4); 1 g/L = 0.1 g/dL.
-CONVERSIONS = {
-    ("ukat/L", "U/L"): 60.0,
-    ("g/L", "g/dL"): 0.1,
-    ("g/dL", "g/L"): 10.0,
-    ("mg/dL", "mg/L"): 10.0,
-    ("mg/L", "mg/dL"): 0.1,
-    ("{cells}/uL", "10*9/L"): 0.001,
-    ("/uL", "10*9/L"): 0.001,
-    ("/mm3", "10*9/L"): 0.001,
-    ("10*3/uL", "10*9/L"): 1.0,
-    ("10*9/L", "{cells}/uL"): 1000.0,
-    ("mm", "cm"): 0.1,  # a 100 mm visual analogue scale is the 10 cm one
-}
-# Spellings people use for the same UCUM unit.
-UNIT_SPELLINGS = {
-    "µkat/l": "ukat/L", "ukat/l": "ukat/L", "u/l": "U/L", "iu/l": "U/L", "g/l": "g/L",
-    "g/dl": "g/dL", "mg/l": "mg/L", "mg/dl": "mg/dL", "ng/ml": "ng/mL", "cells/ul": "{cells}/uL",
-    "cells/µl": "{cells}/uL", "/µl": "/uL", "/ul": "/uL", "/mm3": "/mm3", "/mm³": "/mm3",
-    "10^9/l": "10*9/L", "x10^9/l": "10*9/L", "10*9/l": "10*9/L", "10^3/ul": "10*3/uL",
-    "10*3/ul": "10*3/uL", "k/ul": "10*3/uL",
-}  # fmt: skip
+# Unit conversions to the dictionary's unit and the spellings people use for the same UCUM unit
+# are data: data/reference/unit_conversions.csv and unit_spellings.csv, read by carta/dictionary.py
+# (conversion_factor, normal_unit). A molar <-> mass conversion holds for its parameter only
+# (creatinine 88.4 µmol/L = 1 mg/dL); the others for any parameter (1 µkat/L = 60 U/L).
 
 # How far outside a patient's follow-up a day may lie before it is worth a warning.
 FAR_DAYS = 180
@@ -71,9 +52,7 @@ class StoreFacts:
 
 
 def normal_unit(unit: object) -> object:
-    if not isinstance(unit, str):
-        return unit
-    return UNIT_SPELLINGS.get(unit.strip().lower(), unit.strip())
+    return dictionary.normal_unit(unit)
 
 
 def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[Problem]]:
@@ -104,12 +83,17 @@ def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[
         refuse(~rows["patient_id"].isin(facts.patients), "patient_id",
                "unknown patient: add them to patients.csv")  # fmt: skip
     if name == "observations":
-        refuse(rows["day"].isna() & rows["timing"].isna(), "day",
+        undated = rows["day"].isna() & rows["timing"].isna() & rows["day_precision"].isna()
+        refuse(undated, "day",
                "required: the study day, or the timing in words when the source gives no day "
                "(column timing)")  # fmt: skip
         rows = _observations(rows, facts, refuse)
     if name == "adverse_events":
         refuse(rows["grade"].notna() & ~rows["grade"].between(0, 5), "grade", "grade is 0 to 5")
+        # Nothing is graded that the source did not grade: a severity stays a severity.
+        refuse(rows["grade"].isna() & rows["severity"].isna(), "grade",
+               "required: the grade (0 to 5), or the severity as the source reports it "
+               "(column severity)")  # fmt: skip
     if "day" in rows or "start_day" in rows or "onset_day" in rows:
         problems += _far_days(table_file, rows[~refused], facts)
     return rows[~refused], problems
@@ -134,10 +118,8 @@ def _observations(rows: pd.DataFrame, facts: StoreFacts, refuse) -> pd.DataFrame
     refuse(value.notna() & value.lt(0), "value", "negative values are impossible")
     rows = _without_unit(rows, known, target, facts.plausible, refuse)
     given = rows["unit"].map({u: normal_unit(u) for u in rows["unit"].dropna().unique()})
-    pairs = pd.MultiIndex.from_arrays([given, target])
-    factors = {
-        (g, t): 1.0 if g == t else CONVERSIONS.get((g, t), np.nan) for g, t in pairs.unique()
-    }
+    pairs = pd.MultiIndex.from_arrays([given, target, rows["code"]])
+    factors = {(g, t, c): _factor(g, t, c) for g, t, c in pairs.unique()}
     factor = pd.Series(pairs.map(factors.get), index=rows.index, dtype="float64")
     refuse(known & factor.isna(), "unit", lambda r: _no_conversion(r, params))
     written = rows["value"], given  # as the file gave them, for the reasons below
@@ -174,6 +156,12 @@ def _observations(rows: pd.DataFrame, facts: StoreFacts, refuse) -> pd.DataFrame
     refuse(stored, "day", "the store already has a value for this patient, day, parameter "
                           "and specimen")  # fmt: skip
     return rows
+
+
+def _factor(given: object, target: object, code: object) -> float:
+    """The factor from the given unit to the dictionary's, NaN when there is none."""
+    factor = dictionary.conversion_factor(given, target, code)
+    return np.nan if factor is None else factor
 
 
 def _without_unit(rows, known, target, plausible, refuse) -> pd.DataFrame:

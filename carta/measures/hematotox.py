@@ -40,7 +40,9 @@ Design rules (all [U], documented in docs/rules.md):
 * Counting days from sparse samples: a value holds from its day until the day before the
   patient's next measurement (a measurement after the window still ends it); the last value
   holds to the end of the graded period (ICAHT: day 30; T-ICAHT: ``late_end``), as
-  ``kinetics.anc_recovery`` does. ``max_hold_days`` caps how long one value may hold; days it no
+  ``kinetics.anc_recovery`` does. ``last_hold_days`` caps how long a patient's last value holds
+  (the store's setting: 7 days, so that one low value does not count to day 30), and
+  ``max_hold_days`` caps how long any value may hold; days it no
   longer covers are unknown and count as not below. Days before the first value on or after
   day 0 are unknown. Only days >= 0 are used for ICAHT and T-ICAHT.
 * Non-stable recovery: a run of 1-2 days not below a threshold between two days below it is
@@ -286,14 +288,19 @@ class _Grid:
         return self.known & _meets(self.value, self.eps, op, limit)
 
 
-def _grid(rows: _Rows, last_day: int, max_hold_days: int | None) -> _Grid:
-    """Last observation carried forward on a day grid 0..last_day (module doc, design rules)."""
+def _grid(
+    rows: _Rows, last_day: int, max_hold_days: int | None, last_hold_days: int | None = None
+) -> _Grid:
+    """Last observation carried forward on a day grid 0..last_day (module doc, design rules);
+    ``last_hold_days`` caps how long a patient's last value holds (no later sample to say)."""
     n, width = rows.n_groups, last_day + 1
     same_next = np.zeros(len(rows.day), dtype=bool)
     same_next[:-1] = rows.group[1:] == rows.group[:-1]
     hold_end = np.where(same_next, np.r_[rows.day[1:], 0], last_day + 1)  # exclusive
     if max_hold_days is not None:
         hold_end = np.minimum(hold_end, rows.day + max_hold_days)
+    if last_hold_days is not None:
+        hold_end = np.where(same_next, hold_end, np.minimum(hold_end, rows.day + last_hold_days))
     span = max(int(rows.day.max()) if len(rows.day) else 0, last_day) + 2
     row_keys = rows.group.astype(np.int64) * span + rows.day
     days = np.arange(width, dtype=np.int64)
@@ -396,6 +403,7 @@ def icaht(
     *,
     late_end: int = ICAHT_LATE_END_DAY,
     max_hold_days: int | None = None,
+    last_hold_days: int | None = None,
 ) -> pd.DataFrame:
     """Early (days 0-30) and late (days 31..``late_end``) ICAHT grades from the ANC (10^9/L).
 
@@ -432,7 +440,7 @@ def icaht(
 
     n_early, first_early, last_early = _window_stats(rows, EARLY_START_DAY, EARLY_END_DAY)
     no_early = n_early == 0
-    grid = _grid(rows, EARLY_END_DAY, hold)
+    grid = _grid(rows, EARLY_END_DAY, hold, _check_hold(last_hold_days))
     le500 = grid.meets("<=", ANC_SEVERE)
     le100 = grid.meets("<=", ANC_PROFOUND)
     days500 = _fill_nonstable(le500).sum(axis=1)
@@ -515,6 +523,7 @@ def t_icaht(
     *,
     late_end: int = T_ICAHT_LATE_END_DAY,
     max_hold_days: int | None = None,
+    last_hold_days: int | None = None,
 ) -> pd.DataFrame:
     """Early (days 0-30) and late (days 31-100) T-ICAHT grades from the platelet count (10^9/L).
 
@@ -546,7 +555,7 @@ def t_icaht(
 
     n_early, _, _ = _window_stats(rows, EARLY_START_DAY, EARLY_END_DAY)
     no_early = n_early == 0
-    grid = _grid(rows, late_end, hold)
+    grid = _grid(rows, late_end, hold, _check_hold(last_hold_days))
     lt50 = _fill_nonstable(grid.meets("<", PLT_EARLY_LIMIT))
     lt20_raw = grid.meets("<", PLT_SEVERE_LIMIT)
     lt20 = _fill_nonstable(lt20_raw)

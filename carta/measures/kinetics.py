@@ -407,7 +407,8 @@ def bcell_aplasia(
     * ``duration_days``: ``recovery_day - onset_day``; NA when not recovered.
     * ``ongoing_at_last_value``: depleted and not (yet) recovered by the last value. A single high
       last value, not yet confirmed, leaves the aplasia ongoing.
-    * ``last_day``: the last CD19 day used.
+    * ``first_day``, ``last_day``: the first and the last CD19 day used (an onset on the first
+      day says only that the patient was depleted by then).
     * ``depletion_threshold``, ``recovery_threshold``: the settings used.
     """
     depletion = _check_threshold("depletion_threshold", depletion_threshold)
@@ -434,6 +435,7 @@ def bcell_aplasia(
             "recovery_day": _days(recovered_at, ~recovered),
             "duration_days": _days(recovered_at - np.where(depleted, onset, 0), ~recovered),
             "ongoing_at_last_value": _bools(depleted & ~recovered),
+            "first_day": _days(rows.day[rows.starts], np.zeros(n, bool)),
             "last_day": _days(rows.day[rows.ends], np.zeros(n, bool)),
             "depletion_threshold": np.full(n, depletion),
             "recovery_threshold": np.full(n, recovery),
@@ -449,6 +451,7 @@ def _empty_aplasia() -> pd.DataFrame:
             "recovery_day": "Int64",
             "duration_days": "Int64",
             "ongoing_at_last_value": "boolean",
+            "first_day": "Int64",
             "last_day": "Int64",
             "depletion_threshold": "float64",
             "recovery_threshold": "float64",

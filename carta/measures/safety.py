@@ -5,9 +5,9 @@ per 100 patient-months. Pure functions over carta/measures/survival.py.
 Design rules of this project (docs/rules.md, "Safety view"):
 
 * Incidence: a patient counts once per category, at their worst grade; grade 0 (assessed, not
-  observed) is no event. The number at risk is the cohort shown for the adverse-event categories
-  (every patient is followed for adverse events) and, for ICAHT and T-ICAHT, the patients whose
-  counts allow a grade (patient_hematotox).
+  observed) is no event. The number at risk is, for the adverse-event categories, the patients
+  shown whose source records adverse events at all (a patient with no record is not known to have
+  had none) and, for ICAHT and T-ICAHT, the patients whose counts allow a grade.
 * Recovery: time from the infusion (day 0) to the recovery day of the patients at risk of it
   (severe neutropenia: ANC < 0.5 x10^9/L, recovery by CIBMTR, clinical-rules §4.3 [C]; platelets
   below 20 x10^9/L, recovery by T-ICAHT, Rejeski 2025 [C]; B-cell aplasia, recovery by the
@@ -22,16 +22,19 @@ import pandas as pd
 
 from carta.measures import survival
 
-CATEGORIES = ("CRS", "ICANS", "ICAHT", "T-ICAHT", "Infection", "LICATS")
+CATEGORIES = ("CRS", "ICANS", "ICAHT", "ICAHT late", "T-ICAHT", "T-ICAHT late", "Infection",
+              "LICATS")  # fmt: skip
 CATEGORY_LABELS = {
     "CRS": "CRS (cytokine release syndrome)",
     "ICANS": "ICANS (neurotoxicity)",
     "ICAHT": "ICAHT early, days 0–30 (neutrophils)",
+    "ICAHT late": "ICAHT late, after day 30 (neutrophils)",
     "T-ICAHT": "T-ICAHT early, days 0–30 (platelets)",
+    "T-ICAHT late": "T-ICAHT late, days 31–100 (platelets)",
     "Infection": "Infections",
     "LICATS": "LICATS (local inflammation, not a flare)",
 }
-GRADED_FROM_COUNTS = ("ICAHT", "T-ICAHT")
+GRADED_FROM_COUNTS = ("ICAHT", "ICAHT late", "T-ICAHT", "T-ICAHT late")
 
 # Outcome label -> (at-risk flag, recovery-day column) in queries/safety_recovery_times.sql.
 RECOVERIES = {
@@ -41,9 +44,17 @@ RECOVERIES = {
 }
 
 
-def incidence(worst: pd.DataFrame, cohort_size: int) -> pd.DataFrame:
+def with_event_records(worst: pd.DataFrame) -> set[str]:
+    """The patients whose source records adverse events at all (any event, grade 0 included):
+    a patient without any record is not known to have had none."""
+    recorded = worst[~worst["category"].isin(GRADED_FROM_COUNTS)]
+    return set(recorded["patient_id"])
+
+
+def incidence(worst: pd.DataFrame) -> pd.DataFrame:
     """Patients by worst grade per category, with n at risk and % (survival.incidence_by_grade)."""
-    at_risk = {category: cohort_size for category in CATEGORIES}
+    recorded = len(with_event_records(worst))
+    at_risk = {category: recorded for category in CATEGORIES}
     for category in GRADED_FROM_COUNTS:
         at_risk[category] = int(worst.loc[worst["category"] == category, "patient_id"].nunique())
     shown = worst[worst["category"].isin(CATEGORIES)]
@@ -73,8 +84,13 @@ def recovery_durations(rows: pd.DataFrame) -> survival.TimeToEvent:
     )
 
 
-def infection_rate(infections: pd.DataFrame, rows: pd.DataFrame) -> survival.Rate:
-    """Dated infections from day 0 to the last follow-up per 100 patient-months of follow-up."""
+def infection_rate(
+    infections: pd.DataFrame, rows: pd.DataFrame, recorded: set[str] | None = None
+) -> survival.Rate:
+    """Dated infections from day 0 to the last follow-up per 100 patient-months of follow-up,
+    over the patients whose adverse events are recorded (`recorded`; None: every patient)."""
+    if recorded is not None:
+        rows = rows[rows["patient_id"].isin(recorded)]
     follow = rows.set_index("patient_id")["follow_up_day"].dropna()
     follow = follow[follow >= 0]
     last = infections["patient_id"].map(follow)

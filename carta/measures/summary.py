@@ -110,8 +110,8 @@ def key_figures(
     return [
         *_kinetics(kinetics),
         *aplasia_figures(aplasia, findings, depletion_threshold, recovery_threshold),
-        _worst_event(adverse, "CRS", ("cytokine release",)),
-        _worst_event(adverse, "ICANS", ("neurotoxicity", "icans", "immune effector")),
+        _worst_event(adverse, "CRS"),
+        _worst_event(adverse, "ICANS"),
         *[_cytopenia(adverse, toxicity, term, lab) for term, lab in CYTOPENIAS.items()],
         *_summary_haematotoxicity(haematotoxicity),
         *_response(response),
@@ -166,6 +166,11 @@ def aplasia_figures(
         return [Figure("B-cell aplasia onset", NOT_REPORTED, setting)]
     b = aplasia.iloc[0]
     onset = Figure("B-cell aplasia onset", display.study_day(b["onset_day"]), setting)
+    first = b.get("first_day")
+    if not display.is_missing(first) and int(first) == int(b["onset_day"]):
+        # Depleted at the first value after the infusion: the onset is that day or earlier.
+        onset = Figure("B-cell aplasia onset", f"by day {int(b['onset_day'])}",
+                       f"depleted at the first value after the infusion; {setting}")  # fmt: skip
     if not display.is_missing(b["recovery_day"]):
         return [
             onset,
@@ -188,10 +193,8 @@ def aplasia_figures(
 
 
 def _summary_haematotoxicity(rows: pd.DataFrame) -> list[Figure]:
-    """The summary's cards: early ICAHT, early T-ICAHT and CAR-HEMATOTOX (the trajectory lists
-    the late grades too)."""
-    icaht_early, _, t_icaht_early, _, score = haematotoxicity_figures(rows)
-    return [icaht_early, t_icaht_early, score]
+    """The summary's cards: ICAHT and T-ICAHT early and late, and CAR-HEMATOTOX."""
+    return haematotoxicity_figures(rows)
 
 
 def haematotoxicity_figures(rows: pd.DataFrame) -> list[Figure]:
@@ -207,7 +210,6 @@ def haematotoxicity_figures(rows: pd.DataFrame) -> list[Figure]:
         value = row.get(column)
         return "" if display.is_missing(value) else text.format(int(value))
 
-    recovered = days("icaht_recovery_day", "; ANC recovery day {}")
     platelets = days("plt_recovery_day", "; platelet recovery day {}")
     score = row.get("hematotox_score")
     if display.is_missing(score):
@@ -221,7 +223,7 @@ def haematotoxicity_figures(rows: pd.DataFrame) -> list[Figure]:
         hematotox_detail = f"before lymphodepletion; {hematotox.NOT_VALIDATED_NOTE}"
     return [
         Figure("ICAHT early (d0–30)", grade("icaht_early_grade"),
-               days("anc_days_le_500_d0_30", "{} days ANC ≤ 500/µL") + recovered),
+               days("anc_days_le_500_d0_30", "{} days ANC ≤ 500/µL")),
         Figure("ICAHT late (after d30)", grade("icaht_late_grade"), "EHA/EBMT 2023"),
         Figure("T-ICAHT early (d0–30)", grade("t_icaht_early_grade"),
                days("plt_days_lt_20_d0_30", "{} days platelets < 20 ×10⁹/L") + platelets),
@@ -230,23 +232,37 @@ def haematotoxicity_figures(rows: pd.DataFrame) -> list[Figure]:
     ]  # fmt: skip
 
 
-def _worst_event(adverse: pd.DataFrame, label: str, terms: tuple[str, ...]) -> Figure:
-    rows = adverse[adverse["term"].str.lower().str.contains("|".join(terms), regex=True)]
+def _worst_event(adverse: pd.DataFrame, category: str) -> Figure:
+    """The worst of the events of a safety category (table ae_categories: the same rule as the
+    safety view and the swimmer plot)."""
+    label = category
+    rows = adverse[adverse["category"] == category]
     if rows.empty:
         return Figure(f"Worst {label}", NOT_REPORTED)
-    worst = rows.sort_values("grade", ascending=False).iloc[0]
+    return _worst_of(rows, f"Worst {label}")
+
+
+def _worst_of(rows: pd.DataFrame, label: str) -> Figure:
+    """The highest grade among `rows`; with none graded, the worst severity, said so."""
+    graded = rows[rows["grade"].notna()]
+    if graded.empty:
+        severities = rows.get("severity", pd.Series(dtype="str"))
+        worst = rows.loc[severities.map(display.severity_rank).idxmax()]
+        return Figure(label, display.ae_grade(None, worst.get("severity")),
+                      "the source reports a severity and no grade")  # fmt: skip
+    worst = graded.sort_values("grade", ascending=False).iloc[0]
     if int(worst["grade"]) == 0:
-        return Figure(f"Worst {label}", "none", "reported as not observed")
-    return Figure(f"Worst {label}", f"grade {int(worst['grade'])}", _grading(worst))
+        return Figure(label, "none", "reported as not observed")
+    return Figure(label, f"grade {int(worst['grade'])}", _grading(worst))
 
 
 def _cytopenia(adverse: pd.DataFrame, toxicity: pd.DataFrame, term: str, lab: str) -> Figure:
     rows = adverse[adverse["term"] == term]
     if not rows.empty:
-        worst = rows.sort_values("grade", ascending=False).iloc[0]
-        grade = int(worst["grade"])
-        value = "none" if grade == 0 else f"grade {grade}"
-        return Figure(f"Worst {term.lower()}", value, _grading(worst))
+        figure = _worst_of(rows, f"Worst {term.lower()}")
+        if figure.detail == "reported as not observed":  # a cytopenia says its grading system
+            return Figure(figure.label, figure.value, _grading(rows.iloc[0]))
+        return figure
     graded = toxicity[(toxicity["term"] == lab) & toxicity["emergent_grade"].notna()]
     if graded.empty:
         return Figure(f"Worst {term.lower()}", NOT_REPORTED)

@@ -1,0 +1,1 @@
+"""CDISC SDTM and ADaM deliveries: dataset files, define.xml and their mapping to Carta tables."""

@@ -1,0 +1,163 @@
+"""Read an SDTM or ADaM package into Carta tables: which datasets are read, in which order, and
+what every record of every dataset became (accepted into a table, merged into its parent, or
+refused with the reason)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from carta.ingest.carta_format import TableFile
+from carta.ingest.cdisc import datasets as cdisc_datasets
+from carta.ingest.cdisc import domains
+from carta.ingest.cdisc.datasets import Dataset
+from carta.ingest.cdisc.package import find_subjects, merge_supplemental
+from carta.ingest.problems import Problem
+
+FINDINGS = ("LB", "VS", "QS", "FT", "RS")
+READ = ("DM", "ADSL", "EX", "EC", "CM", "AE", "ADAE", *FINDINGS)
+# In this order: DM (the patients and their study) first, exposure (day 0) before the rest.
+ORDER = {name: i for i, name in enumerate(READ)}
+
+
+@dataclass
+class DatasetReading:
+    """One dataset file: the tables its records became, and how many records it had."""
+
+    path: Path
+    name: str
+    records: int
+    tables: list[TableFile] = field(default_factory=list)
+    merged: int = 0  # SUPP-- records merged into their parent
+    problems: list[Problem] = field(default_factory=list)  # file-level problems
+    notes: list[str] = field(default_factory=list)
+    frame: pd.DataFrame | None = None  # the records as read, for the quarantine file
+    first_line: int = 1  # what the first record is called: record 1, or line 2 of a CSV
+
+
+def is_bds(dataset: Dataset) -> bool:
+    """An ADaM BDS dataset of measurements (ADLB…, ADVS…): PARAMCD and AVAL by analysis day. A
+    time-to-event dataset (ADTTE: CNSR) is BDS too, but its AVAL is a duration, not read."""
+    frame = dataset.frame
+    return (dataset.standard == "ADaM" and {"PARAMCD", "AVAL", "ADY"} <= set(frame)
+            and "CNSR" not in frame)  # fmt: skip
+
+
+def read_package(
+    paths: list[Path], day0_treatment: str | None = None
+) -> tuple[list[DatasetReading], list[str]]:
+    """Every CDISC dataset among `paths` (folders are read whole) as Carta tables, with notes on
+    the package (day 0 per patient, datasets skipped)."""
+    found: dict[str, Dataset] = {}
+    notes: list[str] = []
+    readings: list[DatasetReading] = []
+    for path in paths:
+        if path.is_dir():
+            sets, folder_notes = cdisc_datasets.read_folder(path)
+            notes += folder_notes
+        else:
+            sets = [cdisc_datasets.read_dataset(path)]
+        for dataset in sets:
+            found[dataset.name] = dataset
+    subjects = find_subjects(found, day0_treatment)
+    notes += subjects.notes
+    folder = next((p.name for p in paths if p.is_dir()), paths[0].parent.name if paths else "")
+    supplements = {name[4:]: d for name, d in found.items() if name.startswith("SUPP")}
+    for name in sorted(found, key=lambda n: (ORDER.get(n, 50), n)):
+        dataset = found[name]
+        reading = DatasetReading(dataset.path, name, dataset.records, frame=dataset.frame)
+        if name.startswith("SUPP"):
+            continue  # merged into its parent below, and accounted for there
+        supp = supplements.get(name)
+        if supp is not None:
+            frame, merged, problems = merge_supplemental(dataset, supp)
+            dataset = Dataset(dataset.path, dataset.name, dataset.standard, dataset.format, frame,
+                              dataset.labels, dataset.records)  # fmt: skip
+            readings.append(
+                DatasetReading(supp.path, supp.name, supp.records, merged=merged, problems=problems,
+                               notes=[f"merged into {name}: {merged} of {supp.records} records"],
+                               frame=supp.frame)
+            )  # fmt: skip
+        mapper = _mapper(dataset)
+        if mapper is None:
+            reading.problems.append(
+                Problem(dataset.path.name, None, None, None,
+                        f"dataset {name} is not read by Carta ({len(dataset.frame)} records "
+                        "not imported); Carta reads " + ", ".join(READ) + ", SUPP-- and ADaM "
+                        "BDS datasets (PARAMCD, AVAL)")
+            )  # fmt: skip
+        elif "USUBJID" not in dataset.frame:
+            reading.problems.append(
+                Problem(dataset.path.name, None, "USUBJID", None, "no USUBJID column")
+            )
+        else:
+            reading.tables = mapper(dataset, subjects, folder)
+            if dataset.format == "csv":  # a CSV's records are reported at their line in the file
+                reading.first_line = 2
+                for table in reading.tables:
+                    table.rows["line"] = table.rows["line"].where(
+                        table.rows["line"] == 0, table.rows["line"] + 1
+                    )
+                    table.problems = [replace(p, row=p.row + 1) if p.row else p
+                                      for p in table.problems]  # fmt: skip
+        readings.append(reading)
+    for name, supp in supplements.items():
+        if name not in found:
+            readings.append(DatasetReading(supp.path, supp.name, supp.records, problems=[
+                Problem(supp.path.name, None, None, None,
+                        f"its parent dataset {name} is not in the package")],
+                frame=supp.frame))  # fmt: skip
+    return readings, notes
+
+
+def domain_of(dataset: Dataset) -> str:
+    """The SDTM domain of a dataset: its DOMAIN column where it has one, so that split datasets
+    (LBUR, QSCO: SDTMIG §4.1.7) are read as their domain; else the dataset's name."""
+    if dataset.standard == "SDTM" and "DOMAIN" in dataset.frame:
+        values = dataset.frame["DOMAIN"].dropna().unique()
+        if len(values) == 1:
+            return str(values[0]).upper()
+    return dataset.name
+
+
+def _mapper(dataset: Dataset):
+    name = domain_of(dataset)
+    if name in ("DM", "ADSL"):
+        return domains.patients
+    if name in ("EX", "EC"):
+        return lambda d, s, _: domains.exposure(d, s)
+    if name == "CM":
+        return lambda d, s, _: domains.medications(d, s)
+    if name in ("AE", "ADAE"):
+        return lambda d, s, _: domains.adverse_events(d, s)
+    if name in FINDINGS or is_bds(dataset):
+        return lambda d, s, _: domains.findings(d, s)
+    return None
+
+
+# Columns whose values are dates or identify a person: never written to a quarantine file.
+_NOT_WRITTEN = r"(DTC|DTM|DT|TM|DUR)$|^BRTH|^INVNAM|^INVID|^SUBJID|^SITEID"
+
+
+_DATE_VALUE = r"^\s*(?:1[89]|20)\d\d(?:-\d\d){0,2}(?:T[\d:.]*)?\s*$"
+
+
+def writable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A dataset's records without their date and identifying columns (for quarantine files):
+    by name (--DTC, BRTHDTC, INVNAM …) and by content (any text column holding a date, such as
+    AEENTPT in some packages)."""
+    kept = []
+    for column in frame.columns:
+        if re.search(_NOT_WRITTEN, str(column)):
+            continue
+        values = frame[column]
+        if (
+            pd.api.types.is_string_dtype(values)
+            and values.str.match(_DATE_VALUE).fillna(False).any()
+        ):
+            continue
+        kept.append(column)
+    return frame[kept]

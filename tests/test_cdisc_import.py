@@ -1,0 +1,149 @@
+"""SDTM and ADaM packages as delivered (the public CDISC test data in ../shared/data/cdisc, read
+from there, never copied): every dataset imported, every record accounted for, values and days
+as the source gives them, partial dates kept partial, severities not made into grades, and no
+source date anywhere on disk."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from carta.build import build_store
+from carta.ingest.cdisc.datasets import read_dataset
+from carta.ingest.importer import import_files, report_table
+from carta.store import real_path, versions_dir
+
+CDISC = Path(__file__).resolve().parents[2] / "shared" / "data" / "cdisc"
+PACKAGES = ["sdtm-tdf", "sdtm-msg-v1.1", "sdtm-statin-csv", "adam-tdf", "send-dataset-json-v1.0"]
+DATE = re.compile(r"\b(?:19|20)\d\d-\d\d(?:-\d\d)?\b")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shared_data() -> None:
+    if not CDISC.is_dir():
+        pytest.fail(f"the CDISC test data are missing: {CDISC} (a copy of shared/ beside the repo)")
+
+
+def empty_store(folder: Path) -> Path:
+    return build_store(folder / "store" / "carta.duckdb", n_patients=0,
+                       include_published=False).path  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory) -> dict[str, tuple[Path, object]]:
+    out = {}
+    for package in PACKAGES:
+        store = empty_store(tmp_path_factory.mktemp(package))
+        out[package] = (store, import_files([CDISC / package], store))
+    return out
+
+
+def read(store: Path, sql: str) -> pd.DataFrame:
+    con = duckdb.connect(str(real_path(store)), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_record_of_every_dataset_is_accounted_for(imported, package) -> None:
+    _, result = imported[package]
+    by_file: dict[str, list] = {}
+    for report in result.files:
+        by_file.setdefault(report.file.name, []).append(report)
+    assert by_file, "nothing was read"
+    for name, reports in by_file.items():
+        records = read_dataset(reports[0].file).records
+        accepted = sum(r.accepted for r in reports if r.table != "sources")
+        refused = sum(r.rejected for r in reports)
+        assert accepted + refused == records, (name, [(r.table, r.accepted, r.rejected)
+                                                      for r in reports])  # fmt: skip
+        # Every refused record says why.
+        for report in reports:
+            lines = {p.row for p in report.problems if p.row is not None and not p.is_warning}
+            assert len(lines) == report.rejected or report.status in ("refused", "merged"), name
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_a_package_publishes_its_patients(imported, package) -> None:
+    store, result = imported[package]
+    assert result.version is not None
+    patients = read(store, "SELECT * FROM patients")
+    assert len(patients) > 0 and not patients["synthetic"].any()
+    assert set(patients["source_id"]) <= set(read(store, "SELECT source_id FROM sources")
+                                              ["source_id"])  # fmt: skip
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_source_date_reaches_the_disk(imported, package) -> None:
+    store, result = imported[package]
+    con = duckdb.connect(str(real_path(store)), read_only=True)
+    try:
+        tables = [t for (t,) in con.execute("SHOW TABLES").fetchall() if t != "store_meta"]
+        for table in tables:
+            frame = con.execute(f"SELECT * FROM {table}").df()
+            # Carta's own timestamps (imports.imported_at) are not source dates.
+            text = frame.select_dtypes(exclude=["number", "datetime"]).astype(str)
+            hits = text.apply(lambda col: col.str.contains(DATE)).to_numpy().sum()
+            assert hits == 0, (table, text[text.apply(lambda c: c.str.contains(DATE))].head())
+    finally:
+        con.close()
+    quarantine = versions_dir(store).parent / "quarantine"
+    for file in quarantine.glob("*.csv") if quarantine.exists() else []:
+        assert not DATE.search(file.read_text(encoding="utf-8")), file.name
+    report = report_table(result).astype(str)
+    assert not report.apply(lambda c: c.str.contains(DATE)).to_numpy().any()
+
+
+def test_study_day_1_is_day_0_and_values_match_the_source(imported) -> None:
+    store, _ = imported["sdtm-statin-csv"]
+    lb = pd.read_csv(CDISC / "sdtm-statin-csv" / "lb.csv", dtype=str)
+    row = lb[(lb["USUBJID"] == "ABC001") & (lb["LBTESTCD"] == "AST")].iloc[0]
+    stored = read(store, "SELECT day, value, unit, ref_low, ref_high FROM observations "
+                  "WHERE patient_id = 'ABC001' AND code = 'AST' ORDER BY day").iloc[0]  # fmt: skip
+    # LBDTC = RFXSTDTC (day 0, the first study treatment: no CAR T in this study): LBDY 1 -> 0.
+    assert int(row["LBDY"]) == 1 and stored["day"] == 0
+    assert stored["value"] == float(row["LBSTRESN"]) and stored["unit"] == "U/L"
+    # The standard-unit range goes with the standard-unit value.
+    assert (stored["ref_low"], stored["ref_high"]) == (float(row["LBSTNRLO"]),
+                                                       float(row["LBSTNRHI"]))  # fmt: skip
+
+
+def test_severity_is_kept_and_nothing_is_graded_that_the_source_did_not_grade(imported) -> None:
+    store, _ = imported["sdtm-statin-csv"]
+    events = read(store, "SELECT * FROM adverse_events WHERE patient_id = 'ABC001'")
+    assert len(events) > 0
+    assert events["grade"].isna().all() and set(events["severity"]) <= {"mild", "moderate",
+                                                                         "severe"}  # fmt: skip
+    nausea = events[events["term"] == "Nausea"].iloc[0]
+    assert nausea["severity"] == "mild" and nausea["onset_day"] == -5  # 2014-03-21 vs 03-26
+
+
+def test_partial_dates_are_never_made_exact(imported) -> None:
+    found = []
+    for package in PACKAGES:
+        store, _ = imported[package]
+        for table, precision in (("adverse_events", "onset_precision"),
+                                 ("events", "start_precision"),
+                                 ("observations", "day_precision")):  # fmt: skip
+            rows = read(store, f"SELECT * FROM {table} WHERE {precision} IS NOT NULL")
+            day = {"adverse_events": "onset_day", "events": "start_day"}.get(table, "day")
+            assert rows[day].isna().all()
+            low, high = {"adverse_events": ("onset_earliest", "onset_latest"),
+                         "events": ("start_earliest", "start_latest")}.get(
+                table, ("day_earliest", "day_latest"))  # fmt: skip
+            assert (rows[high] >= rows[low]).all()
+            found.append(len(rows))
+    assert sum(found) > 0, "the test data hold partial dates (e.g. CMSTDTC '2003')"
+
+
+def test_unknown_tests_are_kept_as_other_tests(imported) -> None:
+    store, _ = imported["sdtm-msg-v1.1"]
+    other = read(store, "SELECT * FROM other_observations")
+    assert len(other) > 0 and other["test_code"].notna().all()
+    assert (other["value"].notna() | other["result_text"].notna()).all()
