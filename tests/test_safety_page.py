@@ -4,7 +4,6 @@ counts are worked out by hand (queries and measures)."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import duckdb
@@ -42,17 +41,6 @@ def test_the_cohort_filters_narrow_every_number(default_store, monkeypatch) -> N
     at_risk = next(d.value for d in women.dataframe if "Patients at risk" in d.value.columns)
     full = next(d.value for d in everyone.dataframe if "Patients at risk" in d.value.columns)
     assert at_risk["Patients at risk"].sum() < full["Patients at risk"].sum()
-
-
-def test_the_incidence_download_is_the_table_shown(default_store, monkeypatch) -> None:
-    at = open_page(default_store, monkeypatch, "pages/safety.py")
-    from carta import exports
-
-    shown = incidence_table(at)
-    # The button writes exports.csv_text of the same frame, with the synthetic marker column.
-    written = pd.read_csv(io.StringIO(exports.csv_text(shown.assign(data="synthetic"))))
-    assert written.drop(columns="data").astype(str).equals(shown.astype(str))
-    assert set(written["data"]) == {"synthetic"}
 
 
 def test_the_empty_store_says_so(empty_store, monkeypatch) -> None:

@@ -311,3 +311,142 @@ def test_a_new_users_import_is_graded_by_the_rule(tmp_path: Path) -> None:
     assert grade[("ANC", 7)] == grade[("PLT", 8)] == grade[("LYMPH", 9)] == grade[("ANC", 10)] == 4
     ast = toxicity.set_index("code").loc["AST"]
     assert (ast["baseline_grade"], ast["emergent_grade"]) == (0, 0) and not ast["range_default"]
+
+
+def test_every_stored_haematotoxicity_and_recovery_row_follows_the_rules(default_store) -> None:
+    """patient_hematotox and patient_recovery, column by column, against the pure rules run on
+    the raw observations with the store's recorded settings."""
+    from carta import derive
+
+    obs = _read(default_store, "SELECT * FROM observations WHERE day IS NOT NULL")
+    meta = dict(_read(default_store, "SELECT key, value FROM store_meta").values.tolist())
+    hold = int(meta["derived_haematotox_last_hold_days"])
+    least = int(meta["derived_haematotox_min_values"])
+    assert (hold, least) == (derive.HAEMATOTOX_LAST_HOLD_DAYS, derive.HAEMATOTOX_MIN_VALUES)
+    anc = hematotox.icaht(obs[obs["code"] == "ANC"], last_hold_days=hold).set_index("patient_id")
+    plt = hematotox.t_icaht(obs[obs["code"] == "PLT"], last_hold_days=hold).set_index("patient_id")
+    got = _read(default_store, "SELECT * FROM patient_hematotox").set_index("patient_id")
+    expected = {
+        "icaht_early_grade": anc["early_grade"].mask(anc["early_n_values"] < least),
+        "icaht_late_grade": anc["late_grade"],
+        "anc_days_le_500_d0_30": anc["early_days_le_500"],
+        "anc_days_le_100_d0_30": anc["early_days_le_100"],
+        "icaht_recovery_day": anc["early_recovery_day"],
+        "t_icaht_early_grade": plt["early_grade"].mask(plt["early_n_values"] < least),
+        "t_icaht_late_grade": plt["late_grade"],
+        "plt_days_lt_20_d0_30": plt["early_days_lt_20"],
+        "plt_recovery_day": plt["recovery_day"],
+        "plt_below_20": plt["early_days_lt_20"].gt(0) | plt["late_n_lt_20"].gt(0),
+    }
+    for column, values in expected.items():
+        mine = got[column].reindex(values.index)
+        assert (
+            mine.astype("Float64").fillna(-1).tolist()
+            == values.astype("Float64").fillna(-1).tolist()
+        ), column
+    recovery = kinetics.anc_recovery(obs[obs["code"] == "ANC"]).set_index("patient_id")
+    stored = _read(default_store, "SELECT * FROM patient_recovery").set_index("patient_id")
+    for mine, rule in (("anc_nadir", "nadir"), ("anc_recovery_day", "recovery_day"),
+                       ("days_anc_below_0_5_d0_30", "days_below_0_5_in_0_30")):  # fmt: skip
+        left = stored[mine].reindex(recovery.index).astype("Float64").fillna(-1)
+        assert left.tolist() == recovery[rule].astype("Float64").fillna(-1).tolist(), mine
+
+
+def test_a_single_count_gives_no_icaht_grade(tmp_path: Path) -> None:
+    # One ANC '<0.5' on day 7: no longer held to day 30, and one value is not enough for a grade.
+    con = stored(tmp_path, [(7, "ANC", 0.5, "<"), (7, "PLT", 15.0)])
+    row = con.execute("SELECT * FROM patient_hematotox").df().iloc[0]
+    assert pd.isna(row["icaht_early_grade"]) and pd.isna(row["t_icaht_early_grade"])
+
+
+def test_two_counts_give_an_icaht_grade_from_what_they_show(tmp_path: Path) -> None:
+    # ANC 0.4 on day 3 and 0.3 on day 10, then 2.0 on day 14: <= 0.5 from day 3 to day 13,
+    # 11 days (each value held to the next) -> ICAHT early grade 2 (7-13 days).
+    con = stored(tmp_path, [(3, "ANC", 0.4), (10, "ANC", 0.3), (14, "ANC", 2.0), (17, "ANC", 2.2),
+                            (21, "ANC", 2.5)])  # fmt: skip
+    row = con.execute("SELECT * FROM patient_hematotox").df().iloc[0]
+    assert row["anc_days_le_500_d0_30"] == 11 and row["icaht_early_grade"] == 2
+
+
+def test_a_lymphodepletion_dated_after_the_infusion_does_not_move_the_baseline(tmp_path) -> None:
+    # Lymphodepletion wrongly dated day 2: the baseline is still on or before day 0 (ANC 3.0 on
+    # day -6), so the grade-4 count on day 10 is treatment-emergent.
+    events = [("lymphodepletion", "Fludarabine", 2, 4), ("infusion", "CD19 CAR T", 0, 0)]
+    con = stored(tmp_path, [(-6, "ANC", 3.0), (1, "ANC", 0.2), (10, "ANC", 0.3)], events)
+    row = toxicity(con, "ANC")
+    assert (row["baseline_day"], row["baseline_grade"], row["emergent_grade"]) == (-6, 0, 4)
+
+
+def test_a_not_detected_baseline_is_the_baseline_value_of_its_day(tmp_path: Path) -> None:
+    # ANC 3.0 on day -7, not detected on day -6 (grade 4): the baseline is day -6's, and day and
+    # value come from the same row.
+    con = stored(tmp_path, [(-7, "ANC", 3.0), (-6, "ANC", None, "not_detected"), (7, "ANC", 0.8)])
+    baseline = con.execute(
+        "SELECT DISTINCT baseline_day, baseline FROM lab_grades WHERE code = 'ANC'"
+    ).fetchall()
+    assert baseline == [(-6, 0.0)]
+
+
+def test_licats_is_never_read_as_icans_or_crs(default_store: Path) -> None:
+    from carta import case
+    from carta.store import store_info
+
+    con = open_read_only(default_store)
+    try:
+        events = run_query(con, "patient_adverse_events", patient_id="SYN-00002")
+        assert (events["category"] == "LICATS").any() and not (events["category"] == "ICANS").any()
+        summary_case = case.load_case(
+            lambda name, **p: run_query(con, name, **p), store_info(con), "SYN-00002", False
+        )
+    finally:
+        con.close()
+    figures = {f.label: f.value for f in summary_case.document.figures}
+    assert figures["Worst ICANS"] == "not reported"
+
+
+def test_infection_categories_follow_the_term(tmp_path: Path) -> None:
+    con = duckdb.connect(str(hand_store(tmp_path / "s.duckdb", [])))
+    terms = ["Septic shock", "Bacteremia", "Cystitis noninfective", "Upper respiratory infection"]
+    for term in terms:
+        con.execute(
+            "INSERT INTO adverse_events (patient_id, term, grade, grading_system, onset_day, "
+            "source_id) VALUES (?, ?, 2, 'CTCAE v5.0', 20, 'hand')",
+            [PATIENT, term],
+        )
+    con.close()
+    con = open_read_only(tmp_path / "s.duckdb")
+    try:
+        infections = run_query(con, "safety_infections", patients=[PATIENT])
+    finally:
+        con.close()
+    assert sorted(infections["term"]) == ["Bacteremia", "Septic shock",
+                                          "Upper respiratory infection"]  # fmt: skip
+
+
+def test_immune_reconstitution_lines() -> None:
+    observations = pd.DataFrame(
+        {"code": ["IGG"] * 4, "day": [-6, 28, 90, 180], "value": [9.8, 5.1, 3.2, 3.6]}
+    )
+    events = pd.DataFrame(
+        {"kind": ["medication"], "name": ["IVIG"], "start_day": [90], "end_day": [180]}
+    )
+    assert summary.immune_lines(observations, events, 4.0) == [
+        "IgG below 4 g/L from day 90 (2 of 3 values; lowest 3.2 g/L on day 90)",
+        "IVIG: 1 course(s), days 90 to 180",
+    ]
+    assert summary.immune_lines(observations[:2], events.iloc[0:0], 4.0) == [
+        "IgG never below 4 g/L after the infusion (lowest 5.1 g/L on day 28)"
+    ]
+
+
+def test_a_published_follow_up_in_words_is_not_censored_at_the_last_value(default_store):
+    con = open_read_only(default_store)
+    try:
+        rows = run_query(con, "safety_recovery_times", patients=["NICOLAI-2024"])
+    finally:
+        con.close()
+    from carta.measures import safety
+
+    assert pd.isna(rows["follow_up_day"].iloc[0])
+    left_out = safety.recovery_durations(rows).left_out
+    assert left_out["patient_id"].tolist() == ["NICOLAI-2024"]

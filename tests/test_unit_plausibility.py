@@ -166,14 +166,14 @@ def test_a_mixed_column_without_a_unit_is_refused_whole_and_the_other_columns_go
     doubt = ("ANC has no unit, and another ANC value without a unit in this file (450) is not "
              "plausible in ×10⁹/L (0–100), so the unit of these values is not known: give the "
              "unit")  # fmt: skip
-    ck_doubt = ("CK has no unit, and another CK value without a unit in this file (30,000,000) is "
-                "not plausible in U/L (0–500,000), so the unit of these values is not known: give "
-                "the unit")  # fmt: skip
+    # CK's common units (U/L, µkat/L) give values of the same size: without a unit, every CK
+    # is refused (data/reference/plausible_ranges.csv, unit_required).
+    ck_unit = ("CK has no unit, and its common units give values of the same size, so the value "
+               "cannot tell which: give the unit")  # fmt: skip
     reasons = sorted((p.row, p.reason) for p in report.problems)
     assert reasons == sorted([
         (2, doubt), (3, f"ANC 450 {NO_UNIT}"), (4, doubt), (6, f"ANC 450 {NO_UNIT}"),
-        (2, ck_doubt), (3, ck_doubt), (4, ck_doubt), (5, ck_doubt),
-        (6, "CK 30,000,000 has no unit and is not plausible in U/L (0–500,000): give the unit"),
+        (2, ck_unit), (3, ck_unit), (4, ck_unit), (5, ck_unit), (6, ck_unit),
     ])  # fmt: skip
     # The reason says the number as a number: the cell's text ("4.5e2") is not echoed into it.
     assert all("4.5e2" not in p.reason and "3e7" not in p.reason for p in report.problems)
@@ -240,13 +240,18 @@ def test_an_sdtm_result_without_a_unit_follows_the_same_rule(store, tmp_path) ->
     lb = (
         "STUDYID,USUBJID,LBTESTCD,LBTEST,LBORRES,LBORRESU,LBSPEC,LBDY\n"
         "site-u,U-01,NEUT,Neutrophils,450,,BLOOD,8\n"  # line 2: refused
-        "site-u,U-02,CRP,C Reactive Protein,12,,SERUM,8\n"  # line 3: plausible in mg/L
+        "site-u,U-02,CRP,C Reactive Protein,12,,SERUM,8\n"  # line 3: mg/L or mg/dL?
+        "site-u,U-02,PLT,Platelets,210,,BLOOD,8\n"  # line 4: plausible in 10^9/L
     )
     files = centre(tmp_path, "lb.csv", lb)
     report = labs(import_files(files, store), "lb.csv")
-    assert refused(report) == {2: [f"ANC 450 {NO_UNIT}"]}
+    assert refused(report) == {
+        2: [f"ANC 450 {NO_UNIT}"],
+        3: ["CRP has no unit, and its common units give values of the same size, so the value "
+            "cannot tell which: give the unit"],
+    }  # fmt: skip
     assert stored(store, "SELECT patient_id, code, value, unit FROM observations") == [
-        ("U-02", "CRP", 12.0, "mg/L")
+        ("U-02", "PLT", 210.0, "10*9/L")
     ]
 
 

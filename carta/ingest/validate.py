@@ -186,13 +186,21 @@ def _without_unit(rows, known, target, plausible, refuse) -> pd.DataFrame:
     refuse(judged & ~ranged, "value",
            lambda r: f"{r['code']} has no unit and no plausible range is set for it in "
                      "data/reference/plausible_ranges.csv: give the unit")  # fmt: skip
+    # A parameter whose common units give values of the same size (Hb 7.8 g/dL or mmol/L, CRP
+    # in mg/L or mg/dL, enzymes in U/L or ukat/L, IgG in g/L or mg/dL) needs its unit: the
+    # plausible range cannot tell them apart (data/reference/plausible_ranges.csv, unit_required).
+    required = code.map(plausible["unit_required"]).fillna(False).astype(bool) & ranged
+    refuse(judged & required, "value",
+           lambda r: f"{r['code']} has no unit, and its common units give values of the same "
+                     "size, so the value cannot tell which: give the unit")  # fmt: skip
+    judged = judged & ~required
     wrong = judged & ranged & ~in_range & value.ge(0)  # a negative value is refused as such
     refuse(wrong, "value", lambda r: _no_unit_implausible(r, target, plausible))
     # The first implausible value of each parameter, named in the other rows' reasons.
     example = value[wrong].groupby(code[wrong]).first()
     doubtful = judged & ranged & code.isin(example.index)
     refuse(doubtful, "value", lambda r: _no_unit_in_doubt(r, example, target, plausible))
-    taken = missing & ~(judged & ~ranged) & ~doubtful
+    taken = missing & ~(judged & ~ranged) & ~doubtful & ~(value.notna() & required)
     rows.loc[taken, "unit"] = target[taken]
     noted = taken & judged
     rows.loc[noted, "note"] = [
