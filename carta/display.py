@@ -44,6 +44,19 @@ def study_day(day: object) -> str:
     return "day not reported" if is_missing(day) else f"day {int(day)}"
 
 
+def day_or_range(day: object, earliest: object, latest: object, precision: object) -> str:
+    """'day 12', or for a partial source date 'days −19 to 11 (only the month is reported)':
+    what the source gave, never a guessed day, and never the date itself."""
+    if not is_missing(day):
+        return f"day {int(day)}"
+    if is_missing(earliest) or is_missing(latest):
+        return "day not reported"
+    what = {"month": "only the month is reported", "year": "only the year is reported"}.get(
+        str(precision), "the exact day is not reported"
+    )
+    return f"days {int(earliest)} to {int(latest)} ({what})"
+
+
 def day_span(start: object, end: object) -> str:
     if is_missing(start):
         return "day not reported"

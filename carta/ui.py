@@ -202,12 +202,14 @@ def unplaced_course(
             if not display.is_missing(row.dose)
             else ""
         )
+        + _partial(row, "start")
         + (f" — {esc(row.note)}" if not display.is_missing(row.note) else "")
         for row in events[events["start_day"].isna()].itertuples()
     ]
     lines += [
         f"- **{esc(row.term)}**, "
         + display.ae_grade(row.grade, getattr(row, "severity", None))
+        + _partial(row, "onset")
         + (f" — {esc(row.note)}" if not display.is_missing(row.note) else "")
         for row in adverse[adverse["onset_day"].isna()].itertuples()
     ]
@@ -229,6 +231,15 @@ def unplaced_course(
                 for row in not_numbers.itertuples()
             )
         )
+
+
+def _partial(row, prefix: str) -> str:
+    """', days −19 to 11 (only the month is reported)' for a partial source date, else ''."""
+    earliest = getattr(row, f"{prefix}_earliest", None)
+    if display.is_missing(earliest):
+        return ""
+    latest, precision = getattr(row, f"{prefix}_latest", None), getattr(row, f"{prefix}_precision")
+    return ", " + display.day_or_range(None, earliest, latest, precision)
 
 
 def reported_findings(findings: pd.DataFrame) -> None:
@@ -668,8 +679,15 @@ def adverse_event_table(adverse: pd.DataFrame) -> None:
             "Grade": [display.ae_grade(g, v) for g, v in
                       zip(adverse["grade"], adverse["severity"], strict=True)],
             "Grading": adverse["grading_system"],
-            "When": [display.day_span(s, e) for s, e in
-                     zip(adverse["onset_day"], adverse["end_day"], strict=True)],
+            "When": [
+                display.day_span(s, e) if not display.is_missing(s)
+                else display.day_or_range(None, lo, hi, p)
+                for s, e, lo, hi, p in zip(
+                    adverse["onset_day"], adverse["end_day"],
+                    adverse.get("onset_earliest", adverse["onset_day"]),
+                    adverse.get("onset_latest", adverse["onset_day"]),
+                    adverse.get("onset_precision", adverse["onset_day"]), strict=True)
+            ],
             "Note": adverse["note"].fillna(""),
         }
     )  # fmt: skip

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from carta import dictionary, ui
+from carta import dictionary, display, ui
 from carta.ingest.importer import import_files, read_mapping
 from carta.schema import DATA_TABLES, columns
 from carta.store import (
@@ -51,6 +51,8 @@ def uploaded_mapping(file) -> dict[str, str] | None:
 
 
 def show_report(result) -> None:
+    for note in result.notes:  # how day 0 was found in a package, which forms were read …
+        st.caption(display.escape_markdown(note))
     summary = pd.DataFrame(
         {
             "File": [r.file.name for r in result.files],
@@ -63,8 +65,7 @@ def show_report(result) -> None:
     st.dataframe(summary, hide_index=True, key="import-summary")
     problems = pd.DataFrame(
         [
-            {"File": p.file, "Line": p.row, "Column": p.column, "Value": p.value,
-             "Reason": p.reason}
+            {"File": p.file, "Line": p.row, "Column": p.column, "Reason": p.reason}
             for r in result.files
             for p in r.problems
         ]
@@ -79,12 +80,19 @@ with upload:
     st.markdown(
         "Upload files in Carta's import format (one per table, named after it: `patients.csv`, "
         "`observations.csv`, …; templates in the next tab), wide lab sheets (one column per "
-        "test) or SDTM-style LB and AE datasets, as CSV or Excel (docs/import-format.md). Every "
-        "row is checked first; nothing changes until you confirm."
+        "test), the datasets of an SDTM or ADaM package (`.xpt`, Dataset-JSON `.json`/`.ndjson`, "
+        "or CSV: DM, EX, AE, LB … together, read as one package), or a REDCap records export "
+        "(docs/import-format.md). Every row is checked first; nothing changes until you confirm."
     )
     files = st.file_uploader(
-        "Files to import", type=["csv", "xlsx"], accept_multiple_files=True, key="uploads"
-    )
+        "Files to import", type=["csv", "xlsx", "xpt", "json", "ndjson", "dsjc"],
+        accept_multiple_files=True, key="uploads",
+    )  # fmt: skip
+    day0_treatment = st.text_input(
+        "CAR T product in EX (optional)", key="day0-treatment",
+        help="The EXTRT of the CAR T infusion, when Carta does not recognise its name: day 0 is "
+        "its first start date. Without it: a CAR T name in EXTRT, else RFXSTDTC.",
+    ).strip() or None  # fmt: skip
     mapping = uploaded_mapping(
         st.file_uploader(
             "Mapping file (optional)",
@@ -100,6 +108,7 @@ with upload:
         upload_key = (
             tuple(f.file_id for f in files),
             tuple(sorted(mapping.items())),
+            day0_treatment,
             str(real_path(store_path())),
         )
         kept = st.session_state.get("checked")
@@ -108,7 +117,8 @@ with upload:
                 shutil.rmtree(kept[1][0].parent, ignore_errors=True)
             paths = save_uploads(files)
             with st.spinner("Checking every row…"):
-                report = import_files(paths, dry_run=True, mapping=mapping)
+                report = import_files(paths, dry_run=True, mapping=mapping,
+                                      day0_treatment=day0_treatment)  # fmt: skip
             for file_report in report.files:
                 file_report.rows = None  # the report is what is shown; the rows are read again
             kept = st.session_state["checked"] = (upload_key, paths, report)
@@ -126,8 +136,9 @@ with upload:
         ):  # fmt: skip
             bar = st.progress(0.0, text="importing")
             result = import_files(
-                paths, mapping=mapping, progress=lambda f, m: bar.progress(min(f, 1.0), text=m)
-            )
+                paths, mapping=mapping, progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+                day0_treatment=day0_treatment,
+            )  # fmt: skip
             bar.empty()
             # Rerun, so that the sidebar, the check and every cached query show the new version.
             for file_report in result.files:
@@ -151,7 +162,7 @@ with upload:
                     report.quarantine.read_bytes(),
                     file_name=report.quarantine.name,
                     mime="text/csv",
-                    key=f"quarantine-{report.file.name}",
+                    key=f"quarantine-{report.file.name}-{report.table}",
                 )
 
 with templates:

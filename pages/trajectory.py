@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from carta import derive, ui, ui_safety, urlstate
+from carta import derive, ui, ui_records, ui_safety, urlstate
 from carta.charts.trajectory import (
     BLOOD_COUNTS,
     BRUSH,
@@ -209,3 +209,4 @@ def linked_charts() -> None:
 
 with chart_column:
     linked_charts()
+    ui_records.other_tests(ui.query("patient_other_observations", patient_id=patient_id))

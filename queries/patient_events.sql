@@ -8,6 +8,11 @@ SELECT
     e.dose,
     e.dose_unit,
     e.dose_basis,
+    e.route,
+    e.drug_class,
+    e.start_earliest,
+    e.start_latest,
+    e.start_precision,
     e.source_id,
     s.kind AS source_kind,
     e.note

@@ -20,7 +20,7 @@ import pandas as pd
 
 from carta import dictionary
 from carta.derive import derive_tables
-from carta.ingest import redcap, sdtm, wide_sheet
+from carta.ingest import redcap, wide_sheet
 from carta.ingest.carta_format import SUFFIXES, Problem, read_table_csv, sha256_of
 from carta.ingest.cdisc import datasets as cdisc_datasets
 from carta.ingest.cdisc import reader as cdisc_reader
@@ -293,8 +293,6 @@ def _other_format(file: Path, facts: StoreFacts):
     """The reader for a file that is not named after a table, or None."""
     if file.suffix.lower() not in SUFFIXES:
         return None
-    if sdtm.kind(file):
-        return sdtm.read_sdtm
     if wide_sheet.is_wide_sheet(file, facts.codes):
         return wide_sheet.read_wide_sheet
     return None

@@ -46,7 +46,7 @@ def test_an_uploaded_file_is_checked_imported_and_listed(page: Page, tmp_path: P
         wait_rendered(page)
         problems = page.locator('[data-testid="stDataFrame"]').nth(1)
         reasons = [
-            problems.locator(f'[data-testid="glide-cell-4-{row}"]').inner_text() for row in (0, 1)
+            problems.locator(f'[data-testid="glide-cell-3-{row}"]').inner_text() for row in (0, 1)
         ]
         assert reasons[0].startswith("unknown source")
         assert reasons[1].startswith("unknown parameter code")

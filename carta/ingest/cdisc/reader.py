@@ -95,6 +95,15 @@ def read_package(
             )
         else:
             reading.tables = mapper(dataset, subjects, folder)
+            partial = sum(
+                int(table.rows[column].notna().sum())
+                for table in reading.tables
+                for column in ("day_precision", "start_precision", "onset_precision")
+                if column in table.rows
+            )
+            if partial:
+                notes.append(f"{name}: {partial} record(s) with a partial date (year or month "
+                             "only), kept as a range of days with no exact day")  # fmt: skip
             if dataset.format == "csv":  # a CSV's records are reported at their line in the file
                 reading.first_line = 2
                 for table in reading.tables:
