@@ -144,6 +144,7 @@ def grid(page: Page, column: str) -> list[list[str]]:
 @pytest.mark.parametrize("package", PACKAGES)
 def test_the_trajectory_of_an_imported_patient(page: Page, sdtm_url, sdtm_store, package) -> None:
     study = sdtm_store.studies[package]
+    page.set_viewport_size({"width": 1440, "height": 2600})  # the main pane scrolls: all in view
     page.goto(f"{sdtm_url}/trajectory?patient={study.first}")
     charts = rendered(page)
     text = healthy(page)

@@ -291,7 +291,12 @@ def findings(dataset: Dataset, subjects: Subjects) -> list[TableFile]:
         original_text = _col(data, f"{p}ORRES")
         parsed_std = standard_text.str.extract(_NUMBER)
         parsed_orig = original_text.str.extract(_NUMBER)
-        use_std = standard_number.notna() | parsed_std["number"].notna()
+        # The standard result, unless it lost its unit where the original kept one (a
+        # haematocrit as a fraction with no LBSTRESU, 46 % in LBORRES): then the original, whole.
+        std_unit_lost = _col(data, f"{p}STRESU").isna() & _col(data, f"{p}ORRESU").notna()
+        use_std = (standard_number.notna() | parsed_std["number"].notna()) & ~(
+            std_unit_lost & parsed_orig["number"].notna()
+        )
         value = standard_number.fillna(_number(parsed_std["number"]))
         value = value.where(use_std, _number(parsed_orig["number"]))
         qualifier = parsed_std["qualifier"].where(use_std, parsed_orig["qualifier"])
@@ -346,6 +351,14 @@ def findings(dataset: Dataset, subjects: Subjects) -> list[TableFile]:
     ]
     usable = ~not_done & ~nothing & ~undated
     main = usable & code.isin(known) & numeric & specimen.notna()
+    # Several results of one test on one day (vital signs by position and time point, repeats):
+    # Carta keeps one value per patient, day, test and specimen, and picking one would be a
+    # guess, so all of them are kept as other tests, listed with their time point.
+    key = pd.DataFrame({"id": data["USUBJID"], "day": day.day, "code": code, "sp": specimen})
+    repeated = main & key[main].duplicated(keep=False).reindex(data.index, fill_value=False)
+    main = main & ~repeated
+    when = _col(data, f"{p}TPT").fillna(_col(data, f"{p}POS"))
+    name_text = name_text.where(~repeated | when.isna(), name_text.fillna("") + " (" + when + ")")
     common = {
         "line": lines,
         "patient_id": data["USUBJID"],
