@@ -147,3 +147,50 @@ def test_unknown_tests_are_kept_as_other_tests(imported) -> None:
     other = read(store, "SELECT * FROM other_observations")
     assert len(other) > 0 and other["test_code"].notna().all()
     assert (other["value"].notna() | other["result_text"].notna()).all()
+
+
+def test_when_nothing_is_accepted_the_refused_rows_are_still_written(tmp_path) -> None:
+    # LB alone, for patients the store does not have: every record refused, and written down.
+    store = empty_store(tmp_path)
+    result = import_files([CDISC / "sdtm-statin-csv" / "lb.csv"], store)
+    assert result.version is None
+    [report] = [r for r in result.files if r.table == "observations"]
+    assert report.accepted == 0 and report.rejected == read_dataset(report.file).records
+    assert report.quarantine is not None and report.quarantine.name.startswith("not-imported-")
+    written = pd.read_csv(report.quarantine)
+    assert len(written) == report.rejected and "reason" in written
+    # Neither its study nor its patients are in the store: the first reason of each row says so.
+    assert written["reason"].str.contains("unknown source|unknown patient").all()
+    assert not DATE.search(report.quarantine.read_text(encoding="utf-8"))
+    assert "LBDTC" not in written.columns
+
+
+def test_the_report_file_has_every_problem_and_no_value(imported, tmp_path) -> None:
+    _, result = imported["sdtm-tdf"]
+    table = report_table(result)
+    assert set(table.columns) == {"file", "table", "status", "accepted", "refused", "line",
+                                  "column", "reason"}  # fmt: skip
+    counts = table[table["reason"].isna()]
+    assert counts["accepted"].sum() == sum(r.accepted for r in result.files)
+    assert len(table) - len(counts) == sum(len(r.problems) for r in result.files)
+
+
+def test_a_severity_is_shown_as_a_severity_on_the_summary(imported) -> None:
+    store, _ = imported["sdtm-statin-csv"]
+    from carta import case
+    from carta.store import open_read_only, run_query, store_info
+
+    con = open_read_only(store)
+    try:
+        summary = case.load_case(lambda name, **p: run_query(con, name, **p), store_info(con),
+                                 "ABC001", False)  # fmt: skip
+    finally:
+        con.close()
+    adverse = summary.data.adverse_events
+    assert adverse["grade"].isna().all()
+    from carta import display
+
+    shown = {display.ae_grade(g, s) for g, s in zip(adverse["grade"], adverse["severity"],
+                                                     strict=True)}  # fmt: skip
+    assert shown <= {"severity: mild, not graded", "severity: moderate, not graded",
+                     "severity: severe, not graded"}  # fmt: skip

@@ -68,7 +68,10 @@ class Subjects:
             by_dy = dates.sdtm_day_to_study_day(data[dy])
             # A patient the package's DM does not describe has no known day-0 date: --DY.
             allowed = self.column(ids, "by_reference").fillna(True).astype(bool)
-            use = found.day.isna() & found.precision.isna() & allowed & text.isna()
+            # Where there is no date, or no day-0 date to count it from (a dataset imported
+            # without its DM), --DY places the row: it counts from the reference start.
+            no_day0 = self.column(ids, "day0").isna()
+            use = found.day.isna() & found.precision.isna() & allowed & (text.isna() | no_day0)
             found = dates.StudyDays(
                 found.day.mask(use, by_dy), found.earliest, found.latest, found.precision,
                 found.unreadable,
