@@ -13,7 +13,8 @@ Day 0 per patient, in this order (the report says which for how many patients):
    as Carta's day --DY − 1 (clinical-rules §6.2).
 
 --DY is used for a row without a date only when day 0 is the reference start itself (rule 3, or
-RFSTDTC on the same day as day 0); otherwise the row has no day. No date is kept anywhere.
+RFSTDTC on the same day as day 0), or for a patient with no day-0 date (a dataset imported without
+its DM); otherwise the row has no day. No date is kept anywhere.
 """
 
 from __future__ import annotations
