@@ -27,6 +27,7 @@ CREATE TABLE patients (
     ethnicity VARCHAR,
     country VARCHAR,
     arm VARCHAR,
+    day0_basis VARCHAR,
     diagnosis VARCHAR,
     autoantibody VARCHAR,
     disease_duration_years DOUBLE CHECK (disease_duration_years >= 0),

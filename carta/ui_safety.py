@@ -131,6 +131,7 @@ def _incidence_table(incidence: pd.DataFrame) -> pd.DataFrame:
             "At risk": at_risk.loc[order].to_numpy(),
             **{f"Grade {g}": wide.loc[order, g].to_numpy() for g in ("1", "2", "3", "4", "5")},
             "Grade ≥ 3": wide.loc[order, "≥3"].to_numpy(),
+            "Not graded (severity only)": wide.loc[order, "not graded"].to_numpy(),
             "Any grade": wide.loc[order, "any"].to_numpy(),
         }
     )
@@ -228,7 +229,8 @@ def infection_section(safety: CohortSafety) -> None:
         {
             "Patient": safety.infections["patient_id"],
             "Infection": safety.infections["term"],
-            "Grade": safety.infections["grade"],
+            "Grade": [display.ae_grade(g, s) for g, s in zip(
+                safety.infections["grade"], safety.infections["severity"], strict=True)],
             "When": [display.day_span(s, e) for s, e in zip(
                 safety.infections["onset_day"], safety.infections["end_day"], strict=True)],
             "Site": safety.infections["organ"].fillna(""),

@@ -30,8 +30,12 @@ if patient_id is None:
 summary = ui.case_summary(patient_id, presenting)
 document = summary.document
 
-st.header(f"{summary.label}: {display.text_or_not_reported(summary.profile['diagnosis'])}")
+diagnosis = summary.profile["diagnosis"]
+st.header(summary.label + ("" if display.is_missing(diagnosis) else f": {diagnosis}"))
 ui.synthetic_warning(summary.profile["source_kind"])
+if not display.is_missing(summary.profile.get("day0_basis")):
+    st.warning(f"Day 0 of this patient is {display.escape_markdown(summary.profile['day0_basis'])}:"
+               " the source records no CAR T infusion.")  # fmt: skip
 ui.summary_header(document.header)
 ui.figure_cards(document.figures, columns=5 if presenting else 4)
 if not summary.specs:

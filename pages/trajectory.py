@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from carta import derive, ui, ui_records, ui_safety, urlstate
+from carta import derive, display, ui, ui_records, ui_safety, urlstate
 from carta.charts.trajectory import (
     BLOOD_COUNTS,
     BRUSH,
@@ -82,6 +82,12 @@ if baseline_from > baseline_to:
 profile = ui.query("patient_profile", patient_id=patient_id).iloc[0]
 ui.synthetic_warning(profile["source_kind"])
 ui.patient_header(profile)
+if not display.is_missing(profile.get("day0_basis")):
+    st.warning(
+        f"**Day 0 of this patient is {display.escape_markdown(profile['day0_basis'])}**: the "
+        "source records no CAR T infusion, so the study days and every rule counted from the "
+        "infusion count from that day."
+    )
 
 data = ui.trajectory_data(patient_id, profile, int(baseline_from), int(baseline_to))
 observations, events, adverse, day_range = (

@@ -1,5 +1,6 @@
 -- Adverse-event incidence for $patients, as a trial's safety table: per term, the number of
--- patients by their worst grade (grade 0, reported as not observed, is no event), with the
+-- patients by their worst grade (grade 0, reported as not observed, is no event; an event the
+-- source reports with a severity and no grade counts, as not graded), with the
 -- grading systems used. Besides the events as the source graded them, toxicity graded from the
 -- counts: per CTCAE lab term the worst treatment-emergent grade (after the infusion and worse than
 -- the patient's baseline grade, table lab_toxicity), and ICAHT and T-ICAHT early and late
@@ -10,34 +11,35 @@ WITH chosen AS (
     SELECT unnest($patients) AS patient_id
 ),
 graded AS (
-    SELECT a.patient_id, a.term, a.grade, a.grading_system AS systems, false AS range_default
+    SELECT a.patient_id, a.term, a.grade, a.grading_system AS systems, false AS range_default,
+        a.grade IS NULL AND a.severity IS NOT NULL AS ungraded
     FROM adverse_events a JOIN chosen USING (patient_id)
     UNION ALL
     SELECT t.patient_id, t.term || ' (from counts, treatment-emergent)', t.emergent_grade,
-        'CTCAE v5.0', t.range_default
+        'CTCAE v5.0', t.range_default, false
     FROM lab_toxicity t JOIN chosen USING (patient_id)
     UNION ALL
     SELECT h.patient_id, 'ICAHT early, days 0-30 (from counts)', h.icaht_early_grade,
-        'EHA/EBMT 2023', false
+        'EHA/EBMT 2023', false, false
     FROM patient_hematotox h JOIN chosen USING (patient_id)
     UNION ALL
     SELECT h.patient_id, 'ICAHT late, after day 30 (from counts)', h.icaht_late_grade,
-        'EHA/EBMT 2023', false
+        'EHA/EBMT 2023', false, false
     FROM patient_hematotox h JOIN chosen USING (patient_id)
     UNION ALL
     SELECT h.patient_id, 'T-ICAHT early, days 0-30 (from counts)', h.t_icaht_early_grade,
-        'Rejeski 2025', false
+        'Rejeski 2025', false, false
     FROM patient_hematotox h JOIN chosen USING (patient_id)
     UNION ALL
     SELECT h.patient_id, 'T-ICAHT late, days 31-100 (from counts)', h.t_icaht_late_grade,
-        'Rejeski 2025', false
+        'Rejeski 2025', false, false
     FROM patient_hematotox h JOIN chosen USING (patient_id)
 ),
 worst AS (
     SELECT patient_id, term, max(grade) AS grade, string_agg(DISTINCT systems, ', ') AS systems,
         bool_or(range_default) AS range_default
     FROM graded
-    WHERE grade > 0
+    WHERE grade > 0 OR ungraded
     GROUP BY patient_id, term
 )
 SELECT term,
@@ -48,6 +50,7 @@ SELECT term,
     count(*) FILTER (WHERE grade = 4) AS grade_4,
     count(*) FILTER (WHERE grade = 5) AS grade_5,
     count(*) FILTER (WHERE grade >= 3) AS grade_3_or_more,
+    count(*) FILTER (WHERE grade IS NULL) AS not_graded_severity_only,
     string_agg(DISTINCT systems, ', ') AS grading_systems,
     count(*) FILTER (WHERE range_default) AS patients_on_default_range
 FROM worst

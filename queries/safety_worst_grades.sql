@@ -1,12 +1,13 @@
 -- Per patient of $patients and safety category, the worst grade: adverse events by the category
 -- of their term (table ae_categories: the first pattern by priority that matches the lower-case
 -- term) and the early and late ICAHT and T-ICAHT grades of patient_hematotox. Grade 0 (assessed and not
--- observed) is kept: the page counts it as no event.
+-- observed) is kept: the page counts it as no event. ungraded: the patient has an event of the
+-- category that the source reports with a severity and no grade.
 WITH chosen AS (
     SELECT unnest($patients) AS patient_id
 ),
 categorised AS (
-    SELECT a.patient_id, a.grade,
+    SELECT a.patient_id, a.grade, a.grade IS NULL AND a.severity IS NOT NULL AS ungraded,
         (SELECT c.category FROM ae_categories c
          WHERE regexp_matches(lower(a.term), c.pattern)
          ORDER BY c.priority LIMIT 1) AS category
@@ -14,25 +15,25 @@ categorised AS (
     JOIN chosen USING (patient_id)
 ),
 graded AS (
-    SELECT patient_id, category, grade FROM categorised
+    SELECT patient_id, category, grade, ungraded FROM categorised
     UNION ALL
-    SELECT h.patient_id, 'ICAHT', h.icaht_early_grade
+    SELECT h.patient_id, 'ICAHT', h.icaht_early_grade, false
     FROM patient_hematotox h JOIN chosen USING (patient_id)
     WHERE h.icaht_early_grade IS NOT NULL
     UNION ALL
-    SELECT h.patient_id, 'ICAHT late', h.icaht_late_grade
+    SELECT h.patient_id, 'ICAHT late', h.icaht_late_grade, false
     FROM patient_hematotox h JOIN chosen USING (patient_id)
     WHERE h.icaht_late_grade IS NOT NULL
     UNION ALL
-    SELECT h.patient_id, 'T-ICAHT', h.t_icaht_early_grade
+    SELECT h.patient_id, 'T-ICAHT', h.t_icaht_early_grade, false
     FROM patient_hematotox h JOIN chosen USING (patient_id)
     WHERE h.t_icaht_early_grade IS NOT NULL
     UNION ALL
-    SELECT h.patient_id, 'T-ICAHT late', h.t_icaht_late_grade
+    SELECT h.patient_id, 'T-ICAHT late', h.t_icaht_late_grade, false
     FROM patient_hematotox h JOIN chosen USING (patient_id)
     WHERE h.t_icaht_late_grade IS NOT NULL
 )
-SELECT patient_id, category, max(grade) AS grade
+SELECT patient_id, category, max(grade) AS grade, bool_or(ungraded) AS ungraded
 FROM graded
 GROUP BY patient_id, category
 ORDER BY category, patient_id

@@ -19,7 +19,7 @@ OPTIONAL_SINCE_3 = {
     "timing", "race", "data_cut", "dose_basis", "organ",  # schema 3
     "ethnicity", "country", "arm", "day_earliest", "day_latest", "day_precision", "route",
     "drug_class", "start_earliest", "start_latest", "start_precision", "severity",
-    "onset_earliest", "onset_latest", "onset_precision",  # schema 4
+    "onset_earliest", "onset_latest", "onset_precision", "day0_basis",  # schema 4
 }  # fmt: skip
 
 

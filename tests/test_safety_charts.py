@@ -147,8 +147,9 @@ def test_incidence_chart_layers_fields_and_rows():
     assert enc["x"]["title"] == INCIDENCE_TITLE and enc["x"]["scale"]["domain"] == [0, 100]
     assert enc["y"]["field"] == "category" and enc["y"]["sort"] == categories
     assert enc["color"]["field"] == "grade"
-    assert enc["color"]["scale"] == {"domain": ["1", "2", "3", "4", "5"],
-                                     "range": list(GRADE_COLOURS.values())}  # fmt: skip
+    # Grades light to dark; a severity without a grade in grey, never a grade's colour.
+    assert enc["color"]["scale"] == {"domain": ["1", "2", "3", "4", "5", "not graded"],
+                                     "range": [*GRADE_COLOURS.values(), "#9E9E9E"]}  # fmt: skip
     assert {t["field"] for t in enc["tooltip"]} == set(BAR_FIELDS)
     # Bars only where somebody has the grade: CRS 1 and 2, ICANS 3, Infection 1.
     rows = dataset(spec, bars)

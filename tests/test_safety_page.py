@@ -92,3 +92,18 @@ def test_hand_made_cohort_counts(cohort: Path) -> None:
     # One infection over 100 + 200 + 60 = 360 days = 11.83 patient-months: 8.45 per 100.
     rate = safety.infection_rate(infections, rows)
     assert rate.events == 1 and rate.rate == pytest.approx(100 / (360 / 30.4375))
+
+
+def test_an_event_with_a_severity_and_no_grade_counts_but_is_never_graded() -> None:
+    worst = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P2", "P3"],
+            "category": ["Infection", "Infection", "CRS"],
+            "grade": [pd.NA, 2, 1],
+            "ungraded": [True, False, False],
+        }
+    )
+    n = safety.incidence(worst).set_index(["category", "grade"])["n"]
+    # P1's infection (severity only) and P2's grade 2: 2 of 3 with any infection; none graded 1.
+    assert n[("Infection", "any")] == 2 and n[("Infection", "not graded")] == 1
+    assert n[("Infection", "2")] == 1 and n[("Infection", "1")] == 0

@@ -36,6 +36,8 @@ CURVE_FIELDS = ["group", "day", "cumulative", "cumulative_lower", "cumulative_up
 CENSOR_FIELDS = ["group", "day", "cumulative", "n_censored"]
 AT_RISK_FIELDS = ["group", "day", "n_at_risk"]
 BAR_FIELDS = ["category", "grade", "n", "n_at_risk", "percent"]
+NOT_GRADED = "not graded"  # a severity without a grade (carta/measures/safety.py)
+NOT_GRADED_COLOUR = "#9E9E9E"
 LABEL_FIELDS = ["category", "percent", "label"]
 
 
@@ -165,7 +167,9 @@ def incidence_chart(incidence: pd.DataFrame, *, title: str | None = None, width:
     grade 1-5, stacked light to dark, with "n/N (%)" of any grade after each bar. Categories keep
     the order of ``incidence``."""
     categories = list(pd.unique(incidence["category"])) if len(incidence) else []
-    graded = incidence[incidence["grade"].isin(GRADES) & (incidence["n"] > 0)][BAR_FIELDS]
+    # Events with a severity and no grade are stacked too, in grey, after the grades.
+    shown = [*GRADES, NOT_GRADED]
+    graded = incidence[incidence["grade"].isin(shown) & (incidence["n"] > 0)][BAR_FIELDS]
     totals = incidence[incidence["grade"] == "any"]
     labels = pd.DataFrame(
         {
@@ -184,7 +188,7 @@ def incidence_chart(incidence: pd.DataFrame, *, title: str | None = None, width:
               scale=alt.Scale(domain=categories), axis=alt.Axis(labelLimit=160))  # fmt: skip
     x = alt.X("percent:Q", title=INCIDENCE_TITLE, stack="zero",
               scale=alt.Scale(domain=[0, 100], nice=False))  # fmt: skip
-    grades = list(GRADES)
+    grades = shown
     bars = (
         alt.Chart(graded)
         .mark_bar(stroke="#FFFFFF", strokeWidth=0.5)
@@ -195,7 +199,10 @@ def incidence_chart(incidence: pd.DataFrame, *, title: str | None = None, width:
                 "grade:O",
                 title="Worst grade",
                 sort=grades,
-                scale=alt.Scale(domain=grades, range=[GRADE_COLOURS[int(g)] for g in grades]),
+                scale=alt.Scale(
+                    domain=grades,
+                    range=[*(GRADE_COLOURS[int(g)] for g in GRADES), NOT_GRADED_COLOUR],
+                ),
                 legend=alt.Legend(orient="top"),
             ),
             order=alt.Order("grade:O", sort="ascending"),

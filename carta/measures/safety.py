@@ -18,6 +18,7 @@ Design rules of this project (docs/rules.md, "Safety view"):
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from carta.measures import survival
@@ -58,7 +59,22 @@ def incidence(worst: pd.DataFrame) -> pd.DataFrame:
     for category in GRADED_FROM_COUNTS:
         at_risk[category] = int(worst.loc[worst["category"] == category, "patient_id"].nunique())
     shown = worst[worst["category"].isin(CATEGORIES)]
-    return survival.incidence_by_grade(shown, at_risk, categories=list(CATEGORIES))
+    table = survival.incidence_by_grade(shown[["patient_id", "category", "grade"]], at_risk,
+                                        categories=list(CATEGORIES))  # fmt: skip
+    # Events the source reports with a severity and no grade count as events ("any"), in a row
+    # of their own: never as a grade.
+    ungraded = shown["ungraded"].fillna(False).astype(bool) if "ungraded" in shown else False
+    only = shown[ungraded & ~shown["grade"].fillna(0).ge(1)].groupby("category").size()
+    extra = pd.DataFrame({"category": list(CATEGORIES), "grade": "not graded",
+                          "n": [int(only.get(c, 0)) for c in CATEGORIES]})  # fmt: skip
+    extra["n_at_risk"] = extra["category"].map(at_risk)
+    any_rows = table["grade"] == "any"
+    table.loc[any_rows, "n"] += table.loc[any_rows, "category"].map(only).fillna(0).astype(int)
+    for frame, rows in ((extra, extra.index == extra.index), (table, any_rows)):
+        risk = frame.loc[rows, "n_at_risk"].astype("float64")
+        share = 100 * frame.loc[rows, "n"].astype("float64") / risk.where(risk > 0)
+        frame.loc[rows, "percent"] = share.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.concat([table, extra], ignore_index=True)
 
 
 def recovery_durations(rows: pd.DataFrame) -> survival.TimeToEvent:

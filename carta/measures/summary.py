@@ -390,6 +390,13 @@ def data_cut(profile: pd.Series, meta: dict[str, str]) -> str:
     return str(meta.get("data_cut", NOT_REPORTED))
 
 
+def day0(profile: pd.Series) -> str:
+    """What day 0 is for this patient: the CAR T-cell infusion, or what the import took instead
+    when the source records none (patients.day0_basis)."""
+    basis = profile.get("day0_basis")
+    return "CAR T-cell infusion" if display.is_missing(basis) or not basis else str(basis)
+
+
 def footnote(
     profile: pd.Series, meta: dict[str, str], label: str, adverse: pd.DataFrame | None = None
 ) -> str:
@@ -413,7 +420,7 @@ def footnote(
         "settings (docs/rules.md)."
     )
     cut = f"Data cut {data_cut(profile, meta)}, store version "
-    cut += f"{meta.get('store_version', '?')}. Day 0 = CAR T-cell infusion."
+    cut += f"{meta.get('store_version', '?')}. Day 0 = {day0(profile)}."
     return f"{label}. {source} {cut} {rules}"
 
 

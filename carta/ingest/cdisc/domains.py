@@ -121,6 +121,9 @@ def patients(dataset: Dataset, subjects: Subjects, folder_name: str) -> list[Tab
             "country": _col(dm, "COUNTRY"),
             "arm": _col(dm, "ARM"),
             "follow_up_days": last_day.where(last_day >= 0),
+            "day0_basis": subjects.column(ids, "rule").where(
+                ~subjects.column(ids, "rule").fillna("").str.startswith("the CAR T infusion")
+            ),
             "synthetic": False,
         },
         dm.index,
