@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
-from carta.build import build_store
+from bench.page_reruns import rerun_times, stores
 from carta.measures.cohort import MAX_CHART_ROWS
-from carta.store import ROOT
 
 TARGET_SECONDS = 1.0
 
@@ -54,22 +51,8 @@ def chart_rows(at: AppTest) -> list[int]:
 
 
 def measure(store: Path) -> tuple[float, list[tuple[str, float, int]]]:
-    os.environ["CARTA_STORE"] = str(store)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page("pages/cohort.py")
-    started = time.perf_counter()
-    at.run()
-    cold = time.perf_counter() - started
-    assert not at.exception, at.exception
-    results = []
-    for name, change in STEPS:
-        change(at)
-        started = time.perf_counter()
-        at.run()
-        seconds = time.perf_counter() - started
-        assert not at.exception, (name, at.exception)
-        results.append((name, seconds, max(chart_rows(at), default=0)))
-    return cold, results
+    return rerun_times(store, "pages/cohort.py", STEPS,
+                       after=lambda at: max(chart_rows(at), default=0))  # fmt: skip
 
 
 def main() -> None:
@@ -78,11 +61,7 @@ def main() -> None:
     parser.add_argument("--store", type=Path, help="an existing store (else one is built)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        large = (
-            args.store
-            or build_store(Path(folder) / "large" / "carta.duckdb", n_patients=args.patients).path
-        )
-        default = build_store(Path(folder) / "default" / "carta.duckdb").path
+        default, large = stores(Path(folder), args.patients, args.store)
         table = {label: measure(path) for label, path in (("default", default), ("large", large))}
     print("| change | default store (s) | max rows | large store (s) | max rows |")
     print("|---|---:|---:|---:|---:|")

@@ -10,16 +10,12 @@ any of them. Measured in the app's script run (AppTest), as bench/cohort_page.py
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
-
+from bench.page_reruns import rerun_times, stores
 from carta.build import build_store
-from carta.store import ROOT
 
 TARGET_SECONDS = 1.0
 
@@ -33,22 +29,8 @@ STEPS = [
 ]
 
 
-def measure(store: Path, steps: bool = True) -> tuple[float, list[tuple[str, float]]]:
-    os.environ["CARTA_STORE"] = str(store)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page("pages/safety.py")
-    started = time.perf_counter()
-    at.run()
-    cold = time.perf_counter() - started
-    assert not at.exception, at.exception
-    results = []
-    for name, change in STEPS if steps else ():
-        change(at)
-        started = time.perf_counter()
-        at.run()
-        results.append((name, time.perf_counter() - started))
-        assert not at.exception, (name, at.exception)
-    return cold, results
+def measure(store: Path, steps: bool = True) -> tuple[float, list[tuple[str, float, object]]]:
+    return rerun_times(store, "pages/safety.py", STEPS if steps else [])
 
 
 def main() -> None:
@@ -57,11 +39,7 @@ def main() -> None:
     parser.add_argument("--store", type=Path, help="an existing store (else one is built)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        large = (
-            args.store
-            or build_store(Path(folder) / "large" / "carta.duckdb", n_patients=args.patients).path
-        )
-        default = build_store(Path(folder) / "default" / "carta.duckdb").path
+        default, large = stores(Path(folder), args.patients, args.store)
         empty = build_store(Path(folder) / "empty" / "carta.duckdb", n_patients=0,
                             include_published=False).path  # fmt: skip
         measure(empty, steps=False)  # renders, with its empty-store message
@@ -71,7 +49,7 @@ def main() -> None:
     for index, (name, _) in enumerate(STEPS):
         print(f"| {name} | {table['default'][1][index][1]:.2f} | "
               f"{table['large'][1][index][1]:.2f} |")  # fmt: skip
-    medians = {k: statistics.median(s for _, s in v[1]) for k, v in table.items()}
+    medians = {k: statistics.median(s for _, s, _ in v[1]) for k, v in table.items()}
     print(f"| **median rerun** | **{medians['default']:.2f}** | **{medians['large']:.2f}** |")
     print(f"| first run (cold caches) | {table['default'][0]:.2f} | {table['large'][0]:.2f} |")
     print("empty store: renders with its message")

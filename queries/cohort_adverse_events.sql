@@ -19,21 +19,21 @@ graded AS (
         'CTCAE v5.0', t.range_default, false
     FROM lab_toxicity t JOIN chosen USING (patient_id)
     UNION ALL
-    SELECT h.patient_id, 'ICAHT early, days 0-30 (from counts)', h.icaht_early_grade,
-        'EHA/EBMT 2023', false, false
-    FROM patient_hematotox h JOIN chosen USING (patient_id)
-    UNION ALL
-    SELECT h.patient_id, 'ICAHT late, after day 30 (from counts)', h.icaht_late_grade,
-        'EHA/EBMT 2023', false, false
-    FROM patient_hematotox h JOIN chosen USING (patient_id)
-    UNION ALL
-    SELECT h.patient_id, 'T-ICAHT early, days 0-30 (from counts)', h.t_icaht_early_grade,
-        'Rejeski 2025', false, false
-    FROM patient_hematotox h JOIN chosen USING (patient_id)
-    UNION ALL
-    SELECT h.patient_id, 'T-ICAHT late, days 31-100 (from counts)', h.t_icaht_late_grade,
-        'Rejeski 2025', false, false
-    FROM patient_hematotox h JOIN chosen USING (patient_id)
+    SELECT patient_id, term, grade,
+        CASE WHEN starts_with(term, 'ICAHT') THEN 'EHA/EBMT 2023' ELSE 'Rejeski 2025' END,
+        false, false
+    FROM (
+        UNPIVOT (
+            SELECT h.patient_id, h.icaht_early_grade, h.icaht_late_grade,
+                h.t_icaht_early_grade, h.t_icaht_late_grade
+            FROM patient_hematotox h JOIN chosen USING (patient_id)
+        )
+        ON icaht_early_grade AS 'ICAHT early, days 0-30 (from counts)',
+            icaht_late_grade AS 'ICAHT late, after day 30 (from counts)',
+            t_icaht_early_grade AS 'T-ICAHT early, days 0-30 (from counts)',
+            t_icaht_late_grade AS 'T-ICAHT late, days 31-100 (from counts)'
+        INTO NAME term VALUE grade
+    )
 ),
 worst AS (
     SELECT patient_id, term, max(grade) AS grade, string_agg(DISTINCT systems, ', ') AS systems,

@@ -17,21 +17,18 @@ categorised AS (
 graded AS (
     SELECT patient_id, category, grade, ungraded FROM categorised
     UNION ALL
-    SELECT h.patient_id, 'ICAHT', h.icaht_early_grade, false
-    FROM patient_hematotox h JOIN chosen USING (patient_id)
-    WHERE h.icaht_early_grade IS NOT NULL
-    UNION ALL
-    SELECT h.patient_id, 'ICAHT late', h.icaht_late_grade, false
-    FROM patient_hematotox h JOIN chosen USING (patient_id)
-    WHERE h.icaht_late_grade IS NOT NULL
-    UNION ALL
-    SELECT h.patient_id, 'T-ICAHT', h.t_icaht_early_grade, false
-    FROM patient_hematotox h JOIN chosen USING (patient_id)
-    WHERE h.t_icaht_early_grade IS NOT NULL
-    UNION ALL
-    SELECT h.patient_id, 'T-ICAHT late', h.t_icaht_late_grade, false
-    FROM patient_hematotox h JOIN chosen USING (patient_id)
-    WHERE h.t_icaht_late_grade IS NOT NULL
+    -- UNPIVOT leaves out the grades that are NULL (not evaluable).
+    SELECT patient_id, category, grade, false
+    FROM (
+        UNPIVOT (
+            SELECT h.patient_id, h.icaht_early_grade, h.icaht_late_grade,
+                h.t_icaht_early_grade, h.t_icaht_late_grade
+            FROM patient_hematotox h JOIN chosen USING (patient_id)
+        )
+        ON icaht_early_grade AS 'ICAHT', icaht_late_grade AS 'ICAHT late',
+            t_icaht_early_grade AS 'T-ICAHT', t_icaht_late_grade AS 'T-ICAHT late'
+        INTO NAME category VALUE grade
+    )
 )
 SELECT patient_id, category, max(grade) AS grade, bool_or(ungraded) AS ungraded
 FROM graded
