@@ -7,8 +7,8 @@ conventional units (mg/dL, g/dL, 10^3/uL), standard results in SI units (umol/L,
 as CDISC standard units usually are, so creatinine and haemoglobin are converted at import. Each
 subject has one result per test and visit (unique per subject, test and day); visits are daily
 from the infusion to day 28, weekly after. About 0.5 % of the dates are partial (YYYY-MM, once
-per subject and test at most), a few CRP results below the detection limit ("<0.3"), and about 0.2 % of the
-records are NOT DONE (refused at import, with their reason).
+per subject and test at most), 5 % of CRP results are below the detection limit ("<0.3"), and
+about 0.2 % of the records are NOT DONE (refused at import, with their reason).
 
 Dates: RFSTDTC is the first lymphodepletion day, five days before the infusion (RFXSTDTC, EXSTDTC),
 so LBDY counts from RFSTDTC while Carta's day 0 is the infusion. RFPENDTC is a month after the
@@ -28,6 +28,7 @@ SUBJECTS = 500
 SEED = 20_240_611
 LYMPHODEPLETION_DAYS = 5  # RFSTDTC is this many days before the infusion
 PARTIAL = 0.005  # the share of LB dates given only as YYYY-MM
+RACES = np.array(["WHITE", "ASIAN", "BLACK OR AFRICAN AMERICAN"])
 
 # code, name, category, specimen, original unit, standard unit, standard = original x factor,
 # median and log-normal spread of the original value, original reference range, decimals
@@ -110,8 +111,7 @@ def subjects(count: int = SUBJECTS, seed: int = SEED) -> pd.DataFrame:
             "infusion": start + rng.integers(0, 5 * 365, count),
             "age": rng.integers(18, 76, count),
             "sex": rng.choice(np.array(["F", "M"]), count),
-            "race": rng.choice(np.array(["WHITE", "ASIAN", "BLACK OR AFRICAN AMERICAN"]), count,
-                               p=[0.8, 0.12, 0.08]),  # fmt: skip
+            "race": rng.choice(RACES, count, p=[0.8, 0.12, 0.08]),
         }
     )
 

@@ -283,10 +283,10 @@ def _check_reading(reading, facts: StoreFacts, seen, in_store, store: Path) -> l
 def _refused_records(reading, lines: set) -> pd.DataFrame | None:
     if reading.frame is None or not lines:
         return None
-    frame = cdisc_reader.writable(reading.frame)
     first = getattr(reading, "first_line", 1)
-    chosen = sorted(line for line in lines if first <= line < first + len(frame))
-    return frame.iloc[[line - first for line in chosen]].set_axis(chosen)
+    chosen = sorted(line for line in lines if first <= line < first + len(reading.frame))
+    refused = reading.frame.iloc[[line - first for line in chosen]].set_axis(chosen)
+    return cdisc_reader.writable(refused)  # the refused records only: a few of a million
 
 
 def _other_format(file: Path, facts: StoreFacts):

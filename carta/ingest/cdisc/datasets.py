@@ -840,7 +840,8 @@ def _read_csv(path: Path) -> _Raw:
     header = ["" if c.startswith("UNNAMED: ") else c for c in header]
     first = frame.iloc[:, 0].tolist() if len(frame.columns) else []
     index = _index_column(header, first)
-    body_columns = [frame.iloc[:, i].tolist() for i in range(index, len(frame.columns))]
+    # The columns as pandas arrays, not Python lists: a million-row LB stays in Arrow.
+    body_columns = [frame.iloc[:, i].array for i in range(index, len(frame.columns))]
     raw = _csv_raw(header[index:], None)
     raw.values = body_columns
     domain_at = raw.columns.index("DOMAIN") if "DOMAIN" in raw.columns else None
@@ -873,6 +874,9 @@ def _csv_raw(header: list[str], body: list[list[str]] | None) -> _Raw:
 
 
 def _most_common(values: Iterable[Any]) -> str | None:
+    if isinstance(values, pd.api.extensions.ExtensionArray):  # a CSV column: count in Arrow
+        counts = pd.Series(values).str.strip().str.upper().replace("", pd.NA).value_counts()
+        return str(counts.index[0]) if len(counts) else None
     counted = Counter(str(v).strip().upper() for v in values if v is not None and str(v).strip())
     return counted.most_common(1)[0][0] if counted else None
 
@@ -886,6 +890,17 @@ def _numbers(values: Sequence[Any], strict: bool, column: str) -> np.ndarray | N
     files) or gives None (a CSV, whose column then stays text)."""
     if isinstance(values, np.ndarray) and values.dtype == np.float64:
         return values
+    if isinstance(values, pd.api.extensions.ExtensionArray) and pd.api.types.is_string_dtype(
+        values.dtype
+    ):
+        text = _text(values).array._pa_array.combine_chunks()  # stripped, "" as null
+        missing = pc.match_substring_regex(text, r"^(?:\.|\.[A-Z_]|NA|NAN|NaN)$")
+        text = pc.if_else(missing, pa.scalar(None, pa.string()), text)
+        try:
+            number = pc.cast(text, pa.float64())  # Arrow's parser: fast, and strict
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None  # a CSV column with a value that is no number stays text
+        return number.to_numpy(zero_copy_only=False)
     try:
         return np.array(values, dtype="float64")  # None -> NaN, "1.5" -> 1.5
     except (TypeError, ValueError):
@@ -914,6 +929,17 @@ def _numbers(values: Sequence[Any], strict: bool, column: str) -> np.ndarray | N
 
 def _text(values: Sequence[Any]) -> pd.Series:
     """pandas "string" values, stripped, with <NA> for an empty or missing one."""
+    if isinstance(values, pd.api.extensions.ExtensionArray) and pd.api.types.is_string_dtype(
+        values.dtype
+    ):
+        arrow = values.__arrow_array__() if hasattr(values, "__arrow_array__") else None
+        if arrow is None:
+            arrow = pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+        if isinstance(arrow, pa.ChunkedArray):
+            arrow = arrow.combine_chunks()
+        array = pc.utf8_trim_whitespace(arrow.cast(pa.string()))
+        array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+        return pd.Series(pd.arrays.ArrowStringArray(array))
     try:
         array = pa.array(values, type=pa.string(), from_pandas=True)
     except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers among the text: written as text

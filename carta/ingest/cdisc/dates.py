@@ -12,8 +12,26 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-_ISO = r"^\s*(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)?(?:T[\d:.]*)?(?:[+-Z].*)?\s*$"
+# No \s in the patterns: pandas then hands them to Arrow's regex engine (values are stripped).
+_ISO = r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)?(?:T[\d:.]*)?(?:[+-Z].*)?$"
+
+
+def regex_groups(values: pd.Series, pattern: str) -> pd.DataFrame:
+    """The named groups of `pattern` in each stripped value (NA where it does not match), by
+    Arrow's regex engine: a million values in a fraction of a second."""
+    text = pa.array(values.astype("string").str.strip(), type=pa.string(), from_pandas=True)
+    found = pc.extract_regex(text, pattern)
+    names = [found.type.field(i).name for i in range(found.type.num_fields)]
+    out = {}
+    for name in names:
+        group = pc.struct_field(found, name)
+        # A group that took no part in the match comes back as "": it is missing.
+        group = pc.if_else(pc.equal(group, ""), pa.scalar(None, pa.string()), group)
+        out[name] = pd.Series(pd.arrays.ArrowStringArray(group), index=values.index)
+    return pd.DataFrame(out)
 
 
 @dataclass(frozen=True)
@@ -32,7 +50,7 @@ class StudyDays:
 def parse(dtc: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     """(first day, last day, precision, unreadable) of each ISO 8601 value, as timestamps."""
     text = dtc.astype("string")
-    parts = text.str.extract(_ISO)
+    parts = regex_groups(text, _ISO)
     given = text.notna() & text.str.strip().ne("")
     year, month, day = parts["y"], parts["m"], parts["d"]
     exact = year.notna() & month.notna() & day.notna()

@@ -27,9 +27,8 @@ from carta.ingest.cdisc.package import (
 )
 from carta.schema import columns
 
-_NUMBER = re.compile(
-    r"^\s*(?P<qualifier>[<>])?=?\s*(?P<number>[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*$"
-)
+# A result with an optional "<" or ">" (and "<= 5", "< 5"); values are stripped already.
+_NUMBER = r"^(?P<qualifier>[<>])?=? ?(?P<number>[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)$"
 SPECIMENS = {"BLOOD": "blood", "SERUM": "blood", "PLASMA": "blood", "WHOLE BLOOD": "blood",
              "SERUM OR PLASMA": "blood", "VENOUS BLOOD": "blood", "ARTERIAL BLOOD": "blood",
              "BONE MARROW": "bone_marrow", "URINE": "urine"}  # fmt: skip
@@ -63,7 +62,8 @@ def _rows(table: str, data: dict[str, object], index: pd.Index) -> pd.DataFrame:
     out = pd.DataFrame(index=index)
     for column in ["line", *columns(table)]:
         value = data.get(column, pd.NA)
-        out[column] = value if not isinstance(value, pd.Series) else value.to_numpy()
+        # By position (an array keeps its Arrow strings; to_numpy would make Python objects).
+        out[column] = value if not isinstance(value, pd.Series) else value.array
     return out
 
 
@@ -292,8 +292,8 @@ def findings(dataset: Dataset, subjects: Subjects) -> list[TableFile]:
         standard_number = _number(_col(data, f"{p}STRESN"))
         standard_text = _col(data, f"{p}STRESC")
         original_text = _col(data, f"{p}ORRES")
-        parsed_std = standard_text.str.extract(_NUMBER)
-        parsed_orig = original_text.str.extract(_NUMBER)
+        parsed_std = dates.regex_groups(standard_text, _NUMBER)
+        parsed_orig = dates.regex_groups(original_text, _NUMBER)
         # The standard result, unless it lost its unit where the original kept one (a
         # haematocrit as a fraction with no LBSTRESU, 46 % in LBORRES): then the original, whole.
         std_unit_lost = _col(data, f"{p}STRESU").isna() & _col(data, f"{p}ORRESU").notna()
@@ -315,11 +315,15 @@ def findings(dataset: Dataset, subjects: Subjects) -> list[TableFile]:
     known = set(dictionary.parameters()["code"])
     # SDTM names urine and serum protein alike (PROT) and tells them apart by LBSPEC or LBCAT.
     where = specimen_text.fillna(category)
-    pairs = pd.MultiIndex.from_arrays([code_text, where]).unique()
-    found = {(n, w): dictionary.resolve_in_specimen(n, w if isinstance(w, str) else None, lookup)
-             for n, w in pairs if isinstance(n, str)}  # fmt: skip
-    resolved = pd.Series([found.get((n, w), n) for n, w in zip(code_text, where, strict=True)],
-                         index=data.index)  # fmt: skip
+    pairs = pd.DataFrame({"n": code_text, "w": where}).drop_duplicates().dropna(subset=["n"])
+    pairs["code"] = [dictionary.resolve_in_specimen(n, w if isinstance(w, str) else None, lookup)
+                     for n, w in zip(pairs["n"], pairs["w"], strict=True)]  # fmt: skip
+    resolved = (
+        pd.DataFrame({"n": code_text, "w": where})
+        .merge(pairs, on=["n", "w"], how="left")["code"]
+        .set_axis(data.index)
+        .fillna(code_text)
+    )
     by_name = name_text.map({n: dictionary.resolve_code(n, lookup)
                              for n in name_text.dropna().unique()})  # fmt: skip
     code = resolved.where(resolved.isin(known), by_name)
@@ -357,7 +361,8 @@ def findings(dataset: Dataset, subjects: Subjects) -> list[TableFile]:
     # Several results of one test on one day (vital signs by position and time point, repeats):
     # Carta keeps one value per patient, day, test and specimen, and picking one would be a
     # guess, so all of them are kept as other tests, listed with their time point.
-    key = pd.DataFrame({"id": data["USUBJID"], "day": day.day, "code": code, "sp": specimen})
+    key = pd.DataFrame({"id": data["USUBJID"], "day": day.day, "from": day.earliest,
+                        "to": day.latest, "code": code, "sp": specimen})  # fmt: skip
     repeated = main & key[main].duplicated(keep=False).reindex(data.index, fill_value=False)
     main = main & ~repeated
     when = _col(data, f"{p}TPT").fillna(_col(data, f"{p}POS"))

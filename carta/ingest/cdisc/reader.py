@@ -151,7 +151,8 @@ def _mapper(dataset: Dataset):
 _NOT_WRITTEN = r"(DTC|DTM|DT|TM|DUR)$|^BRTH|^INVNAM|^INVID|^SUBJID|^SITEID"
 
 
-_DATE_VALUE = r"^\s*(?:1[89]|20)\d\d(?:-\d\d){0,2}(?:T[\d:.]*)?\s*$"
+# A date in a text column (a year alone is not: 1853 may be a CK); no \s, for Arrow's engine.
+_DATE_VALUE = r"^(?:1[89]|20)\d\d-\d\d(?:-\d\d)?(?:T[\d:.]*)?$"
 
 
 def writable(frame: pd.DataFrame) -> pd.DataFrame:
