@@ -582,11 +582,13 @@ def test_read_folder_order_of_forms_and_unrecognised_files(tmp_path: Path) -> No
     shutil.copyfile(SHARED / "sdtm-statin-csv" / "lb.csv", tmp_path / "lab.csv")
     (tmp_path / "notes.csv").write_text("patient,comment\nP1,fine\n")
     datasets, notes = read_folder(tmp_path)
-    assert [(d.name, d.format) for d in datasets] == [("DM", "dsjc"), ("LB", "ndjson")]
+    # lb.ndjson and lb.dsjc are two forms of one dataset (one file stem): one is read. lab.csv is
+    # another LB dataset under another name: it is read too, never dropped as a "form".
+    assert [(d.name, d.format) for d in datasets] == [("DM", "dsjc"), ("LB", "csv"),
+                                                      ("LB", "ndjson")]  # fmt: skip
     text = "\n".join(notes)
-    assert (
-        "LB: read lb.ndjson (Dataset-JSON NDJSON, 3488 records); skipped lb.dsjc, lab.csv" in text
-    )
+    assert "LB: read lb.ndjson (Dataset-JSON NDJSON, 3488 records); skipped lb.dsjc" in text
+    assert "LB: read lab.csv (CSV, 6248 records)" in text
     assert "notes.csv: not read, not a CDISC dataset: no STUDYID or USUBJID column" in text
 
 

@@ -368,7 +368,9 @@ def _fill(con: duckdb.DuckDBPyConnection, version: int, path: Path, reports) -> 
 def report_table(result: ImportResult) -> pd.DataFrame:
     """The import report as a table: a row per file and table with its counts, then a row per
     problem (line, column, reason; never the value, which may be a date)."""
-    rows = []
+    # The package's notes first: how day 0 was found, partial dates, forms read and skipped.
+    rows = [{"file": "", "table": "", "status": "note", "accepted": None, "refused": None,
+             "line": None, "column": None, "reason": note} for note in result.notes]  # fmt: skip
     for report in result.files:
         base = {"file": report.file.name, "table": report.table or "", "status": report.status}
         rows.append(base | {"accepted": report.accepted, "refused": report.rejected,
@@ -378,8 +380,9 @@ def report_table(result: ImportResult) -> pd.DataFrame:
                     "reason": p.reason}
             for p in report.problems
         ]  # fmt: skip
-    return pd.DataFrame(rows, columns=["file", "table", "status", "accepted", "refused", "line",
-                                       "column", "reason"])  # fmt: skip
+    table = pd.DataFrame(rows, columns=["file", "table", "status", "accepted", "refused", "line",
+                                        "column", "reason"])  # fmt: skip
+    return table.astype({"accepted": "Int64", "refused": "Int64", "line": "Int64"})
 
 
 def _quarantine(report: FileReport, path: Path, version: int | None) -> Path | None:

@@ -43,6 +43,7 @@ import pandas as pd
 from carta import dictionary as carta_dictionary
 from carta.display import unit_text
 from carta.ingest.carta_format import PERSONAL_COLUMNS, Problem, TableFile, sha256_of
+from carta.ingest.problems import DATE_IN_TEXT
 from carta.ingest.reading import UnreadableFile, header, read_whole
 from carta.schema import columns, required_columns, table_columns
 
@@ -636,7 +637,7 @@ _NOT_DETECTED = {"n.d.", "nd", "not detected", "undetectable", "neg", "negative"
 _ISO = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$")
 _PARTIAL = re.compile(r"^\d{4}(?:-\d{1,2})?$")
 # Text that holds a calendar date is not stored (Carta keeps no dates).
-_DATE_IN_TEXT = re.compile(r"\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b")
+_DATE_IN_TEXT = DATE_IN_TEXT  # one rule for every reader (carta/ingest/problems.py)
 
 
 class Bad(ValueError):

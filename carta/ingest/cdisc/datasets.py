@@ -319,10 +319,13 @@ def read_folder(folder: Path | str) -> tuple[list[Dataset], list[str]]:
         except UnreadableFile as error:
             notes.append(f"{path.name}: not read, {error}")
             continue
-        found.setdefault(name, []).append((PREFERENCE.index(raw.form), path))
+        # Forms of one dataset share a file stem (dm.xpt, dm.json); two files of one domain
+        # under other names (lb.csv, lab_batch2.csv) are two datasets, both read.
+        found.setdefault((name, path.stem.lower()), []).append((PREFERENCE.index(raw.form), path))
     datasets = []
-    for name in sorted(found):
-        candidates = [p for _, p in sorted(found[name], key=lambda c: (c[0], c[1].name))]
+    for key in sorted(found):
+        name = key[0]
+        candidates = [p for _, p in sorted(found[key], key=lambda c: (c[0], c[1].name))]
         read, failed = None, []
         for path in candidates:
             try:
@@ -343,7 +346,7 @@ def read_folder(folder: Path | str) -> tuple[list[Dataset], list[str]]:
             note += f"; skipped {', '.join(skipped)} (the same dataset in a form read after it)"
         notes.append(note)
     if define is not None:
-        missing = sorted(set(define.datasets) - set(found))
+        missing = sorted(set(define.datasets) - {name for name, _ in found})
         if missing:
             notes.append(f"{define.path.name} describes {', '.join(missing)}, which no file here "
                          "holds")  # fmt: skip

@@ -19,7 +19,6 @@ from carta.ingest.carta_format import TableFile, sha256_of
 from carta.ingest.cdisc import dates
 from carta.ingest.cdisc.datasets import Dataset
 from carta.ingest.cdisc.package import (
-    CAR_T_PRODUCT,
     LYMPHODEPLETION,
     Subjects,
     problem,
@@ -144,7 +143,7 @@ def exposure(dataset: Dataset, subjects: Subjects) -> list[TableFile]:
     treatment = _col(ex, f"{name}TRT")
     start = subjects.days(ex, f"{name}STDTC", f"{name}STDY")
     end = subjects.days(ex, f"{name}ENDTC", f"{name}ENDY")
-    car_t = treatment.str.contains(CAR_T_PRODUCT, na=False)
+    car_t = subjects.is_car_t(treatment)
     depletion = treatment.str.contains(LYMPHODEPLETION, na=False)
     kind = np.select([car_t, depletion], ["infusion", "lymphodepletion"], "medication")
     frequency = _col(ex, f"{name}DOSFRQ").str.upper()
@@ -221,11 +220,13 @@ def adverse_events(dataset: Dataset, subjects: Subjects) -> list[TableFile]:
     start = subjects.days(ae, "AESTDTC", "AESTDY") if not adam else _adam_days(ae, "ASTDY")
     end = subjects.days(ae, "AEENDTC", "AEENDY") if not adam else _adam_days(ae, "AENDY")
     grade_text = _col(ae, "AETOXGR").fillna(_col(ae, "ATOXGR"))
-    grade = pd.to_numeric(grade_text, errors="coerce")
+    # "3", "3.0" or "Grade 3" (sponsors write all three); anything else is refused, never read.
+    digits = grade_text.str.extract(r"^(?i:grade\s*)?(\d+)(?:\.0)?$")[0]
+    grade = pd.to_numeric(digits, errors="coerce")
     severity = _col(ae, "AESEV").fillna(_col(ae, "ASEV")).str.upper().map(SEVERITIES)
     lines = record_lines(ae)
     problems = _unreadable_dates(dataset, start, end)
-    odd = grade_text.notna() & grade.isna()
+    odd = grade_text.notna() & (grade.isna() | ~grade.between(0, 5))
     problems += [problem(dataset, int(line), "AETOXGR", "the toxicity grade is not a number 0-5")
                  for line in lines[odd]]  # fmt: skip
     neither = grade.isna() & severity.isna() & ~odd

@@ -32,8 +32,10 @@ from carta.ingest.problems import Problem
 # CD19 CAR T products by generic or code name, and descriptions of them (design rule, documented
 # in docs/import-format.md): matched case-insensitively on EXTRT / ECTRT.
 CAR_T_PRODUCT = re.compile(
-    r"car[\s-]?t\b|chimeric antigen|\bcart\b|cd19[\s-]*(?:directed|targeted|specific|car)|"
-    r"cabtagene|lecleucel|autoleucel|kyv[\s-]?101|mb[\s-]?cart|zorpo|rese-cel|cabaletta",
+    r"^(?!.*placebo).*(?:car[\s-]?t\b|chimeric antigen|\bcart\b|"
+    r"cd19[\s-]*(?:directed|targeted|specific|car)|cabtagene|tisagenlecleucel|"
+    r"kyv[\s-]?101|mb[\s-]?cart|zorpo|rese-cel|cabaletta|caba[\s-]?201|ytb[\s-]?323|"
+    r"bms[\s-]?986353|obe[\s-]?cel|rapcabtagene)",
     re.IGNORECASE,
 )
 LYMPHODEPLETION = re.compile(r"fludarabin|cyclophosphamid|bendamustin", re.IGNORECASE)
@@ -49,6 +51,14 @@ class Subjects:
 
     frame: pd.DataFrame  # columns: source_id, day0 (Timestamp or NaT), rule, by_reference (bool)
     notes: list[str] = field(default_factory=list)
+    day0_treatment: str | None = None  # the EXTRT named by --day0-treatment
+
+    def is_car_t(self, treatment: pd.Series) -> pd.Series:
+        """Exposure rows of the CAR T product: the named treatment, or CAR_T_PRODUCT."""
+        if self.day0_treatment:
+            named = self.day0_treatment.strip().lower()
+            return treatment.str.strip().str.lower().eq(named).fillna(False)
+        return treatment.str.contains(CAR_T_PRODUCT, na=False)
 
     def column(self, ids: pd.Series, name: str) -> pd.Series:
         return ids.map(self.frame[name])

@@ -15,7 +15,7 @@ from carta.ingest.cdisc import datasets as cdisc_datasets
 from carta.ingest.cdisc import domains
 from carta.ingest.cdisc.datasets import Dataset
 from carta.ingest.cdisc.package import find_subjects, merge_supplemental
-from carta.ingest.problems import Problem
+from carta.ingest.problems import DATE_IN_TEXT, Problem
 
 FINDINGS = ("LB", "VS", "QS", "FT", "RS")
 READ = ("DM", "ADSL", "EX", "EC", "CM", "AE", "ADAE", *FINDINGS)
@@ -51,18 +51,33 @@ def read_package(
 ) -> tuple[list[DatasetReading], list[str]]:
     """Every CDISC dataset among `paths` (folders are read whole) as Carta tables, with notes on
     the package (day 0 per patient, datasets skipped)."""
-    found: dict[str, Dataset] = {}
+    found: dict[str, Dataset] = {}  # by dataset name; a second file of one name gets "NAME#2"
     notes: list[str] = []
     readings: list[DatasetReading] = []
     for path in paths:
         if path.is_dir():
             sets, folder_notes = cdisc_datasets.read_folder(path)
             notes += folder_notes
+            readings += _unread_files(path, sets)
         else:
             sets = [cdisc_datasets.read_dataset(path)]
         for dataset in sets:
-            found[dataset.name] = dataset
+            if dataset.standard == "SEND":
+                refused = Problem(dataset.path.name, None, None, None,
+                                  f"an animal study (SEND): not patients; its {dataset.records} "
+                                  "records are not imported")  # fmt: skip
+                readings.append(DatasetReading(dataset.path, dataset.name, dataset.records,
+                                               problems=[refused]))  # fmt: skip
+                continue
+            key, number = dataset.name, 1
+            while key in found:
+                number += 1
+                key = f"{dataset.name}#{number}"
+            found[key] = dataset
     subjects = find_subjects(found, day0_treatment)
+    if day0_treatment:
+        subjects.day0_treatment = day0_treatment
+    notes += _day0_warnings(found, subjects)
     notes += subjects.notes
     folder = next((p.name for p in paths if p.is_dir()), paths[0].parent.name if paths else "")
     supplements = {name[4:]: d for name, d in found.items() if name.startswith("SUPP")}
@@ -76,10 +91,12 @@ def read_package(
             frame, merged, problems = merge_supplemental(dataset, supp)
             dataset = Dataset(dataset.path, dataset.name, dataset.standard, dataset.format, frame,
                               dataset.labels, dataset.records)  # fmt: skip
+            shift = 1 if supp.format == "csv" else 0  # a CSV's records at their line in the file
+            problems = [replace(p, row=p.row + shift) if p.row else p for p in problems]
             readings.append(
                 DatasetReading(supp.path, supp.name, supp.records, merged=merged, problems=problems,
                                notes=[f"merged into {name}: {merged} of {supp.records} records"],
-                               frame=supp.frame)
+                               frame=supp.frame, first_line=1 + shift)
             )  # fmt: skip
         mapper = _mapper(dataset)
         if mapper is None:
@@ -122,6 +139,42 @@ def read_package(
     return readings, notes
 
 
+def _unread_files(folder: Path, read: list[Dataset]) -> list[DatasetReading]:
+    """The files of a package folder that are no dataset Carta reads, reported as refused: not
+    the other forms of a dataset read (same file stem), not define.xml."""
+    stems = {d.path.stem.lower() for d in read}
+    out = []
+    for path in sorted(folder.iterdir()):
+        if (path.is_dir() or path.name.startswith(".") or path.suffix.lower() == ".xml"
+                or path.stem.lower() in stems):  # fmt: skip
+            continue
+        out.append(DatasetReading(path, path.name, 0, problems=[
+            Problem(path.name, None, None, None,
+                    f"not a dataset Carta reads: {cdisc_datasets.WHAT_CARTA_READS}")]))  # fmt: skip
+    return out
+
+
+def _day0_warnings(found: dict[str, Dataset], subjects) -> list[str]:
+    """A warning when a package has exposure records but no CAR T product was recognised in
+    them: day 0 then falls back to RFXSTDTC, often the first lymphodepletion dose."""
+    rules = subjects.frame.get("rule", [])
+    if any(str(r).startswith("the CAR T infusion") for r in rules):
+        return []
+    treatments = sorted({
+        str(t) for name in ("EX", "EC") if name in found
+        for t in found[name].frame.get(f"{name}TRT", []) if isinstance(t, str)
+    })  # fmt: skip
+    if not treatments:
+        return []
+    return [
+        "warning: no CAR T product recognised among the exposure treatments ("
+        + ", ".join(treatments[:10])
+        + (", …" if len(treatments) > 10 else "")
+        + "): day 0 is the first study treatment instead. Name the product with "
+        "--day0-treatment (the Data page: CAR T product in EX) if one of these is it."
+    ]
+
+
 def domain_of(dataset: Dataset) -> str:
     """The SDTM domain of a dataset: its DOMAIN column where it has one, so that split datasets
     (LBUR, QSCO: SDTMIG §4.1.7) are read as their domain; else the dataset's name."""
@@ -148,25 +201,21 @@ def _mapper(dataset: Dataset):
 
 
 # Columns whose values are dates or identify a person: never written to a quarantine file.
-_NOT_WRITTEN = r"(DTC|DTM|DT|TM|DUR)$|^BRTH|^INVNAM|^INVID|^SUBJID|^SITEID"
-
-
-# A date in a text column (a year alone is not: 1853 may be a CK); no \s, for Arrow's engine.
-_DATE_VALUE = r"^(?:1[89]|20)\d\d-\d\d(?:-\d\d)?(?:T[\d:.]*)?$"
+_NOT_WRITTEN = r"(DTC|DTM|DT|DAT|TM|DUR)$|^BRTH|^INVNAM|^INVID|^SUBJID|^SITEID"
 
 
 def writable(frame: pd.DataFrame) -> pd.DataFrame:
     """A dataset's records without their date and identifying columns (for quarantine files):
-    by name (--DTC, BRTHDTC, INVNAM …) and by content (any text column holding a date, such as
-    AEENTPT in some packages)."""
+    by name (--DTC, CDASH --DAT, BRTHDTC, INVNAM …) and by content (any text column holding a
+    date in any common form, such as AEENTPT in some packages or a SUPP QVAL "24FEB2023")."""
     kept = []
     for column in frame.columns:
         if re.search(_NOT_WRITTEN, str(column)):
             continue
         values = frame[column]
-        if (
-            pd.api.types.is_string_dtype(values)
-            and values.str.match(_DATE_VALUE).fillna(False).any()
+        # The refused records only: a few rows, so a plain loop over their values.
+        if pd.api.types.is_string_dtype(values) and any(
+            DATE_IN_TEXT.search(str(v)) for v in values.dropna()
         ):
             continue
         kept.append(column)
