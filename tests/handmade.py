@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from carta import dictionary
 from carta.build import reference_table
@@ -77,3 +78,13 @@ def hand_store(
         derive_tables(con)
     con.close()
     return path
+
+
+def observation_frame(
+    rows: list[tuple], columns=("patient_id", "day", "value", "qualifier")
+) -> pd.DataFrame:
+    """Observations from (patient, day, value[, qualifier[, more...]]) tuples, for the rules'
+    tests (carta/measures take such long frames of many patients)."""
+    width = len(columns)
+    padded = [tuple(r) + (None,) * (width - len(r)) for r in rows]
+    return pd.DataFrame(padded, columns=list(columns))

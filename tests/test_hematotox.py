@@ -32,16 +32,10 @@ from carta.measures.hematotox import (
     icaht,
     t_icaht,
 )
+from tests.handmade import observation_frame as frame
 
 ROOT = Path(__file__).resolve().parents[1]
 NA = pd.NA
-
-
-def frame(rows: list[tuple], columns=("patient_id", "day", "value", "qualifier")) -> pd.DataFrame:
-    """Observations from (patient, day, value[, qualifier[, more...]]) tuples."""
-    width = len(columns)
-    padded = [tuple(r) + (None,) * (width - len(r)) for r in rows]
-    return pd.DataFrame(padded, columns=list(columns))
 
 
 def labs(rows: list[tuple]) -> pd.DataFrame:
