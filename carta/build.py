@@ -3,12 +3,9 @@ synthetic demo cohort, through the same reader a user's import goes through."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -31,8 +28,8 @@ from carta.store import (
     run_query,
     store_path,
     table_counts,
-    versions_dir,
     write_version,
+    writer_lock,
 )
 
 SEED_DIR = ROOT / "data" / "seed"
@@ -84,7 +81,7 @@ def build_store(
             "published_case": "yes" if include_published else "no",
         }
 
-    with _build_lock(path):
+    with writer_lock(path):
         # Checked under the lock: a second session that waited for a first build finds it done.
         current = current_fingerprint(path)
         if not force and current == fingerprint:
@@ -167,16 +164,3 @@ def _published_version(path: Path) -> int:
         )
     finally:
         con.close()
-
-
-@contextlib.contextmanager
-def _build_lock(path: Path) -> Iterator[None]:
-    """One build at a time per store, e.g. two browser sessions starting a fresh app together."""
-    folder = versions_dir(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".build.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

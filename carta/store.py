@@ -9,10 +9,13 @@ DuckDB 2.0 connection shared across threads is not safe to use concurrently.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import os
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -141,13 +144,66 @@ class BuildResult:
         return sum(self.rows.values())
 
 
+# How long a writer waits for another build or import of the same store before it gives up.
+WRITER_WAIT_SECONDS = 600
+_LAST_VERSION = ".last-version"
+
+
+@contextlib.contextmanager
+def writer_lock(path: Path, wait: float | None = None,
+                waiting: Callable[[str], None] | None = None) -> Iterator[None]:  # fmt: skip
+    """One writer (build, import, undo) at a time per store, across processes: an OS file lock
+    beside the versions. A second writer waits (`waiting` is told why) up to `wait` seconds, then
+    gives up with a StoreError; nothing is written meanwhile. Under the lock, what a killed writer
+    left behind (temporary version files, their WAL, half-made links) is removed: no writer can be
+    using them."""
+    wait = WRITER_WAIT_SECONDS if wait is None else wait
+    folder = versions_dir(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".writer.lock").open("w") as handle:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"Another import or build of {path} is still running after {wait:.0f} s; "
+                        "nothing was changed. Try again when it has finished."
+                    ) from None
+                if waiting and not told:
+                    waiting("waiting for another import or build of this store to finish")
+                    told = True
+                time.sleep(0.2)
+        try:
+            _remove_leftovers(path)
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_leftovers(path: Path) -> list[Path]:
+    """Temporary files of a writer that was killed: only ever called under the writer lock."""
+    folder = versions_dir(path)
+    leftovers = [*folder.glob(".*.tmp"), *folder.glob(".*.tmp.wal"),
+                 *path.parent.glob(f".{path.name}.*.link")]  # fmt: skip
+    for file in leftovers:
+        file.unlink(missing_ok=True)
+    return leftovers
+
+
 def next_version(path: Path) -> int:
+    """The next version number: above every version file and every number ever used (kept in
+    the versions folder, so that a number is never reused after its file was removed)."""
+    folder = versions_dir(path)
     found = [
-        int(m.group(1))
-        for f in versions_dir(path).glob("*.duckdb")
-        if (m := _VERSION_FILE.search(f.name))
+        int(m.group(1)) for f in folder.glob("*.duckdb") if (m := _VERSION_FILE.search(f.name))
     ]
-    return max(found, default=0) + 1
+    used = folder / _LAST_VERSION
+    last = int(used.read_text().strip()) if used.exists() and used.read_text().strip() else 0
+    return max([*found, last], default=0) + 1
 
 
 def current_fingerprint(path: Path) -> str | None:
@@ -191,7 +247,8 @@ def use_version(path: Path, version: int) -> Path:
         kept = ", ".join(map(str, files)) or "none"
         raise StoreError(f"No version {version} is kept for {path} (kept: {kept}).")
     open_read_only(files[version]).close()  # refuse a version this Carta cannot read
-    publish(path, files[version])
+    with writer_lock(path):  # not while an import or a build is publishing
+        publish(path, files[version])
     return files[version]
 
 
@@ -268,6 +325,7 @@ def write_version(
         raise
     con.close()
     os.replace(tmp, final)
+    (folder / _LAST_VERSION).write_text(f"{version}\n")
     if progress:
         progress(1.0, f"wrote {final.name}")
     return final, version

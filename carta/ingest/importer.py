@@ -39,6 +39,7 @@ from carta.store import (
     store_path,
     versions_dir,
     write_version,
+    writer_lock,
 )
 
 NOT_RECOGNISED = (
@@ -146,9 +147,13 @@ def import_files(
         return result
     if progress:
         progress(len(paths) / steps, "writing the new store version")
-    version_file, version = write_version(path, lambda con, v: _fill(con, v, path, reports))
-    publish(path, version_file)
-    prune_versions(path)
+    # One writer at a time: the new version is the published one, as it is now (another import
+    # may have published meanwhile), plus this import's rows, so that no import's rows are lost.
+    waiting = (lambda text: progress(len(paths) / steps, text)) if progress else None
+    with writer_lock(path, waiting=waiting):
+        version_file, version = write_version(path, lambda con, v: _fill(con, v, path, reports))
+        publish(path, version_file)
+        prune_versions(path)
     result.version = version
     for report in reports:
         report.quarantine = _quarantine(report, path, version)
