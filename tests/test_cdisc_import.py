@@ -218,11 +218,17 @@ DM = ("STUDYID,DOMAIN,USUBJID,RFSTDTC,RFXSTDTC,AGE,AGEU,SEX",
       "S1,DM,S1-001,2023-01-05,2023-01-05,34,YEARS,F")  # fmt: skip
 
 
-def test_a_named_car_t_product_is_day_0_and_an_infusion(tmp_path) -> None:
-    # RFXSTDTC is the first lymphodepletion dose (day -5); the product's own start is day 0.
+def package_with_dm(tmp_path: Path) -> Path:
+    """A package folder holding one patient's DM (S1-001, study S1); tests add the rest."""
     folder = tmp_path / "pkg"
     folder.mkdir()
     write_csv(folder / "dm.csv", *DM)
+    return folder
+
+
+def test_a_named_car_t_product_is_day_0_and_an_infusion(tmp_path) -> None:
+    # RFXSTDTC is the first lymphodepletion dose (day -5); the product's own start is day 0.
+    folder = package_with_dm(tmp_path)
     write_csv(folder / "ex.csv", "STUDYID,DOMAIN,USUBJID,EXTRT,EXSTDTC,EXDOSE,EXDOSU",
               "S1,EX,S1-001,FLUDARABINE,2023-01-05,30,mg/m2",
               "S1,EX,S1-001,ABC-123 cells,2023-01-10,1000000,cells/kg")  # fmt: skip
@@ -237,9 +243,7 @@ def test_a_named_car_t_product_is_day_0_and_an_infusion(tmp_path) -> None:
 
 
 def test_two_files_of_one_domain_are_both_read_and_odd_files_reported(tmp_path) -> None:
-    folder = tmp_path / "pkg"
-    folder.mkdir()
-    write_csv(folder / "dm.csv", *DM)
+    folder = package_with_dm(tmp_path)
     header = "STUDYID,DOMAIN,USUBJID,LBTESTCD,LBTEST,LBORRES,LBORRESU,LBSPEC,LBDTC"
     write_csv(folder / "lb.csv", header, "S1,LB,S1-001,ALT,ALT,20,U/L,SERUM,2023-01-06")
     write_csv(folder / "lab_batch2.csv", header, "S1,LB,S1-001,AST,AST,25,U/L,SERUM,2023-01-07")
@@ -253,9 +257,7 @@ def test_two_files_of_one_domain_are_both_read_and_odd_files_reported(tmp_path) 
 
 
 def test_a_grade_written_in_words_is_read_and_an_impossible_one_refused(tmp_path) -> None:
-    folder = tmp_path / "pkg"
-    folder.mkdir()
-    write_csv(folder / "dm.csv", *DM)
+    folder = package_with_dm(tmp_path)
     write_csv(folder / "ae.csv", "STUDYID,DOMAIN,USUBJID,AETERM,AETOXGR,AESEV,AESTDTC",
               "S1,AE,S1-001,Fever,Grade 2,,2023-01-07",
               "S1,AE,S1-001,Rash,6,MILD,2023-01-08")  # fmt: skip
@@ -267,9 +269,7 @@ def test_a_grade_written_in_words_is_read_and_an_impossible_one_refused(tmp_path
 
 
 def test_a_date_in_any_form_never_reaches_a_quarantine_file(tmp_path) -> None:
-    folder = tmp_path / "pkg"
-    folder.mkdir()
-    write_csv(folder / "dm.csv", *DM)
+    folder = package_with_dm(tmp_path)
     write_csv(folder / "ae.csv", "STUDYID,DOMAIN,USUBJID,AESEQ,AETERM,AETOXGR,AESTDAT,AESTDTC",
               "S1,AE,S1-001,1,Fever,9,12/01/2023,2023-01-07")  # fmt: skip
     write_csv(folder / "suppae.csv", "STUDYID,RDOMAIN,USUBJID,IDVAR,IDVARVAL,QNAM,QVAL",
