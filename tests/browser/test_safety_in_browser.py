@@ -52,6 +52,12 @@ def test_filters_narrow_the_curves_and_the_downloads_match(page: Page, app_url: 
     assert grid_cell(page, 0, 0, 0) == incidence.loc[0, "Category"]
     assert int(grid_cell(page, 0, 1, 0)) == incidence.loc[0, "At risk"] == everyone
     assert int(grid_cell(page, 0, 9, 0)) == incidence.loc[0, "Any grade"]
+    infections = download(page, "Infections (CSV)")
+    stated = page.locator('[data-testid="stMarkdownContainer"]', has_text="per 100 patient-months")
+    stated_rate = r"([\d.]+) infections per 100.*?(\d+) infections over"
+    rate, events = re.search(stated_rate, stated.first.inner_text()).groups()
+    assert len(infections) == int(events) > 0 and set(infections["data"]) == {"synthetic"}
+    assert f"{infections.loc[0, 'rate_per_100_patient_months']:.1f}" == rate
     screenshot(page, "safety")
 
     page.goto(f"{app_url}/safety?sex=F")
