@@ -1,11 +1,14 @@
-"""Carta's entry point: navigation, the shared sidebar and the store bootstrap (views: pages/)."""
+"""Carta's entry point: sign-in, navigation, the shared sidebar and the store (views: pages/)."""
 
 import streamlit as st
 
-from carta import ui
+from carta import ui, ui_access
 
 st.set_page_config(page_title="Carta", layout="wide")
 
+# Every run reads one store version and knows its reader before anything else happens.
+ui.begin_run()
+reader = ui_access.gate()
 navigation = st.navigation(
     [
         st.Page("pages/home.py", title="Patients", default=True, url_path="home"),
@@ -18,4 +21,5 @@ navigation = st.navigation(
 )
 ui.require_store()
 ui.sidebar_store_panel()
+ui_access.sidebar(reader)
 navigation.run()

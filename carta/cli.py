@@ -1,12 +1,15 @@
-"""Command line: `python -m carta build|info`. Errors are one clear line and a non-zero exit."""
+"""Command line: `python -m carta build|import|versions|audit|info`.
+
+Errors are one clear line and a non-zero exit."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
-from carta import __version__, synth
+from carta import __version__, audit, synth
 from carta.store import (
     StoreError,
     kept_versions,
@@ -86,11 +89,26 @@ def main(argv: list[str] | None = None) -> int:
         help="the EXTRT of the CAR T product, when its name is not recognised",
     )
     imports.add_argument(
+        "--source",
+        metavar="SOURCE_ID",
+        help="the source of files that have no source_id column (a clinic's sheet)",
+    )
+    imports.add_argument(
         "--report",
         type=Path,
         metavar="FILE",
         help="also write the per-file report (and every problem) as CSV",
     )
+
+    audit_command = commands.add_parser(
+        "audit",
+        help="print the audit trail as CSV: who opened, exported, imported or undid what",
+        description="The audit trail (docs/security.md), oldest first, as CSV on standard output.",
+    )
+    audit_command.add_argument("--store", type=Path, metavar="PATH")
+    audit_command.add_argument("--since", type=_day, metavar="DATE",
+                               help="from this day on (YYYY-MM-DD, UTC)")  # fmt: skip
+    audit_command.add_argument("--user", metavar="EMAIL", help="only this person's records")
 
     args = parser.parse_args(argv)
     try:
@@ -100,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             return _import(args)
         if args.command == "versions":
             return _versions(args)
+        if args.command == "audit":
+            return _audit(args)
         return _info(args)
     except StoreError as exc:
         print(f"carta: {exc}", file=sys.stderr)
@@ -146,8 +166,12 @@ def _import(args: argparse.Namespace) -> int:
     mapping = read_mapping(args.mapping) if args.mapping else None
     result = import_files(
         args.files, path, dry_run=args.dry_run, mapping=mapping, progress=_progress_printer(),
-        day0_treatment=args.day0_treatment,
+        day0_treatment=args.day0_treatment, source=args.source,
     )  # fmt: skip
+    if result.version is not None:
+        files = ", ".join(f.name for f in args.files)
+        who = audit.command_line_user()
+        audit.record(audit.audit_path(path), who, "import", files, f"version {result.version}")
     for note in result.notes:
         print(f"  {note}")
     print(f"\n{'file':<28} {'table':<18} {'status':<17} {'accepted':>9} {'refused':>8}")
@@ -185,12 +209,29 @@ def _versions(args: argparse.Namespace) -> int:
     path = args.store.absolute() if args.store else store_path()
     if args.use is not None:
         use_version(path, args.use)
+        audit.record(audit.audit_path(path), audit.command_line_user(), "undo",
+                     f"store version {args.use}", "published again")  # fmt: skip
         print(f"Published version {args.use} again at {path}")
     for row in kept_versions(path).sort_values("version").itertuples():
         marker = "*" if row.published else " "
         shown = f"  imported: {row.imported}" if row.imported else ""
         print(f"{marker} version {row.version:<4} built {row.built_at or '?'}{shown}")
     return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from carta.exports import csv_text
+
+    path = args.store.absolute() if args.store else store_path()
+    sys.stdout.write(csv_text(audit.read(audit.audit_path(path), args.since, args.user)))
+    return 0
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {text[:40]!r}") from None
 
 
 def _info(args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@ from typing import BinaryIO
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -38,7 +40,7 @@ def stream_query(
         )
         with writer:
             for batch in reader:
-                writer.write_batch(batch)
+                writer.write_batch(_formulas_neutral(batch) if file_format == "csv" else batch)
     finally:
         cursor.close()
     target.seek(0)
@@ -88,6 +90,18 @@ def svg_size(svg: str) -> tuple[float, float]:
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_PATTERN = "^[=+\\-@\t\r]"
+
+
+def _formulas_neutral(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """csv_text's rule, in Arrow, for a streamed batch."""
+    columns = []
+    for column in batch.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            risky = pc.fill_null(pc.match_substring_regex(column, _FORMULA_PATTERN), False)
+            column = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
 
 
 def csv_text(frame: pd.DataFrame) -> str:

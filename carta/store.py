@@ -88,6 +88,41 @@ def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def open_scoped(path: Path, sources: frozenset[str] | None) -> duckdb.DuckDBPyConnection:
+    """The store as someone allowed `sources` sees it (None: every source).
+
+    Every table of patient data is shadowed by a view holding only the rows of those sources, in an
+    in-memory database that attaches the version file read-only; the queries in queries/ name the
+    tables unqualified, so each one reads through the views, and cursors of this connection share
+    them. Access is thus enforced where data are read, whatever a page does with the result.
+    """
+    if sources is None:
+        return open_read_only(path)
+    from carta.schema import table_columns
+
+    open_read_only(path).close()  # the same checks and messages as an unscoped reader
+    con = duckdb.connect(":memory:")
+    # The path is the store's own version file, never user input; DuckDB's ATTACH takes no
+    # parameter, so it is quoted as a SQL string literal.
+    con.execute(f"ATTACH {_sql_text(str(real_path(path)))} AS store (READ_ONLY)")
+    allowed = ", ".join(_sql_text(s) for s in sorted(sources)) or "NULL"
+    for table, typed in table_columns().items():
+        names = {name for name, _ in typed}
+        if "source_id" in names:
+            where = f"WHERE source_id IN ({allowed})"
+        elif "patient_id" in names:
+            where = (f"WHERE patient_id IN (SELECT patient_id FROM store.patients "
+                     f"WHERE source_id IN ({allowed}))")  # fmt: skip
+        else:
+            where = ""  # reference tables and the store's metadata
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM store.{table} {where}")
+    return con
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def store_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     cursor = con.cursor()
     try:
@@ -104,6 +139,13 @@ def query_sql(name: str) -> str:
     if not path.is_file():
         raise ValueError(f"no query named {name!r} in {QUERIES_DIR}")
     return path.read_text(encoding="utf-8")
+
+
+def reads_patients(name: str) -> bool:
+    """Whether queries/<name>.sql returns one patient's rows or a list of patients: such a query
+    says so in a line `-- access: patient`, and is run only over the sources whose patients the
+    reader may see (carta/access.py)."""
+    return re.search(r"^-- access: patient\b", query_sql(name), re.MULTILINE) is not None
 
 
 def query_parameters(sql: str) -> set[str]:

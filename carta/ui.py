@@ -12,10 +12,19 @@ import pandas as pd
 import streamlit as st
 
 from carta import display, urlstate
+from carta.access import Access
 from carta.measures import cohort as cohort_measures
 from carta.measures import ctcae
 from carta.measures import response as response_rules
-from carta.store import StoreError, open_read_only, real_path, run_query, store_info, store_path
+from carta.store import (
+    StoreError,
+    open_scoped,
+    reads_patients,
+    real_path,
+    run_query,
+    store_info,
+    store_path,
+)
 
 # Plain words, no emoji: a browser without an emoji font would draw empty boxes.
 SOURCE_LABELS = {"published": "published", "synthetic": "synthetic", "site": "imported"}
@@ -47,44 +56,106 @@ def require_shell() -> None:
         st.rerun()
 
 
+# One render reads one store version from start to end, and one reader's access: both are fixed
+# by app.py at the start of every run (begin_run) and kept in the session for that run.
+_RUN_STORE = "_carta_run_store"
+_RUN_ACCESS = "_carta_run_access"
+
+
+def begin_run() -> None:
+    """app.py, before anything reads: forget the last run's store version and reader."""
+    st.session_state.pop(_RUN_STORE, None)
+    st.session_state.pop(_RUN_ACCESS, None)
+
+
 def require_store() -> str:
-    """The real path of the published store, building the default one on first start.
+    """The real path of the store version this run reads, building the default one on first start.
 
     Stops the page with a clear message when the store cannot be used.
     """
+    pinned = st.session_state.get(_RUN_STORE)
+    if pinned is not None:
+        return pinned
     path = store_path()
     if not path.exists():
         _build_first_store()
     try:
         real = str(real_path(path))
-        _connection(real)
+        _connection(real, None)
     except StoreError as exc:
         st.error(f"**Carta cannot open its data store.** {exc}")
         st.stop()
+    st.session_state[_RUN_STORE] = real
     return real
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _connection(real: str) -> duckdb.DuckDBPyConnection:
-    # One read-only connection per store version; each query takes its own cursor from it.
+def access() -> Access:
+    """Who is reading this run, and what they may see (carta/access.py)."""
+    found = st.session_state.get(_RUN_ACCESS)
+    if found is None:
+        from carta import ui_access
+
+        found = st.session_state[_RUN_ACCESS] = ui_access.current_access()
+    return found
+
+
+def _scope(sources: frozenset[str] | None) -> tuple[str, ...] | None:
+    return None if sources is None else tuple(sorted(sources))
+
+
+def reading_key() -> tuple:
+    """What a cached result read from the store depends on: the version and the reader's scopes.
+    Every cache of results derived from queries takes it, so that no reader gets another's."""
+    reader = access()
+    return (require_store(), _scope(reader.patient_sources), _scope(reader.cohort_sources))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _connection(real: str, scope: tuple[str, ...] | None) -> duckdb.DuckDBPyConnection:
+    # One read-only connection per store version and scope; each query takes its own cursor.
     from pathlib import Path
 
-    return open_read_only(Path(real))
+    return open_scoped(Path(real), None if scope is None else frozenset(scope))
+
+
+def _reader_connection(name: str) -> tuple[str, tuple[str, ...] | None]:
+    """The store version and the scope queries/<name>.sql is run over for this reader: the
+    sources whose patients they may see for a patient-level query, else the cohort's sources."""
+    reader = access()
+    sources = reader.patient_sources if reads_patients(name) else reader.cohort_sources
+    return require_store(), _scope(sources)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached_query(real: str, name: str, params: tuple[tuple[str, object], ...]) -> pd.DataFrame:
-    return run_query(_connection(real), name, **dict(params))
+def _cached_query(real: str, scope: tuple[str, ...] | None, name: str,
+                  params: tuple[tuple[str, object], ...]) -> pd.DataFrame:  # fmt: skip
+    return run_query(_connection(real, scope), name, **dict(params))
 
 
 def query(name: str, **params: object) -> pd.DataFrame:
-    """Run queries/<name>.sql on the published store; cached per store version and parameters."""
-    real = require_store()
-    return _cached_query(real, name, tuple(sorted(params.items())))
+    """Run queries/<name>.sql on this run's store version, over the sources this reader may
+    see; cached per store version, scope and parameters."""
+    real, scope = _reader_connection(name)
+    return _cached_query(real, scope, name, tuple(sorted(params.items())))
+
+
+def stream_query(name: str, params: dict, file_format: str):
+    """A download of queries/<name>.sql's rows, read over this reader's scope when clicked."""
+    from carta import exports
+
+    real, scope = _reader_connection(name)
+    return exports.stream_query(_connection(real, scope), name, params, file_format)
+
+
+def audited(make, file_name: str):
+    """A download's content, recorded in the audit trail when it is made (carta/ui_access.py)."""
+    from carta import ui_access
+
+    return ui_access.audited(make, file_name)
 
 
 def store_meta() -> dict[str, str]:
-    return store_info(_connection(require_store()))
+    return store_info(_connection(require_store(), None))
 
 
 def _build_first_store() -> None:
@@ -145,8 +216,8 @@ def choose_patient() -> str | None:
     known = requested is not None and not query("patient_profile", patient_id=requested).empty
     if requested is not None and not known:
         st.warning(
-            f"Patient “{display.escape_markdown(requested[:80])}” is not in this store; showing "
-            "the first patient instead."
+            f"Patient “{display.escape_markdown(requested[:80])}” is not {_patients_shown()}; "
+            "showing the first patient instead."
         )
         del st.query_params["patient"]
     search = ""
@@ -162,6 +233,11 @@ def choose_patient() -> str | None:
         return None
     # No format_func: a bound widget writes the displayed text to the URL, which should hold ids.
     return st.selectbox("Patient", ids, key="patient", bind="query-params")
+
+
+def _patients_shown() -> str:
+    # Never says whether a patient the reader may not see exists.
+    return "in this store" if access().local else "among the patients you may see"
 
 
 def patient_header(profile: pd.Series) -> None:
@@ -256,14 +332,14 @@ def reported_findings(findings: pd.DataFrame) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _spec(real: str, key: object, _build, _data, _options) -> dict:
+def _spec(reading: tuple, key: object, _build, _data, _options) -> dict:
     return _build(_data, _options)
 
 
 def cached_spec(build, data, options, cache_key: object) -> dict:
     """A chart's Vega-Lite spec, built once per store version and `cache_key`: building Altair
     charts dominates a rerun once the queries are cached."""
-    return _spec(require_store(), cache_key, build, data, options)
+    return _spec(reading_key(), cache_key, build, data, options)
 
 
 def values_near_day_table(values: pd.DataFrame, day: int, near: int) -> None:
@@ -410,11 +486,13 @@ def range_filter(
 
 @st.cache_data(show_spinner="Recomputing the response criteria with the edited windows…",
                max_entries=8)  # fmt: skip
-def _response_with_windows(real: str, windows: tuple, everyone: tuple[str, ...]) -> pd.DataFrame:
+def _response_with_windows(
+    reading: tuple, windows: tuple, everyone: tuple[str, ...]
+) -> pd.DataFrame:
     from carta import derive
 
-    values = run_query(
-        _connection(real), "cohort_values_at_timepoints", windows=[dict(w) for w in windows],
+    values = query(
+        "cohort_values_at_timepoints", windows=[dict(w) for w in windows],
         codes=derive.RESPONSE_CODES, patients=list(everyone),
     )  # fmt: skip
     meta = store_meta()
@@ -435,7 +513,7 @@ def cohort_response(patients: list[str], windows: list[dict], edited: bool) -> p
         return stored.assign(nominal_day=stored["timepoint"].map(nominal))
     everyone = tuple(query("patient_ids", search="", max_rows=10**9)["patient_id"])
     frozen = tuple(tuple(sorted(w.items())) for w in windows)
-    rows = _response_with_windows(require_store(), frozen, everyone)
+    rows = _response_with_windows(reading_key(), frozen, everyone)
     return rows[rows["patient_id"].isin(set(patients))]
 
 
@@ -561,19 +639,21 @@ def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> No
     columns = st.columns(3)
     columns[0].download_button(
         f"Values shown, ADaM BDS (CSV, {len(adam):,} rows)",
-        lambda: adam.to_csv(index=False),  # written when clicked, not on every rerun
+        audited(lambda: exports.csv_text(adam), f"{stem}-adam.csv"),  # made when clicked
         on_click="ignore",
         file_name=f"{stem}-adam.csv",
         mime="text/csv",
         key="download-adam",
     )
-    real = require_store()
     formats = (("csv", "text/csv"), ("parquet", "application/vnd.apache.parquet"))
     for column, (file_format, mime) in zip(columns[1:], formats, strict=True):
         column.download_button(
             f"All observations of these {len(patients):,} patients ({file_format.upper()})",
-            lambda f=file_format: exports.stream_query(
-                _connection(real), "cohort_observations", {"patients": patients}, f
+            audited(
+                lambda f=file_format: stream_query(
+                    "cohort_observations", {"patients": patients}, f
+                ),
+                f"{stem}-observations.{file_format}",
             ),
             file_name=f"{stem}-observations.{file_format}",
             mime=mime,
@@ -631,8 +711,8 @@ def requested_patient() -> str | None:
         return requested
     ids = query("patient_ids", search="", max_rows=1)["patient_id"]
     if requested is not None:
-        st.warning(f"Patient “{display.escape_markdown(requested[:80])}” is not in this store; "
-                   "showing the first patient.")  # fmt: skip
+        st.warning(f"Patient “{display.escape_markdown(requested[:80])}” is not "
+                   f"{_patients_shown()}; showing the first patient.")  # fmt: skip
     return None if ids.empty else ids.iloc[0]
 
 
@@ -711,11 +791,13 @@ def summary_exports(document, specs: dict[str, dict], titles: dict[str, str], la
     )
     whole = st.columns(2)
     whole[0].download_button(
-        "Summary as PDF", lambda: documents.summary_pdf(document), file_name=f"{stem}.pdf",
+        "Summary as PDF", audited(lambda: documents.summary_pdf(document), f"{stem}.pdf"),
+        file_name=f"{stem}.pdf",
         mime="application/pdf", key="export-pdf", on_click="ignore", type="primary",
     )  # fmt: skip
     whole[1].download_button(
-        "Summary as slides (PPTX)", lambda: documents.summary_pptx(document),
+        "Summary as slides (PPTX)",
+        audited(lambda: documents.summary_pptx(document), f"{stem}.pptx"),
         file_name=f"{stem}.pptx", key="export-pptx", on_click="ignore",
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
     )  # fmt: skip
@@ -723,17 +805,19 @@ def summary_exports(document, specs: dict[str, dict], titles: dict[str, str], la
         cells = st.columns([3, 1, 1])
         cells[0].markdown(titles[name])
         cells[1].download_button(
-            "PNG", lambda s=spec: exports.chart_png(s, 1920), file_name=f"{stem}-{name}.png",
+            "PNG", audited(lambda s=spec: exports.chart_png(s, 1920), f"{stem}-{name}.png"),
+            file_name=f"{stem}-{name}.png",
             mime="image/png", key=f"export-png-{name}", on_click="ignore",
         )  # fmt: skip
         cells[2].download_button(
-            "SVG", lambda s=spec: exports.chart_svg(s, 1920), file_name=f"{stem}-{name}.svg",
+            "SVG", audited(lambda s=spec: exports.chart_svg(s, 1920), f"{stem}-{name}.svg"),
+            file_name=f"{stem}-{name}.svg",
             mime="image/svg+xml", key=f"export-svg-{name}", on_click="ignore",
         )  # fmt: skip
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _case(real: str, patient_id: str, presenting: bool):
+def _case(reading: tuple, patient_id: str, presenting: bool):
     from carta import case
 
     return case.load_case(query, store_meta(), patient_id, presenting)
@@ -741,4 +825,4 @@ def _case(real: str, patient_id: str, presenting: bool):
 
 def case_summary(patient_id: str, presenting: bool):
     """One patient's case summary (carta/case.py), built once per store version and mode."""
-    return _case(require_store(), patient_id, presenting)
+    return _case(reading_key(), patient_id, presenting)

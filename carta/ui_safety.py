@@ -95,7 +95,7 @@ class CohortSafety:
 
 
 @st.cache_data(show_spinner="Computing the safety picture…", max_entries=16)
-def _cohort_safety(real: str, patients: tuple[str, ...]) -> CohortSafety:
+def _cohort_safety(reading: tuple, patients: tuple[str, ...]) -> CohortSafety:
     chosen = list(patients)
     worst = ui.query("safety_worst_grades", patients=chosen)
     rows = ui.query("safety_recovery_times", patients=chosen)
@@ -118,7 +118,7 @@ def _cohort_safety(real: str, patients: tuple[str, ...]) -> CohortSafety:
 
 
 def cohort_safety(patients: list[str]) -> CohortSafety:
-    return _cohort_safety(ui.require_store(), tuple(patients))
+    return _cohort_safety(ui.reading_key(), tuple(patients))
 
 
 def _incidence_table(incidence: pd.DataFrame) -> pd.DataFrame:
@@ -262,7 +262,10 @@ def safety_downloads(safety: CohortSafety, synthetic: bool) -> None:
     for column, (name, label, frame) in zip(st.columns(len(files)), files, strict=True):
         column.download_button(
             label,
-            lambda f=frame: exports.csv_text(f.assign(data=note) if note else f),
+            ui.audited(
+                lambda f=frame: exports.csv_text(f.assign(data=note) if note else f),
+                f"{stem}-{name}.csv",
+            ),
             file_name=f"{stem}-{name}.csv",
             mime="text/csv",
             key=f"download-safety-{name}",

@@ -1,5 +1,6 @@
 """Data: import a centre's files (check, then publish); templates, dictionary, history."""
 
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -7,19 +8,19 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from carta import dictionary, display, ui
+from carta import dictionary, display, ui, ui_access
 from carta.ingest.importer import import_files, read_mapping
 from carta.schema import DATA_TABLES, columns
 from carta.store import (
     StoreError,
     kept_versions,
-    real_path,
     store_path,
     use_version,
     versions_dir,
 )
 
 ui.require_shell()
+reader = ui.access()
 
 st.title("Data")
 upload, templates, history, reference = st.tabs(
@@ -27,27 +28,48 @@ upload, templates, history, reference = st.tabs(
 )
 
 
-def save_uploads(files) -> list[Path]:
-    """The uploads in a folder of their own, under their names (a name says the table)."""
+@contextlib.contextmanager
+def saved_uploads(files):
+    """The uploads on disk, under their names (a name says the table), for as long as the check
+    or the import reads them; then deleted, whatever happened."""
     folder = Path(tempfile.mkdtemp(prefix="carta-import-"))
-    paths = []
-    for file in files:
-        path = folder / Path(file.name).name
-        path.write_bytes(file.getvalue())
-        paths.append(path)
-    return paths
+    try:
+        paths = []
+        for file in files:
+            path = folder / Path(file.name).name
+            path.write_bytes(file.getvalue())
+            paths.append(path)
+        yield paths
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def uploaded_mapping(file) -> dict[str, str] | None:
     """The names a mapping file adds, or None (with the reason shown) when it cannot be used."""
     if file is None:
         return {}
-    [path] = save_uploads([file])
     try:
-        return read_mapping(path)
-    except StoreError as error:
-        st.error(str(error))
+        with saved_uploads([file]) as [path]:
+            return read_mapping(path)
+    except (StoreError, ValueError, UnicodeDecodeError) as error:  # pandas' parse errors too
+        st.error(f"The mapping file {display.escape_markdown(file.name)} cannot be used: "
+                 f"{display.escape_markdown(str(error).splitlines()[0] if str(error) else '')}. "
+                 "The other files are not checked until it is fixed or removed.")  # fmt: skip
         return None
+
+
+def source_choice() -> str | None:
+    """The source of files without a source_id column, among those this person may write."""
+    known = ui.query("source_ids")["source_id"].tolist()
+    writable = reader.writable_sources
+    choices = [s for s in known if writable is None or s in writable]
+    own = "(each file names its source)"
+    chosen = st.selectbox(
+        "Source of files without a source_id column", [own, *choices], key="import-source",
+        help="A clinic's sheet need not repeat its source on every line: name it once here. "
+        "Only the sources you may import into are listed.",
+    )  # fmt: skip
+    return None if chosen == own else chosen
 
 
 def show_report(result) -> None:
@@ -76,18 +98,20 @@ def show_report(result) -> None:
         st.dataframe(problems, hide_index=True, key="import-problems")
 
 
-with upload:
+def import_section() -> None:
     st.markdown(
         "Upload files in Carta's import format (one per table, named after it: `patients.csv`, "
         "`observations.csv`, …; templates in the next tab), wide lab sheets (one column per "
         "test), the datasets of an SDTM or ADaM package (`.xpt`, Dataset-JSON `.json`/`.ndjson`, "
         "or CSV: DM, EX, AE, LB … together, read as one package), or a REDCap records export "
-        "(docs/import-format.md). Every row is checked first; nothing changes until you confirm."
+        "(docs/import-format.md). Every row is checked first; nothing changes until you confirm. "
+        "Uploaded files are deleted as soon as they have been read."
     )
     files = st.file_uploader(
         "Files to import", type=["csv", "xlsx", "xpt", "json", "ndjson", "dsjc"],
         accept_multiple_files=True, key="uploads",
     )  # fmt: skip
+    source = source_choice()
     day0_treatment = st.text_input(
         "CAR T product in EX (optional)", key="day0-treatment",
         help="The EXTRT of the CAR T infusion, when Carta does not recognise its name: day 0 is "
@@ -102,27 +126,26 @@ with upload:
             "(e.g. name 'Kreatinkinase', code 'CK'). Codes are in the Parameter dictionary tab.",
         )
     )
+    options = {"mapping": mapping, "day0_treatment": day0_treatment, "source": source,
+               "writable": reader.writable_sources}  # fmt: skip
     if files and mapping is not None:
         # A rerun (any click) must not check the same files again: the check of a large file
-        # takes seconds. It is kept for these uploads, this mapping and this store version.
+        # takes seconds. It is kept for these uploads, these options and this store version.
         upload_key = (
             tuple(f.file_id for f in files),
             tuple(sorted(mapping.items())),
             day0_treatment,
-            str(real_path(store_path())),
+            source,
+            ui.require_store(),
         )
         kept = st.session_state.get("checked")
         if kept is None or kept[0] != upload_key:
-            if kept is not None:
-                shutil.rmtree(kept[1][0].parent, ignore_errors=True)
-            paths = save_uploads(files)
-            with st.spinner("Checking every row…"):
-                report = import_files(paths, dry_run=True, mapping=mapping,
-                                      day0_treatment=day0_treatment)  # fmt: skip
+            with st.spinner("Checking every row…"), saved_uploads(files) as paths:
+                report = import_files(paths, dry_run=True, **options)
             for file_report in report.files:
                 file_report.rows = None  # the report is what is shown; the rows are read again
-            kept = st.session_state["checked"] = (upload_key, paths, report)
-        _, paths, checked = kept
+            kept = st.session_state["checked"] = (upload_key, report)
+        _, checked = kept
         st.subheader("Check")
         show_report(checked)
         importable = sum(r.accepted for r in checked.files if r.status == "checked")
@@ -135,11 +158,14 @@ with upload:
             key="confirm",
         ):  # fmt: skip
             bar = st.progress(0.0, text="importing")
-            result = import_files(
-                paths, mapping=mapping, progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
-                day0_treatment=day0_treatment,
-            )  # fmt: skip
+            with saved_uploads(files) as paths:
+                result = import_files(
+                    paths, progress=lambda f, m: bar.progress(min(f, 1.0), text=m), **options
+                )
             bar.empty()
+            if result.version is not None:
+                ui_access.record("import", ", ".join(f.name for f in files),
+                                 f"store version {result.version}")  # fmt: skip
             # Rerun, so that the sidebar, the check and every cached query show the new version.
             for file_report in result.files:
                 file_report.rows = None
@@ -157,13 +183,21 @@ with upload:
             )
         for report in last.files:
             if report.quarantine:
-                st.download_button(
-                    f"Refused rows of {report.file.name}, with reasons",
-                    report.quarantine.read_bytes(),
-                    file_name=report.quarantine.name,
-                    mime="text/csv",
-                    key=f"quarantine-{report.file.name}-{report.table}",
-                )
+                label = f"Refused rows of {report.file.name}, with reasons"
+                key = f"quarantine-{report.file.name}-{report.table}"
+                quarantine_download(report.quarantine, label, key)
+
+
+def quarantine_download(path: Path, label: str, key: str) -> None:
+    st.download_button(label, ui.audited(path.read_bytes, path.name), file_name=path.name,
+                       mime="text/csv", key=key, on_click="ignore")  # fmt: skip
+
+
+with upload:
+    if reader.can_import:
+        import_section()
+    else:
+        st.info("Importing needs the data manager role for a source; ask your Carta administrator.")
 
 with templates:
     st.markdown(
@@ -179,36 +213,38 @@ with templates:
         )
 
 with history:
-    imports = ui.query("import_history")
-    if imports.empty:
-        st.info("No file has been imported into this store.")
+    if not reader.can_import:
+        st.info("The import history is for data managers.")
     else:
-        st.dataframe(imports, hide_index=True, key="history")
-    st.subheader("Store versions")
-    st.caption(
-        "Each import publishes a new version and keeps the earlier ones; publishing an earlier "
-        "version again undoes the imports after it (they can be redone the same way)."
-    )
-    versions = kept_versions(store_path())
-    st.dataframe(versions, hide_index=True, key="versions")
-    earlier = versions.loc[~versions["published"], "version"].tolist()
-    if earlier:
-        chosen = st.selectbox("Version", earlier, key="undo-version")
-        if st.button(f"Publish version {chosen} again", key="undo"):
-            use_version(store_path(), int(chosen))
-            st.session_state["republished"] = int(chosen)
-            st.rerun()
-    if (again := st.session_state.pop("republished", None)) is not None:
-        st.success(f"Version {again} is published again.")
-    quarantine = versions_dir(store_path()).parent / "quarantine"
-    for path in sorted(quarantine.glob("*.csv"), reverse=True)[:20]:
-        st.download_button(
-            f"Refused rows: {path.name}",
-            path.read_bytes(),
-            file_name=path.name,
-            mime="text/csv",
-            key=f"history-{path.name}",
+        imports = ui.query("import_history")
+        if imports.empty:
+            st.info("No file has been imported into this store.")
+        else:
+            st.dataframe(imports, hide_index=True, key="history")
+    if reader.is_admin:
+        st.subheader("Store versions")
+        st.caption(
+            "Each import publishes a new version and keeps the earlier ones; publishing an "
+            "earlier version again undoes the imports after it (they can be redone the same way)."
         )
+        versions = kept_versions(store_path())
+        st.dataframe(versions, hide_index=True, key="versions")
+        earlier = versions.loc[~versions["published"], "version"].tolist()
+        if earlier:
+            chosen = st.selectbox("Version", earlier, key="undo-version")
+            if st.button(f"Publish version {chosen} again", key="undo"):
+                use_version(store_path(), int(chosen))
+                ui_access.record("undo", f"store version {chosen}", "published again")
+                st.session_state["republished"] = int(chosen)
+                st.rerun()
+        if (again := st.session_state.pop("republished", None)) is not None:
+            st.success(f"Version {again} is published again.")
+        quarantine = versions_dir(store_path()).parent / "quarantine"
+        for path in sorted(quarantine.glob("*.csv"), reverse=True)[:20]:
+            quarantine_download(path, f"Refused rows: {path.name}", f"history-{path.name}")
+    elif reader.can_import:
+        st.caption("Undoing an import republishes the whole store, for every source: an admin "
+                   "does it.")  # fmt: skip
 
 with reference:
     st.dataframe(dictionary.parameters(), hide_index=True, key="dictionary")

@@ -7,10 +7,11 @@ mode (`present=1`), which hides the sidebar and the controls, enlarges type and 
 
 import streamlit as st
 
-from carta import display, ui
+from carta import display, ui, ui_access
 from carta.charts.trajectory import PANELS
 
 ui.require_shell()
+ui_access.require_patients()
 
 presenting = st.query_params.get("present") == "1"
 if presenting:
@@ -26,6 +27,7 @@ else:
                   "“Patient 1” instead of the id. Kept in the link as present=1.")  # fmt: skip
 if patient_id is None:
     st.stop()
+ui_access.viewed("summary", patient_id)
 
 summary = ui.case_summary(patient_id, presenting)
 document = summary.document

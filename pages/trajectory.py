@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from carta import derive, display, ui, ui_records, ui_safety, urlstate
+from carta import derive, display, ui, ui_access, ui_records, ui_safety, urlstate
 from carta.charts.trajectory import (
     BLOOD_COUNTS,
     BRUSH,
@@ -23,6 +23,7 @@ from carta.measures import ctcae, kinetics
 from carta.measures import response as response_rules
 
 ui.require_shell()
+ui_access.require_patients()
 
 st.title("Patient trajectory")
 top = st.columns([2, 3, 1.3])
@@ -30,6 +31,7 @@ with top[0]:
     patient_id = ui.choose_patient()
 if patient_id is None:
     st.stop()
+ui_access.viewed("trajectory", patient_id)
 view = top[1].segmented_control(
     "Show",
     list(VIEWS),

@@ -1,6 +1,7 @@
 -- One patient's adverse events; grade 0 records an event the source reports as not observed, and a
 -- NULL onset_day one reported without its day, and a NULL grade with a severity one the source
 -- did not grade. category: the safety category of the term (table ae_categories).
+-- access: patient
 SELECT
     a.term,
     a.grade,

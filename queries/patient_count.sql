@@ -1,2 +1,3 @@
 -- How many patients the store holds.
+-- access: patient
 SELECT count(*) AS patients FROM patients

@@ -1,5 +1,6 @@
 -- One patient's treatment course (apheresis, lymphodepletion, infusion, medications, follow-up);
 -- a NULL start_day means the source reports the event without its day.
+-- access: patient
 SELECT
     e.kind,
     e.name,

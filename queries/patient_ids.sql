@@ -1,5 +1,6 @@
 -- Patient ids for choosing a patient, published cases first: those containing $search
 -- (case-insensitive; '' for all), at most $max_rows of them.
+-- access: patient
 SELECT p.patient_id
 FROM patients p
 JOIN sources s USING (source_id)

@@ -1,4 +1,5 @@
 -- One patient's imaging findings, one row per exam day, region, side and finding.
+-- access: patient
 SELECT
     i.day,
     i.modality,

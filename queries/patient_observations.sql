@@ -4,6 +4,7 @@
 -- Baseline (ADaM BASE, clinical-rules §6.2): the last value of the same parameter and specimen on a
 -- day in [$baseline_from, $baseline_to]; CHG = value - BASE; PCHG = CHG / |BASE| x 100, missing
 -- when BASE is 0. A value beyond the assay limit ('<', '>') counts as its limit.
+-- access: patient
 WITH patient AS (
     SELECT * FROM observations WHERE patient_id = $patient_id AND day IS NOT NULL
 ),

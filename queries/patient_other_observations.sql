@@ -1,5 +1,6 @@
 -- One patient's results of tests the dictionary does not know (table other_observations), with
 -- their own code, name, unit and range, and their source: listed, never graded or drawn.
+-- access: patient
 SELECT
     o.day, o.day_earliest, o.day_latest, o.day_precision,
     o.test_code, o.test_name, o.category, o.value, o.result_text, o.unit, o.ref_low, o.ref_high,

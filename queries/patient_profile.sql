@@ -1,4 +1,5 @@
 -- One patient's descriptive row with its source; empty when the id is unknown.
+-- access: patient
 SELECT
     p.*,
     s.kind AS source_kind,

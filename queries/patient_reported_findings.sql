@@ -1,4 +1,5 @@
 -- Findings a source states in words without numbers, for one patient.
+-- access: patient
 SELECT
     f.day,
     f.timing,

@@ -1,5 +1,6 @@
 -- One patient's observations that the source reports without an exact day, with the timing as
 -- reported ("week 2"): listed on the screens, never placed at a guessed day.
+-- access: patient
 SELECT o.code, m.label, o.specimen, o.value, o.unit, o.qualifier, o.timing, o.note
 FROM observations o
 JOIN parameters m USING (code)

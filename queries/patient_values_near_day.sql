@@ -2,6 +2,7 @@
 -- its multiple of the upper limit of normal, its CTCAE grade (derived table lab_grades, with
 -- whether it rests on the dictionary's default range and the patient's baseline grade day) and its
 -- source: the table under the trajectory chart.
+-- access: patient
 SELECT
     o.day,
     o.day - $day AS offset_days,

@@ -1,5 +1,6 @@
 -- Patients for the home page list (who, from which source, how long followed), those whose id,
 -- cohort or autoantibody contains $search (case-insensitive; '' for all), at most $max_rows of them.
+-- access: patient
 SELECT
     p.patient_id,
     p.cohort,

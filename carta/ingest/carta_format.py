@@ -72,9 +72,12 @@ SUFFIXES = (".csv", ".xlsx")
 
 
 def read_table_csv(
-    path: Path, table: str, done: Callable[[float], None] | None = None
+    path: Path, table: str, done: Callable[[float], None] | None = None, source: str | None = None
 ) -> TableFile:
     """A file of Carta's own format (CSV, or an Excel workbook's first sheet) for `table`.
+
+    `source` is the source_id of every row of a file that has no source_id column (a clinic's
+    sheet, named once at import).
 
     The file is parsed a batch at a time, so only the typed rows are ever held whole.
     """
@@ -92,17 +95,21 @@ def read_table_csv(
             else f"unknown column for table {table}; ignored"
         )
         result.problems.append(Problem(path.name, None, extra, None, reason))
+    given = {"source_id": source} if source and "source_id" in names and "source_id" not in found \
+        else {}  # fmt: skip
     required = required_columns(table)
-    missing = [c for c in names if c not in found and c in required]
+    missing = [c for c in names if c not in found and c in required and c not in given]
     if missing:
         result.problems.append(
             Problem(path.name, None, ", ".join(missing), None, f"missing columns for table {table}")
         )
         return result
     # A column the store can leave empty may be left out of the file: its cells are empty.
-    absent = [c for c in names if c not in found]
+    absent = [c for c in names if c not in found and c not in given]
     parts = [
-        _typed_rows(raw.assign(**dict.fromkeys(absent, ""))[names], expected, required, result)
+        _typed_rows(
+            raw.assign(**dict.fromkeys(absent, ""), **given)[names], expected, required, result
+        )
         for raw in batches(path, result.problems, done)
     ]
     result.rows = pd.concat(parts) if parts else empty

@@ -87,8 +87,12 @@ def import_files(
     mapping: dict[str, str] | None = None,
     progress: Progress | None = None,
     day0_treatment: str | None = None,
+    source: str | None = None,
+    writable: frozenset[str] | None = None,
 ) -> ImportResult:
-    """Check `paths` and publish their accepted rows; `mapping` adds names for parameters.
+    """Check `paths` and publish their accepted rows; `mapping` adds names for parameters;
+    `source` is the source of files without a source_id column; rows of a source outside
+    `writable` (the importing person's sources; None for all) are refused.
 
     A folder, and every SDTM or ADaM dataset among `paths`, is read as one package
     (carta/ingest/cdisc): day 0 from the CAR T infusion (`day0_treatment` names its EXTRT)."""
@@ -105,6 +109,8 @@ def import_files(
         sources=sources,
         parameters=dictionary.parameters().set_index("code"),
         codes=dictionary.code_lookup(mapping),
+        source=source,
+        writable=writable,
     )
     in_store = set(facts.patients), set(sources)
     reports = []
@@ -189,7 +195,11 @@ def _check_readable_file(file, facts, seen, in_store, store, done) -> FileReport
     sha = sha256_of(file)
     if sha in seen:
         return FileReport(file, None, "already imported", sha256=sha)
-    table_file = read_table_csv(file, file.stem, done) if own_format else reader(file, facts.codes)
+    table_file = (
+        read_table_csv(file, file.stem, done, facts.source)
+        if own_format
+        else reader(file, facts.codes, facts.source)
+    )
     if table_file.table == "observations" and not table_file.rows.empty:
         facts = replace(facts, observation_keys=_stored_keys(store, table_file.rows))
     if own_format:

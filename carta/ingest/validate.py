@@ -49,6 +49,10 @@ class StoreFacts:
     plausible: pd.DataFrame = field(
         default_factory=lambda: dictionary.plausible_ranges().set_index("code")
     )
+    # The source_id of files without a source_id column, named once at import (--source)
+    source: str | None = None
+    # The sources the importing person may write (carta/access.py); None: every source
+    writable: frozenset[str] | None = None
 
 
 def normal_unit(unit: object) -> object:
@@ -76,6 +80,9 @@ def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[
             present = rows[column].notna()
             refuse(present & ~rows[column].isin(allowed), column,
                    f"not one of {', '.join(sorted(allowed))}")  # fmt: skip
+    if "source_id" in rows and facts.writable is not None:
+        refuse(~rows["source_id"].isin(facts.writable), "source_id",
+               "not a source you may import into (an admin grants the role)")  # fmt: skip
     if "source_id" in rows and name != "sources":
         refuse(~rows["source_id"].isin(facts.sources), "source_id",
                "unknown source: add it to sources.csv")  # fmt: skip

@@ -53,11 +53,15 @@ def is_wide_sheet(path: Path, lookup: dict[str, str]) -> bool:
     )
 
 
-def read_wide_sheet(path: Path, lookup: dict[str, str]) -> TableFile:
+def read_wide_sheet(path: Path, lookup: dict[str, str], source: str | None = None) -> TableFile:
+    """`source` is the source_id of every line of a sheet without a source_id column."""
     result = TableFile("observations", path, sha256_of(path), pd.DataFrame(), [])
     raw = read_whole(path, result.problems)
     raw.columns = [c.strip() for c in raw.columns]
     lower = {c.lower(): c for c in raw.columns}
+    if "source_id" not in lower and source:
+        raw["source_id"] = source
+        lower["source_id"] = "source_id"
     if "source_id" not in lower:
         result.problems.append(
             Problem(path.name, None, "source_id", None, "missing columns: add a source_id column")
