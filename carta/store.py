@@ -115,8 +115,13 @@ def open_scoped(path: Path, sources: frozenset[str] | None) -> duckdb.DuckDBPyCo
                      f"WHERE source_id IN ({allowed}))")  # fmt: skip
         else:
             where = ""  # reference tables and the store's metadata
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM store.{table} {where}")
+        # A view has no rowid; the order of a source's statements is their order in the file.
+        order = ", rowid AS rowid" if table in _ORDERED_BY_ROWID else ""
+        con.execute(f"CREATE VIEW {table} AS SELECT *{order} FROM store.{table} {where}")
     return con
+
+
+_ORDERED_BY_ROWID = ("reported_findings",)
 
 
 def _sql_text(text: str) -> str:

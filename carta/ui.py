@@ -511,7 +511,7 @@ def cohort_response(patients: list[str], windows: list[dict], edited: bool) -> p
     if not edited:
         stored = query("cohort_response", patients=patients)
         return stored.assign(nominal_day=stored["timepoint"].map(nominal))
-    everyone = tuple(query("patient_ids", search="", max_rows=10**9)["patient_id"])
+    everyone = tuple(query("cohort_patients", **cohort_measures.Filters().params())["patient_id"])
     frozen = tuple(tuple(sorted(w.items())) for w in windows)
     rows = _response_with_windows(reading_key(), frozen, everyone)
     return rows[rows["patient_id"].isin(set(patients))]

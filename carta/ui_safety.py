@@ -121,7 +121,7 @@ def cohort_safety(patients: list[str]) -> CohortSafety:
     return _cohort_safety(ui.reading_key(), tuple(patients))
 
 
-def _incidence_table(incidence: pd.DataFrame) -> pd.DataFrame:
+def incidence_table(incidence: pd.DataFrame) -> pd.DataFrame:
     wide = incidence.pivot(index="category", columns="grade", values="n")
     at_risk = incidence.groupby("category", sort=False)["n_at_risk"].first()
     order = [c for c in safety_rules.CATEGORIES if c in wide.index]
@@ -159,7 +159,7 @@ def incidence_section(safety: CohortSafety) -> None:
         )
     )
     st.altair_chart(safety_charts.incidence_chart(safety.incidence), key="safety-incidence")
-    st.dataframe(_incidence_table(safety.incidence), hide_index=True, key="safety-incidence-table")
+    st.dataframe(incidence_table(safety.incidence), hide_index=True, key="safety-incidence-table")
 
 
 def recovery_section(safety: CohortSafety) -> None:
@@ -253,7 +253,7 @@ def safety_downloads(safety: CohortSafety, synthetic: bool) -> None:
         st.caption("The cohort includes synthetic demo patients: the files say so.")
     rate = safety.rate
     files = (
-        ("incidence", "Adverse events by grade (CSV)", _incidence_table(safety.incidence)),
+        ("incidence", "Adverse events by grade (CSV)", incidence_table(safety.incidence)),
         ("recovery", "Recovery curves (CSV)", safety.km),
         ("infections", "Infections (CSV)",
          safety.infections.assign(rate_per_100_patient_months=rate.rate,

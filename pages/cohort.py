@@ -7,7 +7,7 @@ narrowed by every selection but its own (carta/measures/cohort.py).
 
 import streamlit as st
 
-from carta import dictionary, display, ui, ui_filters, urlstate
+from carta import dictionary, display, ui, ui_aggregates, ui_filters, urlstate
 from carta.charts import cohort as charts
 from carta.measures import cohort
 from carta.measures.cohort import Crossfilter, Selections
@@ -84,6 +84,18 @@ values = ui.query("cohort_values_at_timepoints", windows=windows_param, codes=[c
 measured = cohort.at_windows(values, shown)
 values = cohort.with_plotted(measured, view)
 response = ui.cohort_response(patients, windows_param, edited)
+
+if ui.access().aggregate_only:  # a viewer: the numbers, small cells suppressed, no patient
+    ui_aggregates.patients_line(len(patients), total)
+    if not patients:
+        st.info("No patient passes these filters. Remove a filter above to widen the cohort.")
+        st.stop()
+    rule = st.selectbox(
+        "Laboratory threshold", list(cohort.THRESHOLDS), key="thr", bind="query-params"
+    )
+    adverse = ui.query("cohort_adverse_events", patients=patients)
+    ui_aggregates.cohort_view(values, measured, response, adverse, patients, shown, code, rule)
+    st.stop()
 
 brush_state = urlstate.brush(st.query_params.get("brush"))
 category_state = urlstate.category(st.query_params.get("cat"), names, cohort.CATEGORIES)

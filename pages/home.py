@@ -52,6 +52,10 @@ st.markdown(
     )
 )
 
+if ui.access().aggregate_only:
+    st.info("Your role shows cohort aggregates only: the Cohort explorer and Safety views.")
+    st.stop()
+
 st.subheader(f"Patients ({total:,})")
 search = st.text_input(
     "Find patients", key="q", bind="query-params", placeholder="id, cohort or autoantibody"

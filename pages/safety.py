@@ -7,7 +7,7 @@ link carries them from one view to the other.
 
 import streamlit as st
 
-from carta import ui, ui_filters, ui_safety, urlstate
+from carta import ui, ui_aggregates, ui_filters, ui_safety, urlstate
 from carta.measures.cohort import Selections
 
 ui.require_shell()
@@ -24,7 +24,10 @@ selections = Selections(lanes=lanes)
 if lanes:
     patients = [p for p in patients if p in set(lanes)]
 kinds = filtered.set_index("patient_id")["source_kind"].loc[patients]
-ui.cohort_chips(filters, selections, kinds, total, len(filtered))
+if ui.access().aggregate_only:
+    ui_aggregates.patients_line(len(patients), total)
+else:
+    ui.cohort_chips(filters, selections, kinds, total, len(filtered))
 if {"cat", "brush"} & set(st.query_params):
     st.caption("The cohort explorer's response and value selections are not applied here; the "
                "filters and the lanes picked are.")  # fmt: skip
@@ -33,6 +36,9 @@ if not patients:
     st.stop()
 
 safety = ui_safety.cohort_safety(patients)
+if ui.access().aggregate_only:  # a viewer: the numbers, small cells suppressed, no patient
+    ui_aggregates.safety_view(safety, ui_safety.incidence_table(safety.incidence))
+    st.stop()
 ui_safety.incidence_section(safety)
 ui_safety.recovery_section(safety)
 ui_safety.infection_section(safety)
