@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -40,8 +41,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(store: Path, timeout: float = 60) -> tuple[subprocess.Popen, str]:
-    port = free_port()
+def start_server(
+    store: Path,
+    timeout: float = 60,
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+) -> tuple[subprocess.Popen, str]:
+    """A Carta server on loopback; `args` go to `streamlit run`, `env` adds to the environment."""
+    port = port or free_port()
     log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server process
     process = subprocess.Popen(
         [
@@ -55,9 +63,10 @@ def start_server(store: Path, timeout: float = 60) -> tuple[subprocess.Popen, st
             f"--server.port={port}",
             "--server.fileWatcherType=none",
             "--browser.gatherUsageStats=false",
+            *args,
         ],
         cwd=ROOT,
-        env={**os.environ, "CARTA_STORE": str(store)},
+        env={**os.environ, "CARTA_STORE": str(store), **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=log,  # a file, not a pipe: an unread pipe would fill up and stall the server
     )
@@ -75,6 +84,22 @@ def start_server(store: Path, timeout: float = 60) -> tuple[subprocess.Popen, st
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"streamlit did not answer on {url} within {timeout} s")
+
+
+def wait_answering(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    """Wait until `url` answers (any status), or fail with why."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answered on {url} within {timeout} s")
 
 
 def stop_server(process: subprocess.Popen) -> None:
