@@ -9,6 +9,7 @@ st.set_page_config(page_title="Carta", layout="wide")
 # Every run reads one store version and knows its reader before anything else happens.
 ui.begin_run()
 reader = ui_access.gate()
+ui.check_url()
 navigation = st.navigation(
     [
         st.Page("pages/home.py", title="Patients", default=True, url_path="home"),

@@ -68,6 +68,18 @@ def begin_run() -> None:
     st.session_state.pop(_RUN_ACCESS, None)
 
 
+def check_url() -> None:
+    """app.py, before any widget reads the URL: drop the values no view could use, saying which
+    parameter was wrong (never echoing it raw), so that a link cannot break a page."""
+    problems = urlstate.url_problems(st.query_params.to_dict())
+    for key, message in problems.items():
+        try:
+            del st.query_params[key]
+        except st.errors.StreamlitAPIException:
+            pass  # bound to a widget, which checks the value itself (numbers: carta/urlstate.py)
+        st.warning(message)
+
+
 def require_store() -> str:
     """The real path of the store version this run reads, building the default one on first start.
 

@@ -17,6 +17,7 @@ from carta.store import store_path
 
 log = logging.getLogger("carta")
 _VIEWED = "_carta_viewed"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _SIGNED_IN = "_carta_signed_in"
 
 
@@ -79,6 +80,11 @@ def sidebar(reader: Access) -> None:
                 "**Local single-user mode**: no login, every source and action. `./run.sh` "
                 "serves it on 127.0.0.1 only; docs/security.md sets up login for a team."
             )
+            if str(st.get_option("server.address") or "") not in LOOPBACK:
+                st.warning(
+                    "This Carta has no login but listens beyond this machine: anyone reaching "
+                    "it can see and change everything (docs/security.md)."
+                )
             return
         st.caption(f"Signed in as **{display.escape_markdown(reader.who)}**: "
                    f"{display.escape_markdown(reader.describe())}.")  # fmt: skip

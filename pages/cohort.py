@@ -38,6 +38,7 @@ view = top[2].segmented_control(
     required=True, help="The value at each window, or its change from the baseline window "
     "(ADaM CHG = AVAL − BASE; PCHG = CHG / |BASE| × 100).",
 )  # fmt: skip
+view = view or "Values"  # an empty value in the link: the default
 
 parsed_windows = urlstate.windows(st.query_params.get("tw"), stored_windows)
 if parsed_windows.problem:
@@ -215,7 +216,14 @@ sort_by = swim_cols[0].selectbox(
     key="sort", bind="query-params",
 )  # fmt: skip
 limit = swim_cols[1].number_input(
-    "Lanes", min_value=5, max_value=200, value=40, step=5, key="nlanes", bind="query-params"
+    "Lanes",
+    min_value=5.0,
+    max_value=200.0,
+    value=40.0,
+    step=5.0,
+    format="%.0f",
+    key="nlanes",
+    bind="query-params",
 )
 lane_patients = crossfilter.patients_for("swimmer")
 marks = ui.query("cohort_lane_marks", patients=lane_patients)

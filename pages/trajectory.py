@@ -45,23 +45,32 @@ raw_enzymes = top[2].toggle("Enzymes in U/L", key="raw", bind="query-params")
 with st.expander("Settings"):
     cols = st.columns(5)
     baseline_from = cols[0].number_input(
-        "Baseline window from day", value=-60, max_value=0, step=1, key="bfrom",
+        "Baseline window from day", value=-60.0, min_value=-365.0, max_value=0.0, step=1.0,
+        format="%.0f", key="bfrom",
         bind="query-params",
     )  # fmt: skip
     baseline_to = cols[1].number_input(
-        "to day", value=0, min_value=-365, max_value=0, step=1, key="bto", bind="query-params"
+        "to day",
+        value=0.0,
+        min_value=-365.0,
+        max_value=0.0,
+        step=1.0,
+        format="%.0f",
+        key="bto",
+        bind="query-params",
     )
     near = cols[2].number_input(
-        "Values within ± days of a picked day", value=3, min_value=0, max_value=60, step=1,
+        "Values within ± days of a picked day", value=3.0, min_value=0.0, max_value=60.0,
+        step=1.0, format="%.0f",
         key="near", bind="query-params",
     )  # fmt: skip
     threshold = cols[3].number_input(
         "B-cell depletion below (cells/µL)", value=kinetics.DEFAULT_DEPLETION_THRESHOLD,
-        min_value=0.0, step=0.5, key="bcell", bind="query-params",
+        min_value=0.1, step=0.5, key="bcell", bind="query-params",
     )  # fmt: skip
     recovery = cols[4].number_input(
         "B-cell recovery from (cells/µL)", value=kinetics.DEFAULT_RECOVERY_THRESHOLD,
-        min_value=0.0, step=10.0, key="brec", bind="query-params",
+        min_value=0.1, step=10.0, key="brec", bind="query-params",
     )  # fmt: skip
     cols = st.columns(5)
     measure_set = cols[0].selectbox(
@@ -72,6 +81,13 @@ with st.expander("Settings"):
         "Response thresholds", list(response_rules.THRESHOLDS), key="tispop",
         bind="query-params", help="JDM 30/45/70; adult 20/40/60 (2016 ACR/EULAR).",
     )  # fmt: skip
+    if threshold > recovery:
+        st.warning(
+            f"The B-cell depletion threshold ({threshold:g}) is above the recovery threshold "
+            f"({recovery:g}); the defaults are used until it is not."
+        )
+        threshold = kinetics.DEFAULT_DEPLETION_THRESHOLD
+        recovery = kinetics.DEFAULT_RECOVERY_THRESHOLD
     st.caption(
         "Baseline: the last value in the window, as ADaM BASE (clinical-rules §6.2). The B-cell "
         "depletion and recovery thresholds are unconfirmed rules (clinical-rules §5), so they "
