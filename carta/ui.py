@@ -5,6 +5,7 @@ Only this module, app.py and pages/ import streamlit; everything below them is p
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import duckdb
@@ -73,10 +74,9 @@ def check_url() -> None:
     parameter was wrong (never echoing it raw), so that a link cannot break a page."""
     problems = urlstate.url_problems(st.query_params.to_dict())
     for key, message in problems.items():
-        try:
+        # A value bound to a widget stays: the widget checks it (numbers: carta/urlstate.py).
+        with contextlib.suppress(st.errors.StreamlitAPIException):
             del st.query_params[key]
-        except st.errors.StreamlitAPIException:
-            pass  # bound to a widget, which checks the value itself (numbers: carta/urlstate.py)
         st.warning(message)
 
 

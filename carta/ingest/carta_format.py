@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from carta.ingest import personal
 from carta.ingest.problems import Problem
 from carta.ingest.reading import batches, header
 from carta.schema import DATA_TABLES, required_columns, table_columns
@@ -58,14 +59,6 @@ def read_folder(folder: Path) -> list[TableFile]:
 
 # Column names that identify a person. Carta stores pseudonymous ids and study days only, so such a
 # column is refused whole, whatever else the file holds.
-PERSONAL_COLUMNS = {
-    "name", "first_name", "firstname", "last_name", "lastname", "surname", "given_name",
-    "family_name", "patient_name", "full_name", "dob", "date_of_birth", "birth_date",
-    "birthdate", "mrn", "medical_record_number", "record_number", "hospital_number", "nhs_number",
-    "ssn", "social_security_number", "address", "street", "postcode", "postal_code", "zip",
-    "zip_code", "phone", "phone_number", "telephone", "mobile", "email", "e_mail",
-    "email_address",
-}  # fmt: skip
 
 
 SUFFIXES = (".csv", ".xlsx")
@@ -87,11 +80,9 @@ def read_table_csv(
     result = TableFile(table, path, sha256_of(path), empty, [])
     found = header(path)
     for extra in [c for c in found if c not in names]:
-        personal = extra.strip().lower().replace(" ", "_").replace("-", "_") in PERSONAL_COLUMNS
         reason = (
-            "identifies a person; refused, and nothing of this column is stored (Carta keeps "
-            "pseudonymous ids and study days only)"
-            if personal
+            personal.REASON
+            if personal.is_personal(extra)
             else f"unknown column for table {table}; ignored"
         )
         result.problems.append(Problem(path.name, None, extra, None, reason))

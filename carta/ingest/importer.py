@@ -20,7 +20,8 @@ import pandas as pd
 
 from carta import dictionary
 from carta.derive import derive_tables
-from carta.ingest import redcap, wide_sheet
+from carta.exports import csv_text
+from carta.ingest import personal, redcap, wide_sheet
 from carta.ingest.carta_format import SUFFIXES, Problem, read_table_csv, sha256_of
 from carta.ingest.cdisc import datasets as cdisc_datasets
 from carta.ingest.cdisc import reader as cdisc_reader
@@ -411,15 +412,14 @@ def _quarantine(report: FileReport, path: Path, version: int | None) -> Path | N
         reasons.setdefault(p.row, []).append(f"{p.column}: {p.reason}" if p.column else p.reason)
     if report.refused_records is not None:
         out = report.refused_records[report.refused_records.index.isin(reasons)]
-        unparsed = {}
     else:
-        # A row of the wrong width is not in any batch: its text is kept, with its reason.
-        unparsed = {p.row: p.value for p in refused if p.column is None}
+        # A row of the wrong width is in no batch: its line and reason are kept, not its text,
+        # which could hold anything (a name, a date).
+        unparsed = [p.row for p in refused if p.column is None]
         parts = [raw[raw.index.isin(reasons)] for raw in batches(report.file, [])]
         out = pd.concat([*parts, pd.DataFrame(index=pd.Index(sorted(unparsed), dtype="int64"))])
-    out = out.sort_index()
-    if unparsed:
-        out["text as written"] = out.index.map(unparsed)
+    # Never a personal column or a date, whatever the reader (carta/ingest/personal.py).
+    out = personal.for_quarantine(out.sort_index())
     lines = out.index.tolist()
     out.insert(0, "reason", ["; ".join(reasons[line]) for line in lines])
     out.insert(0, "line", lines)
@@ -428,7 +428,7 @@ def _quarantine(report: FileReport, path: Path, version: int | None) -> Path | N
     table = f"-{report.table.split()[0]}" if report.table else ""
     stamp = f"v{version:04d}" if version is not None else "not-imported"
     target = folder / f"{stamp}-{report.file.stem}{table}-{report.sha256[:8] or 'file'}.csv"
-    out.to_csv(target, index=False)
+    target.write_text(csv_text(out), encoding="utf-8")  # formula cells neutralised
     return target
 
 

@@ -42,7 +42,8 @@ import pandas as pd
 
 from carta import dictionary as carta_dictionary
 from carta.display import unit_text
-from carta.ingest.carta_format import PERSONAL_COLUMNS, Problem, TableFile, sha256_of
+from carta.ingest import personal
+from carta.ingest.carta_format import Problem, TableFile, sha256_of
 from carta.ingest.problems import DATE_IN_TEXT
 from carta.ingest.reading import UnreadableFile, header, read_whole
 from carta.schema import columns, required_columns, table_columns
@@ -492,7 +493,7 @@ _UNKNOWN = ("not a field of the Carta REDCap project, nor named by the mapping: 
 
 
 def _personal(name: str) -> bool:
-    return re.sub(r"[\s\-]+", "_", name.strip().lower()) in PERSONAL_COLUMNS
+    return personal.is_personal(name)  # the one rule of every reader
 
 
 def resolve_columns(names: list[str], project: Project, lookup: dict[str, str]) -> list[Column]:

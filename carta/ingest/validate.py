@@ -10,6 +10,7 @@ import pandas as pd
 
 from carta import dictionary
 from carta.display import unit_text
+from carta.ingest import personal
 from carta.ingest.carta_format import Problem, TableFile
 from carta.measures.numbers import signif
 
@@ -65,11 +66,11 @@ def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[
     problems: list[Problem] = []
     refused = pd.Series(False, index=rows.index)
 
-    def refuse(mask: pd.Series, column: str, reason) -> None:
+    def refuse(mask: pd.Series, column: str, reason, hide_value: bool = False) -> None:
         nonlocal refused
         mask = mask.astype("boolean").fillna(False).astype(bool)  # a missing value is no finding
         for line in mask[mask & ~refused].index:
-            value = rows.at[line, column] if column in rows else None
+            value = rows.at[line, column] if column in rows and not hide_value else None
             text = reason(rows.loc[line]) if callable(reason) else reason
             problems.append(Problem(table_file.path.name, int(line), column, _text(value), text))
         refused = refused | mask
@@ -80,6 +81,10 @@ def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[
             present = rows[column].notna()
             refuse(present & ~rows[column].isin(allowed), column,
                    f"not one of {', '.join(sorted(allowed))}")  # fmt: skip
+    if name == "patients" and "patient_id" in rows:
+        # A name or a date is not a pseudonym; the value is not repeated anywhere.
+        refuse(rows["patient_id"].map(personal.looks_like_name_or_date, na_action="ignore"),
+               "patient_id", personal.ID_REASON, hide_value=True)  # fmt: skip
     if "source_id" in rows and facts.writable is not None:
         refuse(~rows["source_id"].isin(facts.writable), "source_id",
                "not a source you may import into (an admin grants the role)")  # fmt: skip

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from carta import dictionary
+from carta.ingest import personal
 from carta.ingest.carta_format import Problem, TableFile, sha256_of
 from carta.ingest.reading import header, read_whole
 from carta.schema import columns
@@ -72,10 +73,12 @@ def read_wide_sheet(path: Path, lookup: dict[str, str], source: str | None = Non
     tests = test_columns(list(raw.columns), lookup)
     for column in raw.columns:
         if column.lower() not in _ID_COLUMNS and column not in tests:
-            result.problems.append(
-                Problem(path.name, None, column, None,
-                        "not a known parameter; ignored (a mapping file can name it)")
-            )  # fmt: skip
+            reason = (
+                personal.REASON
+                if personal.is_personal(column)
+                else "not a known parameter; ignored (a mapping file can name it)"
+            )
+            result.problems.append(Problem(path.name, None, column, None, reason))
     records = []
     for column, (code, unit) in tests.items():
         for line, cell in raw[column].items():

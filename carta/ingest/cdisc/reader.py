@@ -4,18 +4,18 @@ refused with the reason)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
+from carta.ingest import personal
 from carta.ingest.carta_format import TableFile
 from carta.ingest.cdisc import datasets as cdisc_datasets
 from carta.ingest.cdisc import domains
 from carta.ingest.cdisc.datasets import Dataset
 from carta.ingest.cdisc.package import find_subjects, merge_supplemental
-from carta.ingest.problems import DATE_IN_TEXT, Problem
+from carta.ingest.problems import Problem
 
 FINDINGS = ("LB", "VS", "QS", "FT", "RS")
 READ = ("DM", "ADSL", "EX", "EC", "CM", "AE", "ADAE", *FINDINGS)
@@ -112,6 +112,15 @@ def read_package(
             )
         else:
             reading.tables = mapper(dataset, subjects, folder)
+            # Personal columns (BRTHDTC, INVNAM, a sponsor's PATNAME …) are refused by name,
+            # once per dataset, in the report of its first table.
+            refused_columns = [
+                Problem(dataset.path.name, None, str(column), None, personal.REASON)
+                for column in dataset.frame.columns
+                if personal.is_personal(column)
+            ]
+            target = reading.tables[0].problems if reading.tables else reading.problems
+            target[:0] = refused_columns
             partial = sum(
                 int(table.rows[column].notna().sum())
                 for table in reading.tables
@@ -200,23 +209,8 @@ def _mapper(dataset: Dataset):
     return None
 
 
-# Columns whose values are dates or identify a person: never written to a quarantine file.
-_NOT_WRITTEN = r"(DTC|DTM|DT|DAT|TM|DUR)$|^BRTH|^INVNAM|^INVID|^SUBJID|^SITEID"
-
-
 def writable(frame: pd.DataFrame) -> pd.DataFrame:
     """A dataset's records without their date and identifying columns (for quarantine files):
     by name (--DTC, CDASH --DAT, BRTHDTC, INVNAM …) and by content (any text column holding a
     date in any common form, such as AEENTPT in some packages or a SUPP QVAL "24FEB2023")."""
-    kept = []
-    for column in frame.columns:
-        if re.search(_NOT_WRITTEN, str(column)):
-            continue
-        values = frame[column]
-        # The refused records only: a few rows, so a plain loop over their values.
-        if pd.api.types.is_string_dtype(values) and any(
-            DATE_IN_TEXT.search(str(v)) for v in values.dropna()
-        ):
-            continue
-        kept.append(column)
-    return frame[kept]
+    return personal.for_quarantine(frame)
