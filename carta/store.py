@@ -198,7 +198,7 @@ _LAST_VERSION = ".last-version"
 
 @contextlib.contextmanager
 def writer_lock(path: Path, wait: float | None = None,
-                waiting: Callable[[str], None] | None = None) -> Iterator[None]:  # fmt: skip
+                waiting: Callable[[str], None] | None = None) -> Iterator[list[Path]]:  # fmt: skip
     """One writer (build, import, undo) at a time per store, across processes: an OS file lock
     beside the versions. A second writer waits (`waiting` is told why) up to `wait` seconds, then
     gives up with a StoreError; nothing is written meanwhile. Under the lock, what a killed writer
@@ -225,10 +225,20 @@ def writer_lock(path: Path, wait: float | None = None,
                     told = True
                 time.sleep(0.2)
         try:
-            _remove_leftovers(path)
-            yield
+            yield _remove_leftovers(path)  # the files removed, for whoever asks
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def clean_after_killed_writers(path: Path) -> list[Path]:
+    """At a start: remove what a killed writer left behind, unless a writer is at work now (then
+    that writer's own start does it). Returns what was removed."""
+    removed: list[Path] = []
+    if not versions_dir(path).exists():
+        return removed
+    with contextlib.suppress(StoreError), writer_lock(path, wait=0) as cleared:
+        removed = cleared
+    return removed
 
 
 def _remove_leftovers(path: Path) -> list[Path]:

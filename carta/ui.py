@@ -19,6 +19,7 @@ from carta.measures import ctcae
 from carta.measures import response as response_rules
 from carta.store import (
     StoreError,
+    clean_after_killed_writers,
     open_scoped,
     reads_patients,
     real_path,
@@ -89,6 +90,7 @@ def require_store() -> str:
     if pinned is not None:
         return pinned
     path = store_path()
+    _started(str(path))
     if not path.exists():
         _build_first_store()
     try:
@@ -120,6 +122,18 @@ def reading_key() -> tuple:
     Every cache of results derived from queries takes it, so that no reader gets another's."""
     reader = access()
     return (require_store(), _scope(reader.patient_sources), _scope(reader.cohort_sources))
+
+
+@st.cache_resource(show_spinner=False)
+def _started(path: str) -> bool:
+    """Once per server process and store: clear what killed writers and uploads left behind."""
+    from pathlib import Path
+
+    from carta.uploads import remove_orphaned_uploads
+
+    clean_after_killed_writers(Path(path))
+    remove_orphaned_uploads()
+    return True
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

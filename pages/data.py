@@ -1,14 +1,11 @@
 """Data: import a centre's files (check, then publish); templates, dictionary, history."""
 
-import contextlib
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from carta import dictionary, display, ui, ui_access
+from carta import dictionary, display, ui, ui_access, uploads
 from carta.ingest.importer import import_files, read_mapping
 from carta.schema import DATA_TABLES, columns
 from carta.store import (
@@ -28,28 +25,12 @@ upload, templates, history, reference = st.tabs(
 )
 
 
-@contextlib.contextmanager
-def saved_uploads(files):
-    """The uploads on disk, under their names (a name says the table), for as long as the check
-    or the import reads them; then deleted, whatever happened."""
-    folder = Path(tempfile.mkdtemp(prefix="carta-import-"))
-    try:
-        paths = []
-        for file in files:
-            path = folder / Path(file.name).name
-            path.write_bytes(file.getvalue())
-            paths.append(path)
-        yield paths
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def uploaded_mapping(file) -> dict[str, str] | None:
     """The names a mapping file adds, or None (with the reason shown) when it cannot be used."""
     if file is None:
         return {}
     try:
-        with saved_uploads([file]) as [path]:
+        with uploads.saved([file]) as [path]:
             return read_mapping(path)
     except (StoreError, ValueError, UnicodeDecodeError) as error:  # pandas' parse errors too
         st.error(f"The mapping file {display.escape_markdown(file.name)} cannot be used: "
@@ -140,7 +121,7 @@ def import_section() -> None:
         )
         kept = st.session_state.get("checked")
         if kept is None or kept[0] != upload_key:
-            with st.spinner("Checking every row…"), saved_uploads(files) as paths:
+            with st.spinner("Checking every row…"), uploads.saved(files) as paths:
                 report = import_files(paths, dry_run=True, **options)
             for file_report in report.files:
                 file_report.rows = None  # the report is what is shown; the rows are read again
@@ -158,7 +139,7 @@ def import_section() -> None:
             key="confirm",
         ):  # fmt: skip
             bar = st.progress(0.0, text="importing")
-            with saved_uploads(files) as paths:
+            with uploads.saved(files) as paths:
                 result = import_files(
                     paths, progress=lambda f, m: bar.progress(min(f, 1.0), text=m), **options
                 )

@@ -14,7 +14,15 @@ import duckdb
 import pytest
 
 from carta.build import build_store
-from carta.store import ROOT, StoreError, next_version, real_path, versions_dir, writer_lock
+from carta.store import (
+    ROOT,
+    StoreError,
+    clean_after_killed_writers,
+    next_version,
+    real_path,
+    versions_dir,
+    writer_lock,
+)
 from tests.handmade import file_header
 
 IMPORT = """
@@ -105,8 +113,7 @@ def test_a_killed_import_leaves_nothing_after_the_next_start(store: Path, tmp_pa
     process.wait(timeout=30)
     leftovers = list(folder.glob(".*.tmp*"))
     assert leftovers, "the import was killed while writing its version"
-    with writer_lock(seeded):  # the next writer's start
-        pass
+    assert clean_after_killed_writers(seeded)  # the app's next start
     assert list(folder.glob(".*.tmp*")) == []
     assert patients(seeded) == {f"SYN-{i:05d}" for i in range(1, 6)}  # the store as it was
 
@@ -137,3 +144,13 @@ def test_an_undo_waits_for_the_writer_too(store: Path) -> None:
     assert use_version(store, 1).name.endswith("v0001.duckdb")
     with pytest.raises(StoreError):
         use_version(store, 99)
+
+
+def test_a_start_leaves_a_working_writers_files_alone(store: Path) -> None:
+    folder = versions_dir(store)
+    working = folder / ".carta-v0009.duckdb.123.tmp"
+    with writer_lock(store):
+        working.write_bytes(b"being written")
+        assert clean_after_killed_writers(store) == []
+        assert working.exists()
+    assert clean_after_killed_writers(store) == [working]
