@@ -27,6 +27,12 @@ def plausible_ranges() -> pd.DataFrame:
     return _read("plausible_ranges").copy()
 
 
+def column_bounds() -> pd.DataFrame:
+    """Plausible bounds of the numeric columns other than lab values, per table (the values'
+    bounds per parameter are plausible_ranges)."""
+    return _read("column_bounds").copy()
+
+
 def unit_conversions() -> pd.DataFrame:
     """One row per conversion to a UCUM unit: `from_unit`, `to_unit`, the `factor` to multiply
     by, the `code` it holds for (empty: any parameter; a molar <-> mass conversion depends on the

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,10 @@ import pyarrow.csv as pa_csv
 from carta.ingest.problems import Problem
 
 BATCH_BYTES = 2 << 20  # pyarrow reads up to about 16 blocks ahead
+# A workbook is read whole (its cells as text): about 100 bytes a cell, so 0.5 GB at most.
+MAX_EXCEL_CELLS = 5_000_000
+# A header is column names; beyond this it is no header (and Python's csv stops at 128 KiB).
+MAX_HEADER_CHARACTERS = 100_000
 SEPARATORS = ",;\t"
 
 
@@ -98,6 +103,8 @@ def batches(
             frame = batch.to_pandas()
             frame.index = pd.Index(lines, dtype="int64")
             frame = frame[~frame.eq("").all(axis=1)]
+            if encoding == STRAY_BYTES:
+                frame = _without_stray_bytes(frame, path, problems)
             if done:
                 # The bytes parsed so far, counted from the batch: pyarrow reads ahead, so the
                 # file position runs ahead of the work. One byte per cell for its separator.
@@ -108,6 +115,13 @@ def batches(
             yield frame
     except (pa.ArrowInvalid, UnicodeError) as error:
         raise UnreadableFile(f"cannot be read as CSV: {error}") from error
+
+
+def _without_stray_bytes(frame: pd.DataFrame, path: Path, problems: list[Problem]):
+    stray = frame.apply(lambda column: column.str.contains("\ufffd", regex=False)).any(axis=1)
+    for line in frame.index[stray]:
+        problems.append(Problem(path.name, int(line), None, None, NOT_UTF8))
+    return frame[~stray]
 
 
 def read_whole(path: Path, problems: list[Problem]) -> pd.DataFrame:
@@ -123,23 +137,53 @@ def _is_excel(path: Path) -> bool:
 
 
 def _excel(path: Path, header_only: bool = False) -> pd.DataFrame:
+    """The first sheet as text, streamed row by row (openpyxl's read-only mode), up to
+    MAX_EXCEL_CELLS cells: a workbook is read whole, so it is bounded; a CSV is not."""
+    import openpyxl
+
     try:
-        frame = pd.read_excel(
-            path, dtype=str, keep_default_na=False, engine="openpyxl",
-            nrows=0 if header_only else None,
-        )  # fmt: skip
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         raise UnreadableFile(f"cannot be read as an Excel workbook: {error}") from error
-    frame = frame.fillna("")
-    frame.index = frame.index + 2
-    return frame
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        first = next(rows, ())
+        width = max((i + 1 for i, v in enumerate(first) if v is not None), default=0)
+        names = _unique([_cell_text(v) or f"Unnamed: {i}" for i, v in enumerate(first[:width])])
+        if header_only or not names:
+            return pd.DataFrame(columns=names, dtype="str")
+        lines, records = [], []
+        for line, row in enumerate(rows, start=2):
+            cells = [_cell_text(v) for v in row[:width]]
+            if not any(cells):
+                continue  # a blank row: its line number is simply not used
+            if (len(records) + 1) * width > MAX_EXCEL_CELLS:
+                raise UnreadableFile(
+                    f"holds more than {MAX_EXCEL_CELLS:,} cells, more than Carta reads from a "
+                    "workbook: save the sheet as CSV, which is read in batches of any size"
+                )
+            lines.append(line)
+            records.append(cells + [""] * (width - len(cells)))
+    finally:
+        book.close()
+    return pd.DataFrame(records, columns=names, index=pd.Index(lines, dtype="int64"), dtype="str")
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _csv_layout(path: Path) -> tuple[str, str, list[str]]:
     """(encoding, separator, unique column names) from the file's bytes and its first line."""
-    encoding = "utf-8" if _is_utf8(path) else "cp1252"
+    encoding = _encoding(path)
+    opened = {"utf-8": "utf-8-sig", STRAY_BYTES: "utf-8-sig"}.get(encoding, encoding)
     try:
-        with path.open(encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as fh:
+        with path.open(encoding=opened, errors="replace" if encoding == STRAY_BYTES else "strict",
+                       newline="") as fh:  # fmt: skip
             first = fh.readline()
             rest = first.strip() or fh.read(1 << 16).strip()
     except UnicodeError as error:
@@ -151,6 +195,11 @@ def _csv_layout(path: Path) -> tuple[str, str, list[str]]:
         return encoding, ",", []
     # The separator that splits the header into the most fields, quotes respected; a comma on a
     # tie.
+    if len(first) > MAX_HEADER_CHARACTERS:
+        raise UnreadableFile(
+            f"line 1 (the column names) is {len(first):,} characters long, over the "
+            f"{MAX_HEADER_CHARACTERS:,} Carta reads: is it the right file?"
+        )
     fields = {s: len(next(csv.reader(io.StringIO(first), delimiter=s))) for s in SEPARATORS}
     separator = max(SEPARATORS, key=lambda s: (fields[s], s == ","))
     names = next(csv.reader(io.StringIO(first), delimiter=separator))
@@ -173,13 +222,58 @@ def _unique(names: list[str]) -> list[str]:
     return unique
 
 
-def _is_utf8(path: Path) -> bool:
+def _encoding(path: Path) -> str:
+    """UTF-8 when the bytes are UTF-8; Windows-1252 when they are not and hold no UTF-8 sequence
+    at all (a legacy export); else UTF-8 with a few stray bytes, read so that the lines holding
+    them are refused and reported, never the whole file decoded wrongly ("MÃ¼ller")."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
+    stray = False
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            try:
                 decoder.decode(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+            except UnicodeDecodeError:
+                stray = True
+                break
+    if not stray:
+        return "utf-8"
+    with path.open("rb") as fh:
+        # A UTF-8 sequence of two to four bytes: a lead byte and its continuation bytes.
+        has_utf8 = any(
+            _UTF8_SEQUENCE.search(block) for block in iter(lambda: fh.read(1 << 20), b"")
+        )
+    return STRAY_BYTES if has_utf8 else "cp1252"
+
+
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+# UTF-8 whose undecodable bytes become U+FFFD, so that their lines can be found and refused.
+STRAY_BYTES = "carta-utf-8-with-stray-bytes"
+NOT_UTF8 = "holds bytes that are not UTF-8 text (the rest of the file is UTF-8); refused"
+
+
+def _stray_bytes_codec(name: str) -> codecs.CodecInfo | None:
+    if name != STRAY_BYTES.replace("-", "_"):
+        return None
+    utf8 = codecs.lookup("utf-8")
+
+    class Decoder(codecs.IncrementalDecoder):
+        def __init__(self, errors: str = "strict") -> None:
+            super().__init__(errors)
+            self._inner = utf8.incrementaldecoder("replace")
+
+        def decode(self, data, final=False):
+            return self._inner.decode(data, final)
+
+        def reset(self) -> None:
+            self._inner.reset()
+
+    return codecs.CodecInfo(
+        utf8.encode, lambda data, errors="strict": utf8.decode(data, "replace"),
+        incrementalencoder=utf8.incrementalencoder, incrementaldecoder=Decoder,
+        name=STRAY_BYTES,
+    )  # fmt: skip
+
+
+codecs.register(_stray_bytes_codec)

@@ -50,6 +50,8 @@ class StoreFacts:
     plausible: pd.DataFrame = field(
         default_factory=lambda: dictionary.plausible_ranges().set_index("code")
     )
+    # low and high per (table, column) of the other numbers (dictionary.column_bounds)
+    bounds: pd.DataFrame = field(default_factory=dictionary.column_bounds)
     # The source_id of files without a source_id column, named once at import (--source)
     source: str | None = None
     # The sources the importing person may write (carta/access.py); None: every source
@@ -76,6 +78,7 @@ def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[
         refused = refused | mask
 
     name = table_file.table
+    _numbers(rows, name, facts, refuse)
     for (table, column), allowed in ALLOWED.items():
         if table == name:
             present = rows[column].notna()
@@ -109,6 +112,24 @@ def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[
     if "day" in rows or "start_day" in rows or "onset_day" in rows:
         problems += _far_days(table_file, rows[~refused], facts)
     return rows[~refused], problems
+
+
+def _numbers(rows: pd.DataFrame, table: str, facts: StoreFacts, refuse) -> None:
+    """Every number finite, and the table's bounded columns inside their bounds (as data)."""
+    for column in rows.columns:
+        if pd.api.types.is_float_dtype(rows[column]):
+            values = rows[column].astype("float64")
+            refuse(values.notna() & ~np.isfinite(values.fillna(0.0)), column,
+                   "not a finite number")  # fmt: skip
+    for bound in facts.bounds[facts.bounds["table"] == table].itertuples():
+        if bound.column not in rows:
+            continue
+        values = pd.to_numeric(rows[bound.column], errors="coerce").astype("float64")
+        outside = values.notna() & np.isfinite(values.fillna(0.0)) & ~values.between(
+            bound.low, bound.high)  # fmt: skip
+        refuse(outside, bound.column,
+               f"outside the plausible range {bound.low:g} to {bound.high:g} {bound.unit} "
+               "(data/reference/column_bounds.csv)")  # fmt: skip
 
 
 def _observations(rows: pd.DataFrame, facts: StoreFacts, refuse) -> pd.DataFrame:
