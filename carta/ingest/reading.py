@@ -228,13 +228,13 @@ def _encoding(path: Path) -> str:
     them are refused and reported, never the whole file decoded wrongly ("MÃ¼ller")."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     stray = False
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            try:
+    try:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
                 decoder.decode(block)
-            except UnicodeDecodeError:
-                stray = True
-                break
+        decoder.decode(b"", final=True)  # a sequence cut short at the end of the file
+    except UnicodeDecodeError:
+        stray = True
     if not stray:
         return "utf-8"
     with path.open("rb") as fh:
