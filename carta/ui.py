@@ -357,15 +357,29 @@ def reported_findings(findings: pd.DataFrame) -> None:
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+# Resources: each spec is shared read-only by the sessions that draw it (Streamlit copies a spec
+# before it changes it), never unpickled per session; its datasets already Arrow tables.
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _spec(reading: tuple, key: object, _build, _data, _options) -> dict:
-    return _build(_data, _options)
+    from carta.charts.theme import with_arrow_datasets
+
+    return with_arrow_datasets(_build(_data, _options))
 
 
 def cached_spec(build, data, options, cache_key: object) -> dict:
     """A chart's Vega-Lite spec, built once per store version and `cache_key`: building Altair
     charts dominates a rerun once the queries are cached."""
     return _spec(reading_key(), cache_key, build, data, options)
+
+
+def url_state() -> tuple:
+    """The link's whole query string, every value of every key, as a cache key."""
+    return tuple(sorted((key, tuple(st.query_params.get_all(key))) for key in st.query_params))
+
+
+def as_spec(chart) -> dict:
+    """A Vega-Lite spec from a spec or an Altair chart (not validated: the tests validate)."""
+    return chart if isinstance(chart, dict) else chart.to_dict(validate=False)
 
 
 def values_near_day_table(values: pd.DataFrame, day: int, near: int) -> None:
@@ -842,11 +856,27 @@ def summary_exports(document, specs: dict[str, dict], titles: dict[str, str], la
         )  # fmt: skip
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+# A resource, not data: the case is shared read-only by the sessions that show it, not unpickled
+# for each of them (measured at a twentieth of the server's time under load, bench/load.py).
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _case(reading: tuple, patient_id: str, presenting: bool):
     from carta import case
 
     return case.load_case(query, store_meta(), patient_id, presenting)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _shown_specs(reading: tuple, patient_id: str, presenting: bool) -> dict[str, dict]:
+    from carta.charts.theme import with_arrow_datasets
+
+    case = _case(reading, patient_id, presenting)
+    return {name: with_arrow_datasets(spec) for name, spec in case.specs.items()}
+
+
+def case_chart_specs(patient_id: str, presenting: bool) -> dict[str, dict]:
+    """The case summary's charts as drawn on screen: its specs with Arrow datasets, made once
+    per case (the files use the case's plain specs)."""
+    return _shown_specs(reading_key(), patient_id, presenting)
 
 
 def case_summary(patient_id: str, presenting: bool):

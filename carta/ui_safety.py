@@ -94,7 +94,8 @@ class CohortSafety:
     without_event_records: int  # patients whose source records no adverse event at all
 
 
-@st.cache_data(show_spinner="Computing the safety picture…", max_entries=16)
+# A resource: shared read-only by every session that shows it, never unpickled per session.
+@st.cache_resource(show_spinner="Computing the safety picture…", max_entries=16)
 def _cohort_safety(reading: tuple, patients: tuple[str, ...]) -> CohortSafety:
     chosen = list(patients)
     worst = ui.query("safety_worst_grades", patients=chosen)

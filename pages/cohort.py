@@ -120,6 +120,16 @@ if not patients:
     st.info("No patient passes these filters. Remove a filter above to widen the cohort.")
     st.stop()
 
+# The page is a function of the store version, the reader and the link: each chart's spec is
+# built once per such state and shared by every session that shows it (ui.cached_spec).
+url_state = ui.url_state()
+
+
+def drawn(name: str, build) -> dict:
+    return ui.cached_spec(lambda _data, _options: ui.as_spec(build()), None, None,
+                          cache_key=(name, url_state))  # fmt: skip
+
+
 label = parameters.at[code, "label"]
 unit = parameters.at[code, "unit"]
 title = {
@@ -140,9 +150,8 @@ with left:
     else:
         # The boxes' rows count too: at most one per window, so keep that much room.
         points, left_out = cohort.capped(own, "patient_id", cohort.MAX_CHART_ROWS - len(shown))
-        spec = charts.distribution_spec(
-            points, cohort.box_stats(own), shown, title, log, selections.brush
-        )
+        spec = drawn("distribution", lambda: charts.distribution_spec(
+            points, cohort.box_stats(own), shown, title, log, selections.brush))  # fmt: skip
         st.vega_lite_chart(
             spec, on_select="rerun", selection_mode=[charts.BRUSH], key=ui.chart_key("distribution")
         )
@@ -165,8 +174,8 @@ with right:
             "(it needs every core set measure at baseline and the window)."
         )
     else:
-        st.altair_chart(
-            charts.response_chart(counts, shown, selections.category),
+        st.vega_lite_chart(
+            drawn("response", lambda: charts.response_chart(counts, shown, selections.category)),
             on_select="rerun", selection_mode=[charts.CATEGORY], key=ui.chart_key("response"),
         )  # fmt: skip
         st.caption(
@@ -183,8 +192,9 @@ with left:
     if lines.empty:
         st.info("No values to draw for the patients picked.")
     else:
-        drawn, left_out = cohort.capped(lines, "patient_id", cohort.MAX_CHART_ROWS - len(shown))
-        st.altair_chart(charts.spaghetti_chart(drawn, cohort.median_band(lines), shown, title, log))
+        some, left_out = cohort.capped(lines, "patient_id", cohort.MAX_CHART_ROWS - len(shown))
+        st.vega_lite_chart(drawn("spaghetti", lambda: charts.spaghetti_chart(
+            some, cohort.median_band(lines), shown, title, log)))  # fmt: skip
         st.caption(
             "Thin lines: one per patient; thick line and band: median and interquartile range "
             "(n per window in the box plot)."
@@ -200,7 +210,8 @@ with right:
         st.info(f"No percent change in {code} at {at} for the patients picked.")
     else:
         thinned, step = cohort.thinned_by_rank(bars)
-        st.altair_chart(charts.waterfall_chart(thinned, f"{code}, % change from baseline"))
+        st.vega_lite_chart(drawn("waterfall", lambda: charts.waterfall_chart(
+            thinned, f"{code}, % change from baseline")))  # fmt: skip
         st.caption(
             f"{len(bars):,} patients"
             + (f"; one bar in {step} drawn, in order" if step > 1 else "")
@@ -235,7 +246,7 @@ if lanes.empty:
     st.info("No patient to draw.")
 else:
     st.vega_lite_chart(
-        charts.swimmer_spec(lanes, periods, events, selections.lanes),
+        drawn("swimmer", lambda: charts.swimmer_spec(lanes, periods, events, selections.lanes)),
         on_select="rerun", selection_mode=[charts.LANES], key=ui.chart_key("swimmer"),
     )  # fmt: skip
     unplaced = cohort.unplaced_marks(marks, lanes["patient_id"])

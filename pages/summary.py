@@ -45,7 +45,7 @@ if not summary.specs:
         "The source reports nothing with a day and a number to draw for this patient: the key "
         "figures above and the findings below are what it reports."
     )
-ui.summary_charts(summary.specs, columns=2)
+ui.summary_charts(ui.case_chart_specs(patient_id, presenting), columns=2)
 
 st.subheader("Adverse events")
 ui.adverse_event_table(summary.data.adverse_events)

@@ -74,3 +74,24 @@ def enlarged(spec: dict, factor: float) -> dict:
 
     walk(spec)
     return spec
+
+
+def with_arrow_datasets(spec: dict) -> dict:
+    """A spec for the screen whose named datasets are Arrow tables, made once: Streamlit sends a
+    table as it is, where it turns a list of records into a DataFrame and then into Arrow on every
+    render (a tenth of the server's time under load, bench/load.py). Files (PNG, SVG, PDF) use the
+    plain spec; a dataset Arrow cannot type is left as records."""
+    import pandas as pd
+    import pyarrow as pa
+
+    datasets = spec.get("datasets")
+    if not datasets:
+        return spec
+    shipped = {}
+    for name, records in datasets.items():
+        try:
+            shipped[name] = pa.Table.from_pandas(pd.DataFrame.from_records(records),
+                                                 preserve_index=False)  # fmt: skip
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+            shipped[name] = records
+    return {**spec, "datasets": shipped}

@@ -237,21 +237,27 @@ def response_table(
     """Per visit window: patients evaluable for TIS (all core set measures), the number and share
     in each TIS category, and PRINTO CID among those assessed for it (clinical-rules §3.1, §3.2)."""
     chosen = response[response["patient_id"].isin(set(patients))]
+    # Counted once per window and category (grouped), not filtered window by window.
+    timepoint = chosen["timepoint"].astype(object)
+    complete = chosen["complete"].fillna(False).astype(bool) & chosen["category"].notna()
+    evaluable = timepoint[complete].value_counts()
+    categories = pd.crosstab(timepoint[complete], chosen.loc[complete, "category"].astype(object))
+    assessed = chosen["cid"].notna()
+    n_assessed = timepoint[assessed].value_counts()
+    met = timepoint[assessed & chosen["cid"].fillna(False).astype(bool)].value_counts()
     rows = []
-    for timepoint in order:
-        at = chosen[chosen["timepoint"] == timepoint]
-        complete = at[at["complete"].fillna(False).astype(bool) & at["category"].notna()]
-        n = len(complete)
-        row: dict[str, object] = {"timepoint": timepoint, "n evaluable (TIS)": n}
+    for window in order:
+        n = int(evaluable.get(window, 0))
+        row: dict[str, object] = {"timepoint": window, "n evaluable (TIS)": n}
         for name in CATEGORIES:
-            count = int((complete["category"] == name).sum())
+            count = int(categories.at[window, name]) if (
+                window in categories.index and name in categories.columns) else 0  # fmt: skip
             row[name] = count
             row[f"{name} %"] = _percent(count, n)
-        assessed = at[at["cid"].notna()]
-        cid = int(assessed["cid"].astype(bool).sum())
-        row["n assessed (CID)"] = len(assessed)
+        n_cid, cid = int(n_assessed.get(window, 0)), int(met.get(window, 0))
+        row["n assessed (CID)"] = n_cid
         row["CID"] = cid
-        row["CID %"] = _percent(cid, len(assessed))
+        row["CID %"] = _percent(cid, n_cid)
         rows.append(row)
     return pd.DataFrame(rows)
 
