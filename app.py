@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from carta import ui, ui_access
+from carta import logs, ui, ui_access
 
 st.set_page_config(page_title="Carta", layout="wide")
+logs.withhold_exception_messages()  # no patient data in the server log
 
 # Every run reads one store version and knows its reader before anything else happens.
 ui.begin_run()

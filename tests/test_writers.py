@@ -154,3 +154,35 @@ def test_a_start_leaves_a_working_writers_files_alone(store: Path) -> None:
         assert clean_after_killed_writers(store) == []
         assert working.exists()
     assert clean_after_killed_writers(store) == [working]
+
+
+def test_a_render_reads_one_store_version_from_start_to_end(tmp_path, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from carta.store import publish, version_files
+
+    path = build_store(tmp_path / "s" / "carta.duckdb", n_patients=1).path
+    build_store(path, n_patients=2)  # a second version, published
+    first, second = version_files(path).values()
+    publish(path, first)
+    monkeypatch.setenv("CARTA_STORE", str(path))
+    monkeypatch.setenv("CARTA_OTHER_VERSION", str(second))
+
+    def script() -> None:
+        import os
+        from pathlib import Path
+
+        import streamlit as st
+
+        from carta import ui
+        from carta.store import publish, store_path
+
+        ui.begin_run()
+        before = ui.require_store()
+        publish(store_path(), Path(os.environ["CARTA_OTHER_VERSION"]))  # a publish mid-render
+        st.text(f"{before == ui.require_store()} {Path(before).name}")
+
+    at = AppTest.from_function(script, default_timeout=30).run()
+    assert [t.value for t in at.text] == [f"True {first.name}"]
+    at.run()  # the next render reads the new version
+    assert [t.value for t in at.text] == [f"True {second.name}"]
