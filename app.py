@@ -1,11 +1,15 @@
 """Carta's entry point: sign-in, navigation, the shared sidebar and the store (views: pages/)."""
 
+import altair as alt
 import streamlit as st
 
 from carta import logs, ui, ui_access
 
 st.set_page_config(page_title="Carta", layout="wide")
 logs.withhold_exception_messages()  # no patient data in the server log
+# Altair checks every schema object as it is made: a quarter of building a chart. The specs are
+# validated whole in the tests (tests/test_trajectory_chart.py and others), not at each render.
+alt.utils.schemapi.disable_debug_mode()
 
 # Every run reads one store version and knows its reader before anything else happens.
 ui.begin_run()
