@@ -147,3 +147,14 @@ def test_a_viewer_by_group_gets_suppressed_aggregates_and_files(login_app, page)
     assert "<5" in set(response.to_numpy().ravel())
     counts = response["n evaluable (TIS)"].dropna()
     assert all(c == "<5" or c == "0" or int(c) >= 5 for c in counts)
+
+
+def test_signing_out_ends_the_session(login_app, page) -> None:
+    url, _ = login_app
+    sign_in(page, url, "clara@example.org")
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="End session").click()  # the provider's end-session page
+    page.wait_for_url(f"{url}/**", wait_until="domcontentloaded")
+    body = open_view(page, url, "trajectory?patient=SYN-00002")
+    assert "Sign in" in body and "SYN-00002" not in body
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 0
