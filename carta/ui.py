@@ -377,6 +377,14 @@ def url_state() -> tuple:
     return tuple(sorted((key, tuple(st.query_params.get_all(key))) for key in st.query_params))
 
 
+def page_chart(name: str, build) -> dict:
+    """A chart of a page that is a function of the store version, the reader and the link (the
+    cohort explorer, the safety view): its spec built once per such state by `build` (a spec or
+    an Altair chart), and shared by every session that shows it."""
+    return cached_spec(lambda _data, _options: as_spec(build()), None, None,
+                       cache_key=(name, url_state()))  # fmt: skip
+
+
 def as_spec(chart) -> dict:
     """A Vega-Lite spec from a spec or an Altair chart (not validated: the tests validate)."""
     return chart if isinstance(chart, dict) else chart.to_dict(validate=False)

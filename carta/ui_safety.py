@@ -159,7 +159,9 @@ def incidence_section(safety: CohortSafety) -> None:
             else ""
         )
     )
-    st.altair_chart(safety_charts.incidence_chart(safety.incidence), key="safety-incidence")
+    st.vega_lite_chart(ui.page_chart("safety-incidence",
+                                     lambda: safety_charts.incidence_chart(safety.incidence)),
+                       key="safety-incidence")  # fmt: skip
     st.dataframe(incidence_table(safety.incidence), hide_index=True, key="safety-incidence-table")
 
 
@@ -182,7 +184,9 @@ def recovery_section(safety: CohortSafety) -> None:
             else ""
         )
     )
-    st.altair_chart(safety_charts.recovery_chart(safety.km, safety.at_risk), key="safety-km")
+    km, at_risk = safety.km, safety.at_risk
+    curves = ui.page_chart("safety-km", lambda: safety_charts.recovery_chart(km, at_risk))
+    st.vega_lite_chart(curves, key="safety-km")
     medians = safety.medians.assign(
         median=[
             "not reached" if pd.isna(m) else f"day {int(m)}" for m in safety.medians["median_day"]

@@ -120,15 +120,9 @@ if not patients:
     st.info("No patient passes these filters. Remove a filter above to widen the cohort.")
     st.stop()
 
-# The page is a function of the store version, the reader and the link: each chart's spec is
-# built once per such state and shared by every session that shows it (ui.cached_spec).
-url_state = ui.url_state()
-
-
-def drawn(name: str, build) -> dict:
-    return ui.cached_spec(lambda _data, _options: ui.as_spec(build()), None, None,
-                          cache_key=(name, url_state))  # fmt: skip
-
+# The page is a function of the store version, the reader and the link: each chart is built once
+# per such state and shared by every session that shows it.
+drawn = ui.page_chart
 
 label = parameters.at[code, "label"]
 unit = parameters.at[code, "unit"]
