@@ -96,10 +96,6 @@ class Access:
         """Admin over every source: undo (which republishes the whole store) and the audit."""
         return self.grants.get(EVERY_SOURCE, -1) >= rank("admin")
 
-    @property
-    def suppress_small_cells(self) -> bool:
-        return self.aggregate_only
-
     def describe(self) -> str:
         """In words, for the sidebar: the role over each source."""
         if self.local:

@@ -146,6 +146,7 @@ def query_sql(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+@cache
 def reads_patients(name: str) -> bool:
     """Whether queries/<name>.sql returns one patient's rows or a list of patients: such a query
     says so in a line `-- access: patient`, and is run only over the sources whose patients the

@@ -67,7 +67,6 @@ def test_a_viewer_sees_aggregates_of_every_source(grants) -> None:
     assert viewer.aggregate_only
     assert viewer.patient_sources == frozenset()
     assert viewer.cohort_sources is None  # every source, as aggregates
-    assert viewer.suppress_small_cells
 
 
 def test_a_group_and_a_personal_grant_combine_without_mixing_scopes(grants) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from playwright.sync_api import Page
 
 from bench.import_csv import site_files
+from carta import audit
 from carta.build import build_store
 from carta.store import ROOT
 from tests.browser.harness import screenshot, start_server, stop_server, wait_rendered
@@ -61,6 +63,16 @@ def test_an_uploaded_file_is_checked_imported_and_listed(page: Page, tmp_path: P
         page.get_by_role("button", name="Import 2 rows").click()
         page.get_by_text("store version 2 is published").wait_for(timeout=30_000)
         screenshot(page, "data-imported")
+        # The refused row's file: its line and reason, downloaded as a user would; the uploads
+        # are gone from the disk; the import and the download are in the audit trail.
+        with page.expect_download(timeout=30_000) as info:
+            page.get_by_role("button", name="Refused rows of patients.csv, with reasons").click()
+        refused = pd.read_csv(info.value.path(), dtype=str)
+        assert refused["patient_id"].tolist() == ["UPLOAD-02"]
+        assert refused["reason"].str.contains("unknown source").all()
+        assert not list(Path(tempfile.gettempdir()).glob(f"carta-import-{process.pid}-*"))
+        trail = audit.read(audit.audit_path(store))
+        assert {"import", "export"} <= set(trail["action"])
         page.goto(f"{url}/?q=UPLOAD")
         wait_rendered(page)
         assert page.locator('[data-testid="glide-cell-0-0"]').inner_text().endswith("UPLOAD-01")

@@ -147,6 +147,12 @@ def test_a_viewer_by_group_gets_suppressed_aggregates_and_files(login_app, page)
     assert "<5" in set(response.to_numpy().ravel())
     counts = response["n evaluable (TIS)"].dropna()
     assert all(c == "<5" or c == "0" or int(c) >= 5 for c in counts)
+    open_view(page, url, "safety")
+    incidence = pd.read_csv(
+        pd.io.common.StringIO(download(page, "Adverse events by grade (CSV)")), dtype=str
+    )
+    assert "<5" in set(incidence.to_numpy().ravel())
+    assert not incidence.to_csv().count("SYN-0")
 
 
 def test_signing_out_ends_the_session(login_app, page) -> None:
