@@ -372,17 +372,27 @@ def cached_spec(build, data, options, cache_key: object) -> dict:
     return _spec(reading_key(), cache_key, build, data, options)
 
 
-def url_state() -> tuple:
-    """The link's whole query string, every value of every key, as a cache key."""
-    return tuple(sorted((key, tuple(st.query_params.get_all(key))) for key in st.query_params))
-
-
-def page_chart(name: str, build) -> dict:
-    """A chart of a page that is a function of the store version, the reader and the link (the
-    cohort explorer, the safety view): its spec built once per such state by `build` (a spec or
-    an Altair chart), and shared by every session that shows it."""
+def page_chart(name: str, build, state: tuple) -> dict:
+    """A chart of a page that is a function of the store version, the reader and `state` (the
+    cohort explorer's and the safety view's filters, settings and selections): its spec built
+    once per such state by `build` (a spec or an Altair chart) and shared by every session that
+    shows it. `state` is the widgets' values, not the query string: on a rerun after a widget
+    changed, the server's copy of the query string can still hold the old value."""
     return cached_spec(lambda _data, _options: as_spec(build()), None, None,
-                       cache_key=(name, url_state()))  # fmt: skip
+                       cache_key=(name, state))  # fmt: skip
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _page_value(reading: tuple, key: tuple, _compute):
+    return _compute()
+
+
+def page_value(name: str, compute, state: tuple):
+    """A table of a page that is a function of the store version, the reader and `state` (as
+    for `page_chart`): computed once per such state by `compute` and shared, read-only, by every
+    session that shows it. Under load the pandas work of these pages, not their queries, filled
+    the server's one core (bench/load.py)."""
+    return _page_value(reading_key(), (name, state), compute)
 
 
 def as_spec(chart) -> dict:

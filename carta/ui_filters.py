@@ -18,13 +18,21 @@ def patients_in_store() -> int:
     return total
 
 
+# A resource: read on every run of two pages, the same for every session of a reader.
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _offered(reading: tuple) -> dict[str, list[str]]:
+    """The values each filter offers, by field."""
+    options = ui.query("cohort_filter_options")
+    return {field: rows["value"].tolist() for field, rows in options.groupby("field", sort=False)}
+
+
 def cohort_filters() -> Filters:
     """Diagnosis, autoantibody, sex, product, source, age and dose; each bound to the URL."""
     ranges = ui.query("cohort_ranges").iloc[0]
-    options = ui.query("cohort_filter_options")
+    options = _offered(ui.reading_key())
 
     def offered(field: str) -> list[str]:
-        return options.loc[options["field"] == field, "value"].tolist()
+        return options.get(field, [])
 
     with st.sidebar:
         st.subheader("Cohort")

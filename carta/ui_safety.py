@@ -84,6 +84,7 @@ class CohortSafety:
 
     n_patients: int
     incidence: pd.DataFrame
+    incidence_shown: pd.DataFrame  # the incidence as the table shows it
     km: pd.DataFrame
     at_risk: pd.DataFrame
     medians: pd.DataFrame
@@ -104,9 +105,11 @@ def _cohort_safety(reading: tuple, patients: tuple[str, ...]) -> CohortSafety:
     durations = safety_rules.recovery_durations(rows)
     km = survival.kaplan_meier(durations.durations, group="outcome")
     recorded = safety_rules.with_event_records(worst)
+    incidence = safety_rules.incidence(worst)
     return CohortSafety(
         n_patients=len(chosen),
-        incidence=safety_rules.incidence(worst),
+        incidence=incidence,
+        incidence_shown=incidence_table(incidence),
         km=km,
         at_risk=survival.at_risk_table(km),
         medians=survival.median_time(km),
@@ -143,7 +146,8 @@ def incidence_table(incidence: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def incidence_section(safety: CohortSafety) -> None:
+def incidence_section(safety: CohortSafety, state: tuple) -> None:
+    """`state`: what the patients shown are a function of (the filters, the lanes picked)."""
     st.subheader("Adverse events by worst grade")
     st.caption(
         "Each patient counts once per category, at their worst grade; “not observed” (grade 0) "
@@ -159,13 +163,14 @@ def incidence_section(safety: CohortSafety) -> None:
             else ""
         )
     )
-    st.vega_lite_chart(ui.page_chart("safety-incidence",
-                                     lambda: safety_charts.incidence_chart(safety.incidence)),
-                       key="safety-incidence")  # fmt: skip
-    st.dataframe(incidence_table(safety.incidence), hide_index=True, key="safety-incidence-table")
+    chart = ui.page_chart(
+        "safety-incidence", lambda: safety_charts.incidence_chart(safety.incidence), state
+    )
+    st.vega_lite_chart(chart, key="safety-incidence")
+    st.dataframe(safety.incidence_shown, hide_index=True, key="safety-incidence-table")
 
 
-def recovery_section(safety: CohortSafety) -> None:
+def recovery_section(safety: CohortSafety, state: tuple) -> None:
     st.subheader("Time to recovery")
     if safety.km.empty:
         st.info("No patient shown had severe neutropenia, platelets below 20 ×10⁹/L or B-cell "
@@ -185,7 +190,7 @@ def recovery_section(safety: CohortSafety) -> None:
         )
     )
     km, at_risk = safety.km, safety.at_risk
-    curves = ui.page_chart("safety-km", lambda: safety_charts.recovery_chart(km, at_risk))
+    curves = ui.page_chart("safety-km", lambda: safety_charts.recovery_chart(km, at_risk), state)
     st.vega_lite_chart(curves, key="safety-km")
     medians = safety.medians.assign(
         median=[
@@ -258,7 +263,7 @@ def safety_downloads(safety: CohortSafety, synthetic: bool) -> None:
         st.caption("The cohort includes synthetic demo patients: the files say so.")
     rate = safety.rate
     files = (
-        ("incidence", "Adverse events by grade (CSV)", incidence_table(safety.incidence)),
+        ("incidence", "Adverse events by grade (CSV)", safety.incidence_shown),
         ("recovery", "Recovery curves (CSV)", safety.km),
         ("infections", "Infections (CSV)",
          safety.infections.assign(rate_per_100_patient_months=rate.rate,

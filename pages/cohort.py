@@ -76,15 +76,32 @@ with st.expander("Visit windows" + (" (edited: saved in the link)" if edited els
 
 # --- the cohort and the selections ------------------------------------------------------------
 
-filtered = ui.query("cohort_patients", **filters.params())
-patients = filtered["patient_id"].tolist()
-windows_param = cohort.windows_param(windows)
-values = ui.query("cohort_values_at_timepoints", windows=windows_param, codes=[code],
-                  patients=patients)  # fmt: skip
-# Every value at the shown windows (tables, downloads); those with something to draw (charts).
-measured = cohort.at_windows(values, shown)
-values = cohort.with_plotted(measured, view)
-response = ui.cohort_response(patients, windows_param, edited)
+# The page is a function of the store version, the reader and this state: its tables are
+# computed and its charts built once per state, and shared by every session that shows it.
+state = (filters, code, view, tuple(shown), urlstate.format_windows(windows))
+
+
+def computed(name: str, compute, *more_state):
+    return ui.page_value(name, compute, (state, *more_state))
+
+
+def drawn(name: str, build, *more_state) -> dict:
+    return ui.page_chart(name, build, (state, *more_state))
+
+
+def cohort_values():
+    filtered = ui.query("cohort_patients", **filters.params())
+    patients = filtered["patient_id"].tolist()
+    windows_param = cohort.windows_param(windows)
+    values = ui.query("cohort_values_at_timepoints", windows=windows_param, codes=[code],
+                      patients=patients)  # fmt: skip
+    # Every value at the shown windows (tables, downloads); those with something to draw.
+    measured = cohort.at_windows(values, shown)
+    response = ui.cohort_response(patients, windows_param, edited)
+    return filtered, patients, measured, cohort.with_plotted(measured, view), response
+
+
+filtered, patients, measured, values, response = computed("values", cohort_values)
 
 if ui.access().aggregate_only:  # a viewer: the numbers, small cells suppressed, no patient
     ui_aggregates.patients_line(len(patients), total)
@@ -105,13 +122,21 @@ for parsed in (brush_state, category_state):
     if parsed.problem:
         st.warning(parsed.problem)
 selections = Selections(brush_state.value, category_state.value, lanes_state.value)
-crossfilter = Crossfilter(patients)
-if selections.brush:
-    crossfilter.kept["brush"] = cohort.brushed_patients(values, selections.brush)
-if selections.category:
-    crossfilter.kept["category"] = cohort.category_patients(response, selections.category)
-if selections.lanes:
-    crossfilter.kept["lanes"] = set(selections.lanes)
+state = (*state, selections)
+
+
+def narrowed() -> Crossfilter:
+    crossfilter = Crossfilter(patients)
+    if selections.brush:
+        crossfilter.kept["brush"] = cohort.brushed_patients(values, selections.brush)
+    if selections.category:
+        crossfilter.kept["category"] = cohort.category_patients(response, selections.category)
+    if selections.lanes:
+        crossfilter.kept["lanes"] = set(selections.lanes)
+    return crossfilter
+
+
+crossfilter = computed("crossfilter", narrowed)
 in_all = crossfilter.patients_for(None)
 
 kind_of = filtered.set_index("patient_id")["source_kind"]
@@ -119,10 +144,6 @@ ui.cohort_chips(filters, selections, kind_of.loc[in_all], total, len(patients))
 if not patients:
     st.info("No patient passes these filters. Remove a filter above to widen the cohort.")
     st.stop()
-
-# The page is a function of the store version, the reader and the link: each chart is built once
-# per such state and shared by every session that shows it.
-drawn = ui.page_chart
 
 label = parameters.at[code, "label"]
 unit = parameters.at[code, "unit"]
@@ -138,7 +159,8 @@ log = bool(parameters.at[code, "log_scale"]) and view == "Values"
 left, right = st.columns(2)
 with left:
     st.subheader("Distribution by visit window")
-    own = values[values["patient_id"].isin(set(crossfilter.patients_for("distribution")))]
+    own = computed("distribution", lambda: values[
+        values["patient_id"].isin(set(crossfilter.patients_for("distribution")))])  # fmt: skip
     if own.empty:
         st.info(f"No {code} value at these windows for these patients.")
     else:
@@ -160,8 +182,8 @@ with left:
 
 with right:
     st.subheader("Response by visit window")
-    own_patients = crossfilter.patients_for("response")
-    counts = cohort.response_counts(response, own_patients, shown)
+    counts = computed("response-counts", lambda: cohort.response_counts(
+        response, crossfilter.patients_for("response"), shown))  # fmt: skip
     if counts["evaluable"].sum() == 0:
         st.info(
             "No patient here is evaluable for the Total Improvement Score at these windows "
@@ -179,7 +201,7 @@ with right:
         )
 
 cohort_now = set(in_all)
-lines = values[values["patient_id"].isin(cohort_now)]
+lines = computed("lines", lambda: values[values["patient_id"].isin(cohort_now)])
 left, right = st.columns(2)
 with left:
     st.subheader("Spaghetti")
@@ -199,13 +221,14 @@ with right:
     better = parameters.at[code, "better"]
     choices = ["Best change", *[t for t in shown if t != names[0]]]
     at = st.selectbox("At", choices, key="wf", bind="query-params")
-    bars = cohort.waterfall(lines, response, at, better, baseline=names[0])
+    bars = computed("waterfall", lambda: cohort.waterfall(
+        lines, response, at, better, baseline=names[0]), at)  # fmt: skip
     if bars.empty:
         st.info(f"No percent change in {code} at {at} for the patients picked.")
     else:
         thinned, step = cohort.thinned_by_rank(bars)
         st.vega_lite_chart(drawn("waterfall", lambda: charts.waterfall_chart(
-            thinned, f"{code}, % change from baseline")))  # fmt: skip
+            thinned, f"{code}, % change from baseline"), at))  # fmt: skip
         st.caption(
             f"{len(bars):,} patients"
             + (f"; one bar in {step} drawn, in order" if step > 1 else "")
@@ -230,20 +253,28 @@ limit = swim_cols[1].number_input(
     key="nlanes",
     bind="query-params",
 )
-lane_patients = crossfilter.patients_for("swimmer")
-marks = ui.query("cohort_lane_marks", patients=lane_patients)
-aplasia = ui.query("cohort_aplasia", patients=lane_patients)
-lanes, periods, events, left_out = cohort.swimmer_lanes(
-    marks, aplasia, response[response["patient_id"].isin(set(lane_patients))], sort_by, int(limit)
-)
+
+
+def swimmer():
+    lane_patients = crossfilter.patients_for("swimmer")
+    marks = ui.query("cohort_lane_marks", patients=lane_patients)
+    aplasia = ui.query("cohort_aplasia", patients=lane_patients)
+    drawn_lanes = cohort.swimmer_lanes(
+        marks, aplasia, response[response["patient_id"].isin(set(lane_patients))], sort_by,
+        int(limit),
+    )  # fmt: skip
+    return *drawn_lanes, cohort.unplaced_marks(marks, drawn_lanes[0]["patient_id"])
+
+
+lanes, periods, events, left_out, unplaced = computed("swimmer", swimmer, sort_by, limit)
 if lanes.empty:
     st.info("No patient to draw.")
 else:
     st.vega_lite_chart(
-        drawn("swimmer", lambda: charts.swimmer_spec(lanes, periods, events, selections.lanes)),
+        drawn("swimmer", lambda: charts.swimmer_spec(lanes, periods, events, selections.lanes),
+              sort_by, limit),
         on_select="rerun", selection_mode=[charts.LANES], key=ui.chart_key("swimmer"),
     )  # fmt: skip
-    unplaced = cohort.unplaced_marks(marks, lanes["patient_id"])
     st.caption(
         "Click a lane to pick a patient, shift-click for more; double-click to clear. CID periods "
         "run from a window with PRINTO CID to the next window without it."
@@ -257,7 +288,7 @@ else:
 left, right = st.columns(2)
 with left:
     st.subheader("Response table")
-    table = cohort.response_table(response, in_all, shown)
+    table = computed("response-table", lambda: cohort.response_table(response, in_all, shown))
     # A share of no one is no number: shown as a dash, not as "None".
     st.dataframe(table.style.format(na_rep="—", precision=1), hide_index=True,
                  key="response-table")  # fmt: skip
@@ -265,19 +296,18 @@ with left:
         "Laboratory threshold", list(cohort.THRESHOLDS), key="thr", bind="query-params"
     )
     # On the values themselves, whatever the view: a patient without a baseline still counts.
-    threshold = cohort.threshold_table(measured[measured["patient_id"].isin(cohort_now)], rule,
-                                       shown)  # fmt: skip
+    threshold = computed("threshold", lambda: cohort.threshold_table(
+        measured[measured["patient_id"].isin(cohort_now)], rule, shown), rule)  # fmt: skip
     st.dataframe(threshold.style.format(na_rep="—", precision=1), hide_index=True, key="thr-table")
     st.caption(f"{code} {rule}, with each result's own reference range where the lab gave one.")
 with right:
     st.subheader("Adverse events")
-    adverse = ui.query("cohort_adverse_events", patients=in_all)
+    adverse = computed("adverse-events", lambda: cohort.adverse_event_table(
+        ui.query("cohort_adverse_events", patients=in_all), len(in_all)))  # fmt: skip
     if adverse.empty:
         st.info("No adverse event is reported for these patients.")
     else:
-        st.dataframe(
-            cohort.adverse_event_table(adverse, len(in_all)), hide_index=True, key="ae-table"
-        )
+        st.dataframe(adverse, hide_index=True, key="ae-table")
         st.caption(
             f"Patients by worst grade per term; % of the {len(in_all):,} patients shown. Rows "
             "“from counts” are graded from the blood counts: lab terms only after the infusion "
@@ -286,4 +316,6 @@ with right:
             "grade, with the numbers at risk and the recovery curves."
         )
 
-ui.cohort_downloads(measured[measured["patient_id"].isin(cohort_now)], code, in_all)
+ui.cohort_downloads(
+    computed("shown", lambda: measured[measured["patient_id"].isin(cohort_now)]), code, in_all
+)

@@ -37,9 +37,10 @@ if not patients:
 
 safety = ui_safety.cohort_safety(patients)
 if ui.access().aggregate_only:  # a viewer: the numbers, small cells suppressed, no patient
-    ui_aggregates.safety_view(safety, ui_safety.incidence_table(safety.incidence))
+    ui_aggregates.safety_view(safety, safety.incidence_shown)
     st.stop()
-ui_safety.incidence_section(safety)
-ui_safety.recovery_section(safety)
+state = (filters, lanes)  # what `patients` is a function of
+ui_safety.incidence_section(safety, state)
+ui_safety.recovery_section(safety, state)
 ui_safety.infection_section(safety)
 ui_safety.safety_downloads(safety, synthetic="synthetic" in set(kinds))

@@ -178,3 +178,24 @@ def test_renamed_windows_keep_the_first_as_the_baseline_of_the_response(
     assert set(rows["timepoint"]) == {"Month 3"} and rows["patients"].sum() > 0
     table = next(d.value for d in at.dataframe if "n evaluable (TIS)" in d.value.columns)
     assert table.set_index("timepoint").loc["Month 3", "n evaluable (TIS)"] > 0
+
+
+def test_a_changed_widget_redraws_every_chart_and_table(default_store, monkeypatch) -> None:
+    """Tables and charts are shared by the sessions in the same state; on a rerun after a widget
+    changed, the server's query string can still be the old one, so the state is the widgets'."""
+
+    def drawn_codes(at: AppTest) -> set[str]:
+        return set(chart_rows(spec_with_param(at, "brush")[0])["code"].dropna())
+
+    def threshold(at: AppTest) -> pd.DataFrame:
+        return next(d.value for d in at.dataframe if "n with a value" in d.value.columns)
+
+    at = cohort_page(default_store, monkeypatch)
+    assert drawn_codes(at) == {"CK"}
+    ck_threshold = threshold(at)
+    at.selectbox(key="param").set_value("LDH").run()
+    assert drawn_codes(at) == {"LDH"}
+    assert any(c.value.startswith("LDH ≤ ULN") for c in at.caption)
+    assert not threshold(at).equals(ck_threshold)
+    at.selectbox(key="param").set_value("CK").run()
+    assert drawn_codes(at) == {"CK"} and threshold(at).equals(ck_threshold)

@@ -107,3 +107,13 @@ def test_an_event_with_a_severity_and_no_grade_counts_but_is_never_graded() -> N
     # P1's infection (severity only) and P2's grade 2: 2 of 3 with any infection; none graded 1.
     assert n[("Infection", "any")] == 2 and n[("Infection", "not graded")] == 1
     assert n[("Infection", "2")] == 1 and n[("Infection", "1")] == 0
+
+
+def test_a_changed_filter_redraws_the_charts(default_store, monkeypatch) -> None:
+    """The charts are shared by sessions in the same state: the filters', not the query string's
+    (which the server may not have updated yet on a rerun after a widget changed)."""
+    at = open_page(default_store, monkeypatch, "pages/safety.py")
+    before = [c.proto.datasets[0].data.data for c in at.get("vega_lite_chart")]
+    at.multiselect(key="sex").set_value(["F"]).run()
+    after = [c.proto.datasets[0].data.data for c in at.get("vega_lite_chart")]
+    assert len(after) == 2 and all(b != a for b, a in zip(before, after, strict=True))
