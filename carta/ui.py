@@ -165,12 +165,15 @@ def query(name: str, **params: object) -> pd.DataFrame:
     return _cached_query(real, scope, name, tuple(sorted(params.items())))
 
 
-def stream_query(name: str, params: dict, file_format: str):
-    """A download of queries/<name>.sql's rows, read over this reader's scope when clicked."""
+def stream_query(name: str, params: dict, file_format: str) -> bytes:
+    """A download of queries/<name>.sql's rows, read over this reader's scope when clicked.
+    DuckDB streams them into a temporary file, deleted once read: Streamlit serves a download
+    from bytes (it refuses an open file of the kind `tempfile` makes)."""
     from carta import exports
 
     real, scope = _reader_connection(name)
-    return exports.stream_query(_connection(real, scope), name, params, file_format)
+    with exports.stream_query(_connection(real, scope), name, params, file_format) as written:
+        return written.read()
 
 
 def audited(make, file_name: str):
