@@ -7,7 +7,7 @@ narrowed by every selection but its own (carta/measures/cohort.py).
 
 import streamlit as st
 
-from carta import dictionary, display, ui, ui_aggregates, ui_filters, urlstate
+from carta import dictionary, display, ui, ui_aggregates, ui_cohort, ui_filters, urlstate
 from carta.charts import cohort as charts
 from carta.measures import cohort
 from carta.measures.cohort import Crossfilter, Selections
@@ -20,9 +20,9 @@ parameters = dictionary.parameters().set_index("code")
 stored_windows = ui.query("timepoint_windows")[urlstate.WINDOW_COLUMNS]
 # A selection made in a chart on the last run goes to the URL before anything is computed, so that
 # every view of this run counts the same cohort.
-ui.take_selection("distribution", charts.BRUSH, "brush", ui.brush_text)
-ui.take_selection("response", charts.CATEGORY, "cat", ui.category_text)
-ui.take_selection("swimmer", charts.LANES, "lanes", ui.lanes_text)
+ui_filters.take_selection("distribution", charts.BRUSH, "brush", ui_filters.brush_text)
+ui_filters.take_selection("response", charts.CATEGORY, "cat", ui_filters.category_text)
+ui_filters.take_selection("swimmer", charts.LANES, "lanes", ui_filters.lanes_text)
 
 filters = ui_filters.cohort_filters()
 
@@ -97,7 +97,7 @@ def cohort_values():
                       patients=patients)  # fmt: skip
     # Every value at the shown windows (tables, downloads); those with something to draw.
     measured = cohort.at_windows(values, shown)
-    response = ui.cohort_response(patients, windows_param, edited)
+    response = ui_cohort.cohort_response(patients, windows_param, edited)
     return filtered, patients, measured, cohort.with_plotted(measured, view), response
 
 
@@ -140,7 +140,7 @@ crossfilter = computed("crossfilter", narrowed)
 in_all = crossfilter.patients_for(None)
 
 kind_of = filtered.set_index("patient_id")["source_kind"]
-ui.cohort_chips(filters, selections, kind_of.loc[in_all], total, len(patients))
+ui_filters.cohort_chips(filters, selections, kind_of.loc[in_all], total, len(patients))
 if not patients:
     st.info("No patient passes these filters. Remove a filter above to widen the cohort.")
     st.stop()
@@ -169,7 +169,10 @@ with left:
         spec = drawn("distribution", lambda: charts.distribution_spec(
             points, cohort.box_stats(own), shown, title, log, selections.brush))  # fmt: skip
         st.vega_lite_chart(
-            spec, on_select="rerun", selection_mode=[charts.BRUSH], key=ui.chart_key("distribution")
+            spec,
+            on_select="rerun",
+            selection_mode=[charts.BRUSH],
+            key=ui_filters.chart_key("distribution"),
         )
         note = (
             f" Points: {len(points):,} of {len(own):,} values ({left_out:,} patients not drawn; "
@@ -192,7 +195,8 @@ with right:
     else:
         st.vega_lite_chart(
             drawn("response", lambda: charts.response_chart(counts, shown, selections.category)),
-            on_select="rerun", selection_mode=[charts.CATEGORY], key=ui.chart_key("response"),
+            on_select="rerun", selection_mode=[charts.CATEGORY],
+            key=ui_filters.chart_key("response"),
         )  # fmt: skip
         st.caption(
             "2016 ACR/EULAR Total Improvement Score (clinical-rules §3.1), "
@@ -273,7 +277,7 @@ else:
     st.vega_lite_chart(
         drawn("swimmer", lambda: charts.swimmer_spec(lanes, periods, events, selections.lanes),
               sort_by, limit),
-        on_select="rerun", selection_mode=[charts.LANES], key=ui.chart_key("swimmer"),
+        on_select="rerun", selection_mode=[charts.LANES], key=ui_filters.chart_key("swimmer"),
     )  # fmt: skip
     st.caption(
         "Click a lane to pick a patient, shift-click for more; double-click to clear. CID periods "
@@ -316,6 +320,6 @@ with right:
             "grade, with the numbers at risk and the recovery curves."
         )
 
-ui.cohort_downloads(
+ui_cohort.cohort_downloads(
     computed("shown", lambda: measured[measured["patient_id"].isin(cohort_now)]), code, in_all
 )

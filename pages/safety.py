@@ -27,7 +27,7 @@ kinds = filtered.set_index("patient_id")["source_kind"].loc[patients]
 if ui.access().aggregate_only:
     ui_aggregates.patients_line(len(patients), total)
 else:
-    ui.cohort_chips(filters, selections, kinds, total, len(filtered))
+    ui_filters.cohort_chips(filters, selections, kinds, total, len(filtered))
 if {"cat", "brush"} & set(st.query_params):
     st.caption("The cohort explorer's response and value selections are not applied here; the "
                "filters and the lanes picked are.")  # fmt: skip

@@ -7,7 +7,7 @@ mode (`present=1`), which hides the sidebar and the controls, enlarges type and 
 
 import streamlit as st
 
-from carta import display, ui, ui_access
+from carta import display, ui, ui_access, ui_summary
 from carta.charts.trajectory import PANELS
 
 ui.require_shell()
@@ -15,21 +15,22 @@ ui_access.require_patients()
 
 presenting = st.query_params.get("present") == "1"
 if presenting:
-    ui.presentation_style()
-    patient_id = ui.requested_patient()
+    ui_summary.presentation_style()
+    patient_id = ui_summary.requested_patient()
 else:
     st.title("Case summary")
     top = st.columns([2, 1])
     with top[0]:
         patient_id = ui.choose_patient()
-    top[1].toggle("Presentation mode", key="present-toggle", on_change=ui.enter_presentation,
+    top[1].toggle("Presentation mode", key="present-toggle",
+                  on_change=ui_summary.enter_presentation,
                   help="Hides the sidebar and the controls, enlarges type and charts, and shows "
                   "“Patient 1” instead of the id. Kept in the link as present=1.")  # fmt: skip
 if patient_id is None:
     st.stop()
 ui_access.viewed("summary", patient_id)
 
-summary = ui.case_summary(patient_id, presenting)
+summary = ui_summary.case_summary(patient_id, presenting)
 document = summary.document
 
 diagnosis = summary.profile["diagnosis"]
@@ -38,17 +39,17 @@ ui.synthetic_warning(summary.profile["source_kind"])
 if not display.is_missing(summary.profile.get("day0_basis")):
     st.warning(f"Day 0 of this patient is {display.escape_markdown(summary.profile['day0_basis'])}:"
                " the source records no CAR T infusion.")  # fmt: skip
-ui.summary_header(document.header)
-ui.figure_cards(document.figures, columns=5 if presenting else 4)
+ui_summary.summary_header(document.header)
+ui_summary.figure_cards(document.figures, columns=5 if presenting else 4)
 if not summary.specs:
     st.info(
         "The source reports nothing with a day and a number to draw for this patient: the key "
         "figures above and the findings below are what it reports."
     )
-ui.summary_charts(ui.case_chart_specs(patient_id, presenting), columns=2)
+ui_summary.summary_charts(ui_summary.case_chart_specs(patient_id, presenting), columns=2)
 
 st.subheader("Adverse events")
-ui.adverse_event_table(summary.data.adverse_events)
+ui_summary.adverse_event_table(summary.data.adverse_events)
 if not summary.findings.empty:
     st.subheader("What the source reports in words")
     ui.reported_findings(summary.findings)
@@ -56,7 +57,7 @@ st.caption(document.footnote)
 
 if presenting:  # the controls, out of the way at the foot of the page
     with st.expander("Export and leave presentation mode"):
-        ui.summary_exports(document, summary.specs, PANELS, summary.label)
-        st.button("Leave presentation mode", on_click=ui.leave_presentation, key="leave")
+        ui_summary.summary_exports(document, summary.specs, PANELS, summary.label)
+        st.button("Leave presentation mode", on_click=ui_summary.leave_presentation, key="leave")
 else:
-    ui.summary_exports(document, summary.specs, PANELS, summary.label)
+    ui_summary.summary_exports(document, summary.specs, PANELS, summary.label)

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from carta import derive, display, ui, ui_access, ui_records, ui_safety, urlstate
+from carta import derive, display, ui, ui_access, ui_records, ui_safety, ui_trajectory, urlstate
 from carta.charts.trajectory import (
     BLOOD_COUNTS,
     BRUSH,
@@ -99,7 +99,7 @@ if baseline_from > baseline_to:
 
 profile = ui.query("patient_profile", patient_id=patient_id).iloc[0]
 ui.synthetic_warning(profile["source_kind"])
-ui.patient_header(profile)
+ui_trajectory.patient_header(profile)
 if not display.is_missing(profile.get("day0_basis")):
     st.warning(
         f"**Day 0 of this patient is {display.escape_markdown(profile['day0_basis'])}**: the "
@@ -107,7 +107,7 @@ if not display.is_missing(profile.get("day0_basis")):
         "infusion count from that day."
     )
 
-data = ui.trajectory_data(patient_id, profile, int(baseline_from), int(baseline_to))
+data = ui_trajectory.trajectory_data(patient_id, profile, int(baseline_from), int(baseline_to))
 observations, events, adverse, day_range = (
     data.observations,
     data.events,
@@ -155,7 +155,7 @@ options = TrajectoryOptions(
 chart_column, side = st.columns([3, 1])
 with side:
     findings = ui.query("patient_reported_findings", patient_id=patient_id)
-    ui.kinetics_figures(
+    ui_trajectory.kinetics_figures(
         observations, ui.query("patient_kinetics", patient_id=patient_id), findings,
         float(threshold), float(recovery),
     )  # fmt: skip
@@ -164,9 +164,9 @@ with side:
         ui.query("patient_hematotox", patient_id=patient_id),
     )
     ui_safety.immune_figures(observations, events, igg_threshold)
-    ui.recovery_figures(ui.query("patient_recovery", patient_id=patient_id))
-    ui.response_note(response, measure_set, population)
-    ui.unplaced_course(
+    ui_trajectory.recovery_figures(ui.query("patient_recovery", patient_id=patient_id))
+    ui_trajectory.response_note(response, measure_set, population)
+    ui_trajectory.unplaced_course(
         events, adverse, observations,
         ui.query("patient_undated_observations", patient_id=patient_id),
     )  # fmt: skip
@@ -228,7 +228,7 @@ def linked_charts() -> None:
         st.caption("No day picked.")
         return
     values = ui.query("patient_values_near_day", patient_id=patient_id, day=day, window=int(near))
-    ui.values_near_day_table(values, day, int(near))
+    ui_trajectory.values_near_day_table(values, day, int(near))
 
 
 with chart_column:

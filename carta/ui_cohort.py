@@ -1,0 +1,90 @@
+"""The cohort explorer's widgets (pages/cohort.py): the response recomputed with edited windows and
+the downloads.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from carta import ui
+from carta.measures import cohort as cohort_measures
+
+
+@st .cache_data (show_spinner ="Recomputing the response criteria with the edited windows…",
+max_entries =8 )  # fmt: skip
+def _response_with_windows(
+    reading: tuple, windows: tuple, everyone: tuple[str, ...]
+) -> pd.DataFrame:
+    from carta import derive
+
+    values =ui.query (
+    "cohort_values_at_timepoints",windows =[dict (w )for w in windows ],
+    codes =derive .RESPONSE_CODES ,patients =list (everyone ),
+    )  # fmt: skip
+    meta = ui.store_meta()
+    return derive.response_rows(
+        values,
+        meta.get("derived_tis_measure_set", derive.DEFAULT_SETTINGS["tis_measure_set"]),
+        meta.get("derived_tis_population", derive.DEFAULT_SETTINGS["tis_population"]),
+        baseline=dict(windows[0])["name"],  # the first window is the baseline
+    )
+
+
+def cohort_response(patients: list[str], windows: list[dict], edited: bool) -> pd.DataFrame:
+    """TIS and CID per patient and window: the store's table, or with edited windows computed
+    again (for every patient once per set of windows, then cached)."""
+    nominal = {w["name"]: w["nominal_day"] for w in windows}
+    if not edited:
+        stored = ui.query("cohort_response", patients=patients)
+        return stored.assign(nominal_day=stored["timepoint"].map(nominal))
+    everyone = tuple(
+        ui.query("cohort_patients", **cohort_measures.Filters().params())["patient_id"]
+    )
+    frozen = tuple(tuple(sorted(w.items())) for w in windows)
+    rows = _response_with_windows(ui.reading_key(), frozen, everyone)
+    return rows[rows["patient_id"].isin(set(patients))]
+
+
+def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> None:
+    """The values shown, as shown and in ADaM BDS style, and every observation of the patients
+    shown as CSV or Parquet (streamed from DuckDB when clicked)."""
+    from carta import dictionary, exports
+
+    st.subheader("Take it away")
+    sources = ui.query("source_kinds").set_index("source_id")["kind"].to_dict()
+    adam = cohort_measures.adam_bds(values, dictionary.parameters(), sources)
+    synthetic = "synthetic" in set(adam["SRCKIND"])
+    stem = f"carta-cohort-{code.lower()}" + ("-synthetic" if synthetic else "")
+    if synthetic:
+        st .caption ("Rows from the synthetic demo cohort say so in their SRCKIND / source_kind "
+        "column, and the file names say so too.")  # fmt: skip
+    columns = st.columns(3)
+    columns[0].download_button(
+        f"Values shown, ADaM BDS (CSV, {len(adam):,} rows)",
+        ui.audited(lambda: exports.csv_text(adam), f"{stem}-adam.csv"),  # made when clicked
+        on_click="ignore",
+        file_name=f"{stem}-adam.csv",
+        mime="text/csv",
+        key="download-adam",
+    )
+    formats = (("csv", "text/csv"), ("parquet", "application/vnd.apache.parquet"))
+    for column, (file_format, mime) in zip(columns[1:], formats, strict=True):
+        column.download_button(
+            f"All observations of these {len(patients):,} patients ({file_format.upper()})",
+            ui.audited(
+                lambda f=file_format: ui.stream_query(
+                    "cohort_observations", {"patients": patients}, f
+                ),
+                f"{stem}-observations.{file_format}",
+            ),
+            file_name=f"{stem}-observations.{file_format}",
+            mime=mime,
+            key=f"download-long-{file_format}",
+            on_click="ignore",
+        )
+    with st.expander(f"Values shown ({len(adam):,} rows)"):
+        st.caption("docs/data-dictionary.md describes every column (ADaM BDS export).")
+        st.dataframe(adam.head(1000), hide_index=True, key="values-shown")
+        if len(adam) > 1000:
+            st.caption(f"The first 1,000 of {len(adam):,} rows; the download holds them all.")

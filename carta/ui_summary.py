@@ -1,0 +1,174 @@
+"""The case summary's widgets (pages/summary.py): presentation mode, the header, the cards, the
+charts, the adverse events and the exports; the case itself, built once per store version.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from carta import display, ui
+
+
+def enter_presentation() -> None:
+    st.query_params["present"] = "1"
+
+
+def leave_presentation() -> None:
+    if "present" in st.query_params:
+        del st.query_params["present"]
+
+
+def presentation_style() -> None:
+    """No sidebar, no toolbar, larger type: the page as a projector at 1920 x 1080 shows it."""
+    st.html(
+        """<style>
+        [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+        [data-testid="stSidebarNav"], [data-testid="stHeader"], [data-testid="stToolbar"],
+        [data-testid="stExpandSidebarButton"] { display: none !important; }
+        [data-testid="stMainBlockContainer"] { max-width: 1840px; padding-top: 1.5rem; }
+        .stApp p, .stApp li, .stApp td { font-size: 1.3rem; }
+        .stApp h2 { font-size: 2.6rem; }
+        .stApp h3 { font-size: 2rem; }
+        </style>"""
+    )
+
+
+def requested_patient() -> str | None:
+    """The patient in the URL, or the first (the published case, listed first) when none is."""
+    requested = st.query_params.get("patient")
+    if requested is not None and not ui.query("patient_profile", patient_id=requested).empty:
+        return requested
+    ids = ui.query("patient_ids", search="", max_rows=1)["patient_id"]
+    if requested is not None:
+        st .warning (f"Patient “{display.escape_markdown(requested[:80])}” is not "
+        f"{ui.patients_shown()}; showing the first patient.")  # fmt: skip
+    return None if ids.empty else ids.iloc[0]
+
+
+def summary_header(items: list[tuple[str, str]]) -> None:
+    first, rest = items[:4], items[4:]
+    for column, (label, value) in zip(st.columns(len(first)), first, strict=True):
+        column.caption(label)
+        column.markdown(f"**{value}**")
+    st.markdown("  \n".join(f"**{label}:** {value}" for label, value in rest))
+
+
+def figure_cards(figures, columns: int = 4) -> None:
+    """The key figures as cards; a figure the source does not report says so, greyed."""
+    for start in range(0, len(figures), columns):
+        for column ,figure in zip (st .columns (columns ),figures [start :start +columns ],
+        strict =False ):  # fmt: skip
+            with column.container(border=True):
+                st.caption(figure.label)
+                value = figure.value if figure.reported else f":gray[{figure.value}]"
+                st.markdown(f"**{value}**")
+                if figure.detail:
+                    st.caption(figure.detail)
+
+
+def summary_charts(specs: dict[str, dict], columns: int = 2) -> None:
+    """The course lane across the page, then the other charts side by side; drawn with the
+    export theme (Streamlit's own switched off) so that the screen and the files agree."""
+    names = list(specs)
+    if "course" in specs:
+        st.vega_lite_chart(specs["course"], theme=None, key="summary-course")
+        names.remove("course")
+    for start in range(0, len(names), columns):
+        for column, name in zip(st.columns(columns), names[start : start + columns], strict=False):
+            column.vega_lite_chart(specs[name], theme=None, key=f"summary-{name}")
+
+
+def adverse_event_table(adverse: pd.DataFrame) -> None:
+    if adverse.empty:
+        st.info("No adverse event is reported for this patient.")
+        return
+    table =pd .DataFrame (
+    {
+    "Event":adverse ["term"],
+    "Grade":[display .ae_grade (g ,v )for g ,v in
+    zip (adverse ["grade"],adverse ["severity"],strict =True )],
+    "Grading":adverse ["grading_system"],
+    "When":[
+    display .day_span (s ,e )if not display .is_missing (s )
+    else display .day_or_range (None ,lo ,hi ,p )
+    for s ,e ,lo ,hi ,p in zip (
+    adverse ["onset_day"],adverse ["end_day"],
+    adverse .get ("onset_earliest",adverse ["onset_day"]),
+    adverse .get ("onset_latest",adverse ["onset_day"]),
+    adverse .get ("onset_precision",adverse ["onset_day"]),strict =True )
+    ],
+    "Note":adverse ["note"].fillna (""),
+    }
+    )  # fmt: skip
+    st.dataframe(table, hide_index=True, key="summary-adverse")
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def summary_exports(document, specs: dict[str, dict], titles: dict[str, str], label: str) -> None:
+    """Every chart as PNG and SVG, the whole summary as PDF and PPTX; each made when clicked."""
+    from carta import documents, exports
+
+    stem = f"carta-{_slug(label)}"
+    st.subheader("Export")
+    st.caption(
+        "Charts at presentation resolution (1,920 px wide) and as SVG, drawn with the theme "
+        "above; the summary as PDF (title page, then a chart a page) and as slides. Every file "
+        "carries the footnote."
+    )
+    whole = st.columns(2)
+    whole [0 ].download_button (
+    "Summary as PDF",ui.audited (lambda :documents .summary_pdf (document ),f"{stem}.pdf"),
+    file_name =f"{stem}.pdf",
+    mime ="application/pdf",key ="export-pdf",on_click ="ignore",type ="primary",
+    )  # fmt: skip
+    whole [1 ].download_button (
+    "Summary as slides (PPTX)",
+    ui.audited (lambda :documents .summary_pptx (document ),f"{stem}.pptx"),
+    file_name =f"{stem}.pptx",key ="export-pptx",on_click ="ignore",
+    mime ="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    )  # fmt: skip
+    for name, spec in specs.items():
+        cells = st.columns([3, 1, 1])
+        cells[0].markdown(titles[name])
+        cells [1 ].download_button (
+        "PNG",ui.audited (lambda s =spec :exports .chart_png (s ,1920 ),f"{stem}-{name}.png"),
+        file_name =f"{stem}-{name}.png",
+        mime ="image/png",key =f"export-png-{name}",on_click ="ignore",
+        )  # fmt: skip
+        cells [2 ].download_button (
+        "SVG",ui.audited (lambda s =spec :exports .chart_svg (s ,1920 ),f"{stem}-{name}.svg"),
+        file_name =f"{stem}-{name}.svg",
+        mime ="image/svg+xml",key =f"export-svg-{name}",on_click ="ignore",
+        )  # fmt: skip
+
+
+# A resource, not data: the case is shared read-only by the sessions that show it, not unpickled
+# for each of them (measured at a twentieth of the server's time under load, bench/load.py).
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _case(reading: tuple, patient_id: str, presenting: bool):
+    from carta import case
+
+    return case.load_case(ui.query, ui.store_meta(), patient_id, presenting)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _shown_specs(reading: tuple, patient_id: str, presenting: bool) -> dict[str, dict]:
+    from carta.charts.theme import with_arrow_datasets
+
+    case = _case(reading, patient_id, presenting)
+    return {name: with_arrow_datasets(spec) for name, spec in case.specs.items()}
+
+
+def case_chart_specs(patient_id: str, presenting: bool) -> dict[str, dict]:
+    """The case summary's charts as drawn on screen: its specs with Arrow datasets, made once
+    per case (the files use the case's plain specs)."""
+    return _shown_specs(ui.reading_key(), patient_id, presenting)
+
+
+def case_summary(patient_id: str, presenting: bool):
+    """One patient's case summary (carta/case.py), built once per store version and mode."""
+    return _case(ui.reading_key(), patient_id, presenting)
