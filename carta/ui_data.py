@@ -54,7 +54,7 @@ def show_report(result) -> None:
     summary = pd.DataFrame(
         {
             "File": [r.file.name for r in result.files],
-            "Table": [r.table or "—" for r in result.files],
+            "Table": [(r.table or "—").replace("_", " ") for r in result.files],
             "Status": [r.status for r in result.files],
             "Rows accepted": [r.accepted for r in result.files],
             "Rows refused": [r.rejected for r in result.files],
@@ -183,6 +183,30 @@ def templates_section() -> None:
         )
 
 
+# The import history in words; a file's fingerprint (its SHA-256) cut to what tells files apart.
+HISTORY_COLUMNS = {
+    "import_id": "Import",
+    "imported_at": "Imported at",
+    "file_name": "File",
+    "rows_accepted": "Rows accepted",
+    "rows_rejected": "Rows refused",
+    "store_version": "Store version",
+    "fingerprint": "Fingerprint (SHA-256, first 12)",
+}
+VERSION_COLUMNS = {
+    "version": "Version",
+    "built_at": "Built at",
+    "imported": "Files it added",
+    "published": "Published now",
+}
+
+
+def readable_history(imports: pd.DataFrame) -> pd.DataFrame:
+    return imports.assign(fingerprint=imports["sha256"].str[:12])[list(HISTORY_COLUMNS)].rename(
+        columns=HISTORY_COLUMNS
+    )
+
+
 def history_section() -> None:
     reader = ui.access()
     if not reader.can_import:
@@ -192,31 +216,62 @@ def history_section() -> None:
         if imports.empty:
             st.info("No file has been imported into this store.")
         else:
-            st.dataframe(imports, hide_index=True, key="history")
+            st.dataframe(readable_history(imports), hide_index=True, key="history")
     if reader.is_admin:
-        st.subheader("Store versions")
-        st.caption(
-            "Each import publishes a new version and keeps the earlier ones; publishing an "
-            "earlier version again undoes the imports after it (they can be redone the same way)."
-        )
-        versions = kept_versions(store_path())
-        st.dataframe(versions, hide_index=True, key="versions")
-        earlier = versions.loc[~versions["published"], "version"].tolist()
-        if earlier:
-            chosen = st.selectbox("Version", earlier, key="undo-version")
-            if st.button(f"Publish version {chosen} again", key="undo"):
-                use_version(store_path(), int(chosen))
-                ui_access.record("undo", f"store version {chosen}", "published again")
-                st.session_state["republished"] = int(chosen)
-                st.rerun()
-        if (again := st.session_state.pop("republished", None)) is not None:
-            st.success(f"Version {again} is published again.")
-        quarantine = versions_dir(store_path()).parent / "quarantine"
-        for path in sorted(quarantine.glob("*.csv"), reverse=True)[:20]:
-            quarantine_download(path, f"Refused rows: {path.name}", f"history-{path.name}")
+        versions_section()
     elif reader.can_import:
         st.caption("Undoing an import republishes the whole store, for every source: an admin "
                    "does it.")  # fmt: skip
+
+
+def _ask_undo(version: int) -> None:
+    st.session_state["undo-pending"] = version
+
+
+def _undo(version: int) -> None:
+    """Confirmed: publish `version` again (callbacks run before the page, which then shows it)."""
+    use_version(store_path(), version)
+    ui_access.record("undo", f"store version {version}", "published again")
+    st.session_state.pop("undo-pending", None)
+    st.session_state["republished"] = version
+
+
+def versions_section() -> None:
+    """The kept store versions; publishing an earlier one again, after a confirmation."""
+    st.subheader("Store versions")
+    st.caption(
+        "Each import publishes a new version and keeps the earlier ones; publishing an "
+        "earlier version again undoes the imports after it (they can be redone the same way)."
+    )
+    versions = kept_versions(store_path())
+    shown = versions.assign(published=versions["published"].map({True: "yes", False: ""}))
+    st.dataframe(shown.rename(columns=VERSION_COLUMNS), hide_index=True, key="versions")
+    earlier = versions.loc[~versions["published"], "version"].tolist()
+    pending = st.session_state.get("undo-pending")
+    if earlier and pending not in earlier:
+        chosen = st.selectbox("Version", earlier, key="undo-version")
+        st.button(f"Publish version {chosen} again", key="undo", on_click=_ask_undo,
+                  args=(int(chosen),))  # fmt: skip
+    elif pending in earlier:
+        live = int(versions.loc[versions["published"], "version"].iloc[0])
+        after = versions.loc[versions["version"] > pending, "imported"]
+        files = ", ".join(f for f in after if f) or "none"
+        st.warning(
+            f"**Publish version {pending} again?** Every reader, of every source, then sees "
+            f"the store as it was at version {pending}, instead of version {live}. Files "
+            f"imported after it leave the view: {display.escape_markdown(files)}. Nothing is "
+            "deleted: publishing a later version again brings them back."
+        )
+        confirm, cancel = st.columns(2)
+        confirm.button(f"Yes, publish version {pending}", type="primary", key="undo-confirm",
+                       on_click=_undo, args=(pending,))  # fmt: skip
+        cancel.button("Cancel", key="undo-cancel", on_click=st.session_state.pop,
+                      args=("undo-pending", None))  # fmt: skip
+    if (again := st.session_state.pop("republished", None)) is not None:
+        st.success(f"Version {again} is published again.")
+    quarantine = versions_dir(store_path()).parent / "quarantine"
+    for path in sorted(quarantine.glob("*.csv"), reverse=True)[:20]:
+        quarantine_download(path, f"Refused rows: {path.name}", f"history-{path.name}")
 
 
 def dictionary_section() -> None:

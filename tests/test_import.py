@@ -87,7 +87,7 @@ def test_the_report_says_what_was_refused_and_why(store, files) -> None:
         (4, "patient_id", "patient_id is already in the store or earlier in this file"),
     ]
     assert report_lines(by_table["observations"]) == [
-        (10, "value", "not a valid double"),
+        (10, "value", "not a number"),
         (5, "patient_id", "unknown patient"),
         (4, "code", "unknown parameter code (see docs/data-dictionary.md)"),
         (6, "value", "negative values are impossible"),
@@ -215,6 +215,41 @@ def test_a_file_named_after_no_table_is_refused(store, tmp_path) -> None:
     odd.write_text("a,b\n1,2\n")
     [report] = import_files([odd], store).files
     assert report.status == "refused" and "not a file Carta reads" in report.problems[0].reason
+
+
+def test_a_file_is_known_by_its_columns_whatever_its_name(store, files, tmp_path) -> None:
+    """A centre's export named as it likes: with exactly one table's columns, it is that table."""
+    renamed = tmp_path / "exports"
+    renamed.mkdir()
+    names = {"sources": "registry_sources.csv", "patients": "cohort 2026.csv",
+             "observations": "my_lab_export.csv"}  # fmt: skip
+    for file in files:
+        (renamed / names[file.stem]).write_bytes(file.read_bytes())
+    expected = {r.table: r for r in import_files(files, store, dry_run=True).files}
+    by_table = {r.table: r for r in import_files(sorted(renamed.iterdir()), store).files}
+    assert set(by_table) == {"sources", "patients", "observations"}
+    for table, report in by_table.items():
+        assert report.file.name == names[table]
+        assert (report.accepted, report.rejected) == (expected[table].accepted,
+                                                      expected[table].rejected)  # fmt: skip
+    # The columns of no table, or a table's columns and more: not Carta's format.
+    assert importer.own_table(tmp_path / "none.csv") is None
+    extra = tmp_path / "extra.csv"
+    extra.write_text(file_header("observations") + ",CK\n")
+    assert importer.own_table(extra) is None
+
+
+def test_a_refused_value_is_said_as_the_file_gave_it(store, tmp_path) -> None:
+    folder = tmp_path / "centre"
+    folder.mkdir()
+    (folder / "sources.csv").write_text(SOURCES)
+    (folder / "observations.csv").write_text(
+        file_header("observations") + "\nSYN-00001,-5,ANC,-5,10*9/L,,,blood,,site-a,\n"
+    )
+    [_, report] = import_files(sorted(folder.iterdir()), store, dry_run=True).files
+    [problem] = report.problems
+    assert (problem.column, problem.value) == ("value", "-5")
+    assert problem.reason.startswith("negative values are impossible")
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

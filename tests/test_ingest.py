@@ -41,9 +41,9 @@ def test_a_bad_value_refuses_its_row_only_and_says_where(tmp_path: Path) -> None
     result = read_table_csv(path, "observations")
     assert result.rows["value"].tolist() == [120]
     assert result.problems == [
-        Problem("observations.csv", 3, "day", "seven", "not a valid integer"),
-        Problem("observations.csv", 5, "day", "10.5", "not a valid integer"),
-        Problem("observations.csv", 4, "value", "12O", "not a valid double"),
+        Problem("observations.csv", 3, "day", "seven", "not a whole number"),
+        Problem("observations.csv", 5, "day", "10.5", "not a whole number"),
+        Problem("observations.csv", 4, "value", "12O", "not a number"),
     ]
     assert result.rows_rejected == 3
 

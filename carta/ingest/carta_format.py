@@ -108,6 +108,13 @@ def read_table_csv(
 
 
 _DTYPES = {"INTEGER": "Int64", "BIGINT": "Int64", "DOUBLE": "Float64", "BOOLEAN": "boolean"}
+# In a data manager's words, not the store's type names.
+_NOT_PARSED = {
+    "INTEGER": "not a whole number",
+    "BIGINT": "not a whole number",
+    "DOUBLE": "not a number",
+    "BOOLEAN": "not true or false",
+}
 
 
 def _typed_rows(raw: pd.DataFrame, expected, required, result: TableFile) -> pd.DataFrame:
@@ -130,7 +137,7 @@ def _typed_rows(raw: pd.DataFrame, expected, required, result: TableFile) -> pd.
             bad_rows.add(index)
             result.problems.append(
                 Problem(name, int(index), column, raw.at[index, column],
-                        f"not a valid {dtype.lower()}")
+                        _NOT_PARSED[dtype])
             )  # fmt: skip
         typed[column] = values
     frame = pd.DataFrame(typed, index=raw.index)

@@ -25,9 +25,9 @@ from carta.ingest import personal, redcap, wide_sheet
 from carta.ingest.carta_format import SUFFIXES, Problem, read_table_csv, sha256_of
 from carta.ingest.cdisc import datasets as cdisc_datasets
 from carta.ingest.cdisc import reader as cdisc_reader
-from carta.ingest.reading import UnreadableFile, batches
+from carta.ingest.reading import UnreadableFile, batches, header
 from carta.ingest.validate import StoreFacts, check
-from carta.schema import DATA_TABLES, REFERENCE_TABLES, create_tables
+from carta.schema import DATA_TABLES, REFERENCE_TABLES, columns, create_tables, required_columns
 from carta.store import (
     Progress,
     StoreError,
@@ -44,12 +44,12 @@ from carta.store import (
 )
 
 NOT_RECOGNISED = (
-    "not a file Carta reads. Carta reads: its own format (CSV or .xlsx named after its table, "
-    f"{', '.join(f'{t}.csv' for t in DATA_TABLES)}); a wide lab sheet (columns patient_id, day "
-    "or date, one column per test); SDTM and ADaM datasets as SAS transport (.xpt), "
-    "Dataset-JSON (.json, .ndjson) or CSV (DM, EX, EC, CM, AE, LB, VS, QS, FT, RS, SUPP--, ADSL, "
-    "BDS such as ADLB, ADAE), one by one or as a folder; and REDCap records exports "
-    "(docs/import-format.md)"
+    "not a file Carta reads. Carta reads: its own format (CSV or .xlsx named after its table or "
+    f"with its columns, {', '.join(f'{t}.csv' for t in DATA_TABLES)}); a wide lab sheet "
+    "(columns patient_id, day or date, one column per test); SDTM and ADaM datasets as SAS "
+    "transport (.xpt), Dataset-JSON (.json, .ndjson) or CSV (DM, EX, EC, CM, AE, LB, VS, QS, FT, "
+    "RS, SUPP--, ADSL, BDS such as ADLB, ADAE), one by one or as a folder; and REDCap records "
+    "exports (docs/import-format.md)"
 )
 
 
@@ -119,8 +119,9 @@ def import_files(
     package = [Path(p) for p in paths if _is_cdisc(Path(p))]
     paths = [Path(p) for p in paths if Path(p) not in package]
     # Carta-format sources and patients first: a package's datasets may cite them.
-    first = [p for p in paths if p.stem in ("sources", "patients") and p.suffix.lower() in SUFFIXES]
-    for file in sorted(first, key=lambda p: p.stem != "sources"):
+    tables = {p: own_table(p, source) for p in paths}
+    first = [p for p in paths if tables[p] in ("sources", "patients")]
+    for file in sorted(first, key=lambda p: tables[p] != "sources"):
         reports.append(_check_file(file, facts, seen, in_store, path, lambda _: None))
     paths = [p for p in paths if p not in first]
     if package:
@@ -137,7 +138,7 @@ def import_files(
         reports += _check_reading(redcap.reading(file, mapping), facts, seen, in_store, path)
     order = {table: i for i, table in enumerate(DATA_TABLES)}
     steps = len(paths) + 1  # each file, then writing the new version
-    for number, file in enumerate(sorted(paths, key=lambda p: order.get(p.stem, 99))):
+    for number, file in enumerate(sorted(paths, key=lambda p: order.get(tables.get(p), 99))):
 
         def done(fraction: float, number=number, name=Path(file).name) -> None:
             if progress:
@@ -185,8 +186,31 @@ def _check_file(
         )
 
 
+def own_table(file: Path, source: str | None = None) -> str | None:
+    """The table of a file in Carta's own format: the one it is named after, else the one whose
+    columns it has, whatever its name (every column the table requires, and no other column but
+    personal ones, which are refused as in a file named after its table); None for a file of
+    another format."""
+    if file.suffix.lower() not in SUFFIXES:
+        return None
+    if file.stem in DATA_TABLES:
+        return file.stem
+    try:
+        found = set(header(file))
+    except (UnreadableFile, OSError, ValueError):
+        return None  # said when the file is read
+    given = {"source_id"} if source else set()
+    matches = [
+        table for table in DATA_TABLES
+        if required_columns(table) - given <= found
+        and all(personal.is_personal(c) for c in found - set(columns(table)))
+    ]  # fmt: skip
+    return matches[0] if len(matches) == 1 else None
+
+
 def _check_readable_file(file, facts, seen, in_store, store, done) -> FileReport:
-    own_format = file.stem in DATA_TABLES and file.suffix.lower() in SUFFIXES
+    table = own_table(file, facts.source)
+    own_format = table is not None
     reader = None if own_format else _other_format(file, facts)
     if not own_format and reader is None:
         reason = NOT_RECOGNISED
@@ -197,7 +221,7 @@ def _check_readable_file(file, facts, seen, in_store, store, done) -> FileReport
     if sha in seen:
         return FileReport(file, None, "already imported", sha256=sha)
     table_file = (
-        read_table_csv(file, file.stem, done, facts.source)
+        read_table_csv(file, table, done, facts.source)
         if own_format
         else reader(file, facts.codes, facts.source)
     )

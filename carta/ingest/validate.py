@@ -322,8 +322,9 @@ def _far_days(table_file: TableFile, rows: pd.DataFrame, facts: StoreFacts) -> l
 
 
 def _text(value: object) -> str | None:
-    return (
-        None
-        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
-        else str(value)
-    )
+    """A value as the file gave it: -5, not the -5.0 its column's type made of it."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

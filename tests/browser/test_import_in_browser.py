@@ -83,6 +83,10 @@ def test_an_uploaded_file_is_checked_imported_and_listed(page: Page, tmp_path: P
         wait_rendered(page)
         page.get_by_role("tab", name="Import history").click()
         page.get_by_role("button", name="Publish version 1 again").click()
+        # Nothing happens before a confirmation that says what the undo does.
+        page.get_by_text("Publish version 1 again?").wait_for()
+        assert page.get_by_text("instead of version 2").is_visible()
+        page.get_by_role("button", name="Yes, publish version 1").click()
         page.get_by_text("Version 1 is published again").wait_for()
         screenshot(page, "data-undone")
         page.goto(f"{url}/?q=UPLOAD")
