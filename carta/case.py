@@ -4,6 +4,7 @@ benchmark, so that the files say what the screen says."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +29,17 @@ class Case:
     findings: pd.DataFrame
     document: CaseDocument
     specs: dict[str, dict]
+
+
+def file_stem(label: str, patient_id: str, presenting: bool, synthetic: bool) -> str:
+    """The name of a case's files: which patient, and "synthetic" where it applies. In
+    presentation mode the id stays out of the name (the files say "Patient 1"), and a short hash
+    of it keeps the exports of different patients apart."""
+    slug = "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-")
+    stem = f"carta-{slug}"
+    if presenting:
+        stem += "-" + hashlib.sha256(patient_id.encode()).hexdigest()[:8]
+    return stem + ("-synthetic" if synthetic else "")
 
 
 def trajectory_data(query: Query, patient_id: str, profile: pd.Series, baseline_from: int = -60,

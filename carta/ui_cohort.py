@@ -11,17 +11,20 @@ from carta import ui
 from carta.measures import cohort as cohort_measures
 
 
-@st .cache_data (show_spinner ="Recomputing the response criteria with the edited windows…",
-max_entries =8 )  # fmt: skip
+@st.cache_data(
+    show_spinner="Recomputing the response criteria with the edited windows…", max_entries=8
+)
 def _response_with_windows(
     reading: tuple, windows: tuple, everyone: tuple[str, ...]
 ) -> pd.DataFrame:
     from carta import derive
 
-    values =ui.query (
-    "cohort_values_at_timepoints",windows =[dict (w )for w in windows ],
-    codes =derive .RESPONSE_CODES ,patients =list (everyone ),
-    )  # fmt: skip
+    values = ui.query(
+        "cohort_values_at_timepoints",
+        windows=[dict(w) for w in windows],
+        codes=derive.RESPONSE_CODES,
+        patients=list(everyone),
+    )
     meta = ui.store_meta()
     return derive.response_rows(
         values,
@@ -57,8 +60,10 @@ def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> No
     synthetic = "synthetic" in set(adam["SRCKIND"])
     stem = f"carta-cohort-{code.lower()}" + ("-synthetic" if synthetic else "")
     if synthetic:
-        st .caption ("Rows from the synthetic demo cohort say so in their SRCKIND / source_kind "
-        "column, and the file names say so too.")  # fmt: skip
+        st.caption(
+            "Rows from the synthetic demo cohort say so in their SRCKIND / source_kind "
+            "column, and the file names say so too."
+        )
     columns = st.columns(3)
     columns[0].download_button(
         f"Values shown, ADaM BDS (CSV, {len(adam):,} rows)",

@@ -41,14 +41,12 @@ def cohort_filters() -> Filters:
 
     with st.sidebar:
         st.subheader("Cohort")
-        diagnoses = st.multiselect("Diagnosis", offered("diagnosis"), key="dx",
-                                   bind="query-params")  # fmt: skip
+        diagnoses = st.multiselect("Diagnosis", offered("diagnosis"), key="dx", bind="query-params")
         antibodies = st.multiselect(
             "Autoantibody", offered("autoantibody"), key="ab", bind="query-params"
         )
         sexes = st.multiselect("Sex", offered("sex"), key="sex", bind="query-params")
-        products = st.multiselect("Product", offered("product"), key="prod",
-                                  bind="query-params")  # fmt: skip
+        products = st.multiselect("Product", offered("product"), key="prod", bind="query-params")
         sources = st.multiselect(
             "Cohort / source",
             offered("source"),
@@ -60,8 +58,15 @@ def cohort_filters() -> Filters:
         dose = range_filter(
             "Cell dose (10⁶ CAR T cells/kg)", ranges["dose_min"], ranges["dose_max"], "dose", 1e6
         )
-    return Filters(tuple(diagnoses), tuple(antibodies), tuple(sexes), tuple(products),
-                   tuple(sources), age, dose)  # fmt: skip
+    return Filters(
+        tuple(diagnoses),
+        tuple(antibodies),
+        tuple(sexes),
+        tuple(products),
+        tuple(sources),
+        age,
+        dose,
+    )
 
 
 def range_filter(
@@ -119,8 +124,13 @@ def lanes_text(selection: list[dict]) -> str:
     return ",".join(str(item["patient_id"]) for item in selection)
 
 
-_FILTER_KEYS ={"dx":"Diagnosis","ab":"Autoantibody","sex":"Sex","prod":"Product",
-"src":"Source"}  # fmt: skip
+_FILTER_KEYS = {
+    "dx": "Diagnosis",
+    "ab": "Autoantibody",
+    "sex": "Sex",
+    "prod": "Product",
+    "src": "Source",
+}
 
 
 def _reset(key: str, value: object) -> None:
@@ -145,8 +155,10 @@ def cohort_chips(filters, selections, shown: pd.Series, total: int, filtered: in
         + "".join(f" · {ui.source_badge(kind)} {kinds[kind]:,}" for kind in kinds.index)
     )
     if "synthetic" in kinds.index:
-        st .caption ("Synthetic patients are generated demo data, not patients; every export marks "
-        "their rows as synthetic.")  # fmt: skip
+        st.caption(
+            "Synthetic patients are generated demo data, not patients; every export marks "
+            "their rows as synthetic."
+        )
     chips = []
     for key, label in _FILTER_KEYS.items():
         for value in st.session_state.get(key) or []:

@@ -19,31 +19,23 @@ def leave_presentation() -> None:
         del st.query_params["present"]
 
 
+HIDDEN_CONTROLS = "presenter-hidden-controls"  # a container's key: presentation_style hides it
+
+
 def presentation_style() -> None:
     """No sidebar, no toolbar, larger type: the page as a projector at 1920 x 1080 shows it."""
     st.html(
         """<style>
         [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
         [data-testid="stSidebarNav"], [data-testid="stHeader"], [data-testid="stToolbar"],
-        [data-testid="stExpandSidebarButton"] { display: none !important; }
+        [data-testid="stExpandSidebarButton"],
+        .st-key-presenter-hidden-controls { display: none !important; }
         [data-testid="stMainBlockContainer"] { max-width: 1840px; padding-top: 1.5rem; }
         .stApp p, .stApp li, .stApp td { font-size: 1.3rem; }
         .stApp h2 { font-size: 2.6rem; }
         .stApp h3 { font-size: 2rem; }
         </style>"""
     )
-
-
-def requested_patient() -> str | None:
-    """The patient in the URL, or the first (the published case, listed first) when none is."""
-    requested = st.query_params.get("patient")
-    if requested is not None and not ui.query("patient_profile", patient_id=requested).empty:
-        return requested
-    ids = ui.query("patient_ids", search="", max_rows=1)["patient_id"]
-    if requested is not None:
-        st .warning (f"Patient “{display.escape_markdown(requested[:80])}” is not "
-        f"{ui.patients_shown()}; showing the first patient.")  # fmt: skip
-    return None if ids.empty else ids.iloc[0]
 
 
 def summary_header(items: list[tuple[str, str]]) -> None:
@@ -57,8 +49,9 @@ def summary_header(items: list[tuple[str, str]]) -> None:
 def figure_cards(figures, columns: int = 4) -> None:
     """The key figures as cards; a figure the source does not report says so, greyed."""
     for start in range(0, len(figures), columns):
-        for column ,figure in zip (st .columns (columns ),figures [start :start +columns ],
-        strict =False ):  # fmt: skip
+        for column, figure in zip(
+            st.columns(columns), figures[start : start + columns], strict=False
+        ):
             with column.container(border=True):
                 st.caption(figure.label)
                 value = figure.value if figure.reported else f":gray[{figure.value}]"
@@ -83,36 +76,38 @@ def adverse_event_table(adverse: pd.DataFrame) -> None:
     if adverse.empty:
         st.info("No adverse event is reported for this patient.")
         return
-    table =pd .DataFrame (
-    {
-    "Event":adverse ["term"],
-    "Grade":[display .ae_grade (g ,v )for g ,v in
-    zip (adverse ["grade"],adverse ["severity"],strict =True )],
-    "Grading":adverse ["grading_system"],
-    "When":[
-    display .day_span (s ,e )if not display .is_missing (s )
-    else display .day_or_range (None ,lo ,hi ,p )
-    for s ,e ,lo ,hi ,p in zip (
-    adverse ["onset_day"],adverse ["end_day"],
-    adverse .get ("onset_earliest",adverse ["onset_day"]),
-    adverse .get ("onset_latest",adverse ["onset_day"]),
-    adverse .get ("onset_precision",adverse ["onset_day"]),strict =True )
-    ],
-    "Note":adverse ["note"].fillna (""),
-    }
-    )  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "Event": adverse["term"],
+            "Grade": [
+                display.ae_grade(g, v)
+                for g, v in zip(adverse["grade"], adverse["severity"], strict=True)
+            ],
+            "Grading": adverse["grading_system"],
+            "When": [
+                display.day_span(s, e)
+                if not display.is_missing(s)
+                else display.day_or_range(None, lo, hi, p)
+                for s, e, lo, hi, p in zip(
+                    adverse["onset_day"],
+                    adverse["end_day"],
+                    adverse.get("onset_earliest", adverse["onset_day"]),
+                    adverse.get("onset_latest", adverse["onset_day"]),
+                    adverse.get("onset_precision", adverse["onset_day"]),
+                    strict=True,
+                )
+            ],
+            "Note": adverse["note"].fillna(""),
+        }
+    )
     st.dataframe(table, hide_index=True, key="summary-adverse")
 
 
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
-
-
-def summary_exports(document, specs: dict[str, dict], titles: dict[str, str], label: str) -> None:
-    """Every chart as PNG and SVG, the whole summary as PDF and PPTX; each made when clicked."""
+def summary_exports(document, specs: dict[str, dict], titles: dict[str, str], stem: str) -> None:
+    """Every chart as PNG and SVG, the whole summary as PDF and PPTX; each made when clicked and
+    named `stem` (carta.case.file_stem)."""
     from carta import documents, exports
 
-    stem = f"carta-{_slug(label)}"
     st.subheader("Export")
     st.caption(
         "Charts at presentation resolution (1,920 px wide) and as SVG, drawn with the theme "
@@ -120,30 +115,42 @@ def summary_exports(document, specs: dict[str, dict], titles: dict[str, str], la
         "carries the footnote."
     )
     whole = st.columns(2)
-    whole [0 ].download_button (
-    "Summary as PDF",ui.audited (lambda :documents .summary_pdf (document ),f"{stem}.pdf"),
-    file_name =f"{stem}.pdf",
-    mime ="application/pdf",key ="export-pdf",on_click ="ignore",type ="primary",
-    )  # fmt: skip
-    whole [1 ].download_button (
-    "Summary as slides (PPTX)",
-    ui.audited (lambda :documents .summary_pptx (document ),f"{stem}.pptx"),
-    file_name =f"{stem}.pptx",key ="export-pptx",on_click ="ignore",
-    mime ="application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    )  # fmt: skip
+    whole[0].download_button(
+        "Summary as PDF",
+        ui.audited(lambda: documents.summary_pdf(document), f"{stem}.pdf"),
+        file_name=f"{stem}.pdf",
+        mime="application/pdf",
+        key="export-pdf",
+        on_click="ignore",
+        type="primary",
+    )
+    whole[1].download_button(
+        "Summary as slides (PPTX)",
+        ui.audited(lambda: documents.summary_pptx(document), f"{stem}.pptx"),
+        file_name=f"{stem}.pptx",
+        key="export-pptx",
+        on_click="ignore",
+        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    )
     for name, spec in specs.items():
         cells = st.columns([3, 1, 1])
         cells[0].markdown(titles[name])
-        cells [1 ].download_button (
-        "PNG",ui.audited (lambda s =spec :exports .chart_png (s ,1920 ),f"{stem}-{name}.png"),
-        file_name =f"{stem}-{name}.png",
-        mime ="image/png",key =f"export-png-{name}",on_click ="ignore",
-        )  # fmt: skip
-        cells [2 ].download_button (
-        "SVG",ui.audited (lambda s =spec :exports .chart_svg (s ,1920 ),f"{stem}-{name}.svg"),
-        file_name =f"{stem}-{name}.svg",
-        mime ="image/svg+xml",key =f"export-svg-{name}",on_click ="ignore",
-        )  # fmt: skip
+        cells[1].download_button(
+            "PNG",
+            ui.audited(lambda s=spec: exports.chart_png(s, 1920), f"{stem}-{name}.png"),
+            file_name=f"{stem}-{name}.png",
+            mime="image/png",
+            key=f"export-png-{name}",
+            on_click="ignore",
+        )
+        cells[2].download_button(
+            "SVG",
+            ui.audited(lambda s=spec: exports.chart_svg(s, 1920), f"{stem}-{name}.svg"),
+            file_name=f"{stem}-{name}.svg",
+            mime="image/svg+xml",
+            key=f"export-svg-{name}",
+            on_click="ignore",
+        )
 
 
 # A resource, not data: the case is shared read-only by the sessions that show it, not unpickled

@@ -37,10 +37,12 @@ def patient_header(profile: pd.Series) -> None:
     st.caption(source)
 
 
-def unplaced_course (
-events :pd .DataFrame ,adverse :pd .DataFrame ,observations :pd .DataFrame ,
-undated :pd .DataFrame ,
-)->None :  # fmt: skip
+def unplaced_course(
+    events: pd.DataFrame,
+    adverse: pd.DataFrame,
+    observations: pd.DataFrame,
+    undated: pd.DataFrame,
+) -> None:
     """What the source reports without a day: listed, never placed at a guessed day."""
     esc = display.escape_markdown
     lines = [
@@ -118,8 +120,10 @@ def values_near_day_table(values: pd.DataFrame, day: int, near: int) -> None:
         }
     )
     st.dataframe(table, hide_index=True, width="stretch", key=f"near-{day}")
-    notes =["CTCAE v5.0 grade of each value; the toxicity counted is the treatment-emergent one "
-    "beside the chart."]  # fmt: skip
+    notes = [
+        "CTCAE v5.0 grade of each value; the toxicity counted is the treatment-emergent one "
+        "beside the chart."
+    ]
     if values["range_default"].fillna(False).astype(bool).any():
         notes.append(f"⚑ {ctcae.DEFAULT_RANGE_NOTE}.")
     if (values["code"] == "CK").any():
@@ -127,10 +131,13 @@ def values_near_day_table(values: pd.DataFrame, day: int, near: int) -> None:
     st.caption(" ".join(notes))
 
 
-def kinetics_figures (
-observations :pd .DataFrame ,stored :pd .DataFrame ,findings :pd .DataFrame ,depletion :float ,
-recovery :float ,
-)->None :  # fmt: skip
+def kinetics_figures(
+    observations: pd.DataFrame,
+    stored: pd.DataFrame,
+    findings: pd.DataFrame,
+    depletion: float,
+    recovery: float,
+) -> None:
     """CAR T kinetics as the derived table holds them, and B-cell aplasia by the same rule as the
     case summary with the page's thresholds; what the source reports in words where it gives no
     day or count (a published case's "B-cell recovery")."""
@@ -214,8 +221,9 @@ def response_note(response: pd.DataFrame, measure_set: str, population: str) -> 
     )
 
 
-def trajectory_data (patient_id :str ,profile :pd .Series ,baseline_from :int =-60 ,
-baseline_to :int =0 ):  # fmt: skip
+def trajectory_data(
+    patient_id: str, profile: pd.Series, baseline_from: int = -60, baseline_to: int = 0
+):
     from carta import case
 
     return case.trajectory_data(ui.query, patient_id, profile, baseline_from, baseline_to)

@@ -8,6 +8,7 @@ mode (`present=1`), which hides the sidebar and the controls, enlarges type and 
 import streamlit as st
 
 from carta import display, ui, ui_access, ui_summary
+from carta.case import file_stem
 from carta.charts.trajectory import PANELS
 
 ui.require_shell()
@@ -16,7 +17,10 @@ ui_access.require_patients()
 presenting = st.query_params.get("present") == "1"
 if presenting:
     ui_summary.presentation_style()
-    patient_id = ui_summary.requested_patient()
+    # The patient's select box stays on the page, hidden: a bound widget that is not drawn loses
+    # its key from the URL, and the link (and a reload) would lose the patient.
+    with st.container(key=ui_summary.HIDDEN_CONTROLS):
+        patient_id = ui.choose_patient()
 else:
     st.title("Case summary")
     top = st.columns([2, 1])
@@ -55,9 +59,11 @@ if not summary.findings.empty:
     ui.reported_findings(summary.findings)
 st.caption(document.footnote)
 
+stem = file_stem(summary.label, patient_id, presenting,
+                 synthetic=summary.profile["source_kind"] == "synthetic")  # fmt: skip
 if presenting:  # the controls, out of the way at the foot of the page
     with st.expander("Export and leave presentation mode"):
-        ui_summary.summary_exports(document, summary.specs, PANELS, summary.label)
+        ui_summary.summary_exports(document, summary.specs, PANELS, stem)
         st.button("Leave presentation mode", on_click=ui_summary.leave_presentation, key="leave")
 else:
-    ui_summary.summary_exports(document, summary.specs, PANELS, summary.label)
+    ui_summary.summary_exports(document, summary.specs, PANELS, stem)

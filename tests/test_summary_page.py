@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from carta import ui_summary
 from tests.conftest import PUBLISHED_ID, open_page
 
 
@@ -32,8 +33,11 @@ def test_presentation_mode_hides_the_id_and_the_controls(default_store, monkeypa
     assert at.header[0].value.startswith("Patient 1: ")
     assert "SYN-00002" not in text and "Patient 1." in text
     assert "Synthetic patient" in text
-    assert not at.selectbox and not at.toggle  # the chooser and the toggle are gone
-    assert any("stSidebar" in h.proto.body for h in at.get("html"))
+    # The toggle is gone; the chooser stays, hidden, so that the link keeps the patient.
+    assert not at.toggle and [b.key for b in at.selectbox] == ["patient"]
+    assert at.selectbox(key="patient").value == "SYN-00002"
+    style = next(h.proto.body for h in at.get("html") if "stSidebar" in h.proto.body)
+    assert f".st-key-{ui_summary.HIDDEN_CONTROLS}" in style
     specs = at.get("vega_lite_chart")
     assert len(specs) == 5
 
