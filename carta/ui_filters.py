@@ -31,6 +31,27 @@ def _offered(reading: tuple) -> dict[str, list[str]]:
     return {field: rows["value"].tolist() for field, rows in options.groupby("field", sort=False)}
 
 
+# The multi-select filters: URL key, the field of queries/cohort_filter_options.sql, the label.
+CHOICE_FILTERS = (
+    ("dx", "diagnosis", "Diagnosis"),
+    ("ab", "autoantibody", "Autoantibody"),
+    ("sex", "sex", "Sex"),
+    ("prod", "product", "Product"),
+    ("src", "source", "Cohort / source"),
+)
+
+
+def unknown_filter_values(options: dict[str, list[str]]) -> None:
+    """A link's filter value that this store does not offer is said, not dropped in silence (the
+    filter's box cannot hold it, so it filters nothing)."""
+    for key, field, label in CHOICE_FILTERS:
+        unknown = [v for v in st.query_params.get_all(key) if v not in options.get(field, [])]
+        if unknown:
+            values = ", ".join(f"“{urlstate.shown(v)}”" for v in unknown[:5])
+            st.warning(f"{label} {values} in the link is not among this store's values, so it "
+                       "does not filter.")  # fmt: skip
+
+
 def cohort_filters() -> Filters:
     """Diagnosis, autoantibody, sex, product, source, age and dose; each bound to the URL."""
     ranges = ui.query("cohort_ranges").iloc[0]
@@ -39,6 +60,7 @@ def cohort_filters() -> Filters:
     def offered(field: str) -> list[str]:
         return options.get(field, [])
 
+    unknown_filter_values(options)
     with st.sidebar:
         st.subheader("Cohort")
         diagnoses = st.multiselect("Diagnosis", offered("diagnosis"), key="dx", bind="query-params")

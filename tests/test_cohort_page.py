@@ -199,3 +199,10 @@ def test_a_changed_widget_redraws_every_chart_and_table(default_store, monkeypat
     assert not threshold(at).equals(ck_threshold)
     at.selectbox(key="param").set_value("CK").run()
     assert drawn_codes(at) == {"CK"} and threshold(at).equals(ck_threshold)
+
+
+def test_an_unknown_filter_value_in_the_link_is_said(default_store, monkeypatch) -> None:
+    at = cohort_page(default_store, monkeypatch, dx="Lupus [x](http://host)")
+    [warning] = [w.value for w in at.warning if "not among this store's values" in w.value]
+    assert warning.startswith("Diagnosis “Lupus \\[x\\]")  # escaped: no live link
+    assert counted(at) == (25, 25)  # and it filters nothing
