@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import pandas as pd
 import pytest
@@ -237,3 +239,11 @@ def test_values_beyond_the_limit_are_drawn_open_and_not_detected_at_zero() -> No
 def test_the_spec_is_valid_vega_lite(view: str) -> None:
     spec = trajectory_spec(full_data(), TrajectoryOptions(view=view, grade_bands=BANDS))
     alt.VConcatChart.from_dict(spec, validate=True)  # raises on an invalid spec
+
+
+def test_the_specimen_is_said_in_words_not_as_its_code() -> None:
+    marrow = pd.DataFrame([obs("CART", 28, 3.0, specimen="bone_marrow")])
+    data = full_data(observations=pd.concat([OBSERVATIONS, marrow], ignore_index=True))
+    text = json.dumps(trajectory_spec(data, TrajectoryOptions()))
+    assert "bone_marrow" not in text
+    assert '"bone marrow"' in text  # in the data, the legend's domain and the tooltips

@@ -309,6 +309,9 @@ def _tooltip(*extra: alt.Tooltip) -> list[alt.Tooltip]:
     ]
 
 
+SPECIMEN_WORDS = {"blood": "blood", "bone_marrow": "bone marrow", "urine": "urine"}
+
+
 def _prepare(obs: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
     rows = obs[obs["code"].isin(codes)].copy()
     unit = rows["unit"].map(unit_text)
@@ -336,6 +339,8 @@ def _prepare(obs: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
         for g, d, c in zip(grades, default, rows["code"], strict=True)
     ]
     rows["panel_label"] = [f"{lab} ({u})" for lab, u in zip(rows["label"], unit, strict=True)]
+    # The legend and the tooltips say the specimen in words, not as the store's code.
+    rows["specimen"] = rows["specimen"].map(SPECIMEN_WORDS).fillna(rows["specimen"])
     return rows
 
 
@@ -358,7 +363,7 @@ def _lines(rows: pd.DataFrame, y: alt.Y, colour: alt.Color, tooltip: list) -> li
     shape = alt.Shape(
         "specimen:N",
         title="Specimen",
-        scale=alt.Scale(domain=["blood", "bone_marrow"], range=["circle", "diamond"]),
+        scale=alt.Scale(domain=["blood", "bone marrow"], range=["circle", "diamond"]),
         legend=None if set(rows["specimen"]) == {"blood"} else alt.Legend(),
     )
     points = base.encode(x=alt.X("day:Q"), shape=shape, tooltip=tooltip)
