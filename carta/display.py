@@ -115,6 +115,14 @@ def plain_number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
+def table_style(frame: pd.DataFrame):
+    """A table as shown: a missing cell is a dash, never "None", and numbers read as
+    `plain_number` writes them; the values stay numbers, so columns still sort as numbers."""
+    numbers = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
+    # Formatting some columns leaves the others as they were: the dash is given to all first.
+    return frame.style.format(na_rep="—").format(dict.fromkeys(numbers, plain_number), na_rep="—")
+
+
 def age(years: object) -> str:
     return NOT_REPORTED if is_missing(years) else f"{float(years):g} y"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from carta import ui
+from carta import display, ui
 from carta.measures import cohort as cohort_measures
 
 
@@ -90,6 +90,6 @@ def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> No
         )
     with st.expander(f"Values shown ({len(adam):,} rows)"):
         st.caption("docs/data-dictionary.md describes every column (ADaM BDS export).")
-        st.dataframe(adam.head(1000), hide_index=True, key="values-shown")
+        st.dataframe(display.table_style(adam.head(1000)), hide_index=True, key="values-shown")
         if len(adam) > 1000:
             st.caption(f"The first 1,000 of {len(adam):,} rows; the download holds them all.")

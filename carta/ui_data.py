@@ -275,4 +275,4 @@ def versions_section() -> None:
 
 
 def dictionary_section() -> None:
-    st.dataframe(dictionary.parameters(), hide_index=True, key="dictionary")
+    st.dataframe(display.table_style(dictionary.parameters()), hide_index=True, key="dictionary")

@@ -119,7 +119,7 @@ def values_near_day_table(values: pd.DataFrame, day: int, near: int) -> None:
             "Note": values["note"],
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch", key=f"near-{day}")
+    st.dataframe(display.table_style(table), hide_index=True, width="stretch", key=f"near-{day}")
     notes = [
         "CTCAE v5.0 grade of each value; the toxicity counted is the treatment-emergent one "
         "beside the chart."
