@@ -118,7 +118,7 @@ def test_anc_450_without_a_unit_is_refused_with_the_reason_and_not_stored(store,
     assert result.version is not None  # the CK of the same line went on
     assert refused(report) == {2: [f"ANC 450 {NO_UNIT}"]}
     [problem] = report.problems
-    assert (problem.row, problem.column, problem.value) == (2, "value", "450.0")
+    assert (problem.row, problem.column, problem.value) == (2, "value", "450")
     assert report.accepted == 1 and report.rejected == 1
     assert stored(store, "SELECT code, value, unit FROM observations WHERE patient_id = 'U-01'"
                   ) == [("CK", 2400.0, "U/L")]  # fmt: skip
