@@ -72,7 +72,10 @@ def test_filters_narrow_the_curves_and_the_downloads_match(page: Page, app_url: 
     assert set(narrowed_start) <= set(at_risk_on_the_chart(page))
     assert download(page, "Adverse events by grade (CSV)").loc[0, "At risk"] == women
     page.get_by_role("button", name="Sex: F ✕").click()
-    page.wait_for_selector('[data-testid="stApp"]:not([data-test-script-state="notRunning"])',
-                           timeout=10_000)  # fmt: skip
+    # Wait for the outcome, not for the run to be seen running: a cached view reruns faster
+    # than the browser's state can be polled.
+    page.get_by_text(re.compile(rf"\b{everyone:,} of [\d,]+ patients")).first.wait_for(
+        timeout=15_000
+    )
     wait_rendered(page, charts=2)
     assert patients_counted(page) == everyone
