@@ -115,42 +115,27 @@ def summary_exports(document, specs: dict[str, dict], titles: dict[str, str], st
         "carries the footnote."
     )
     whole = st.columns(2)
-    whole[0].download_button(
-        "Summary as PDF",
-        ui.audited(lambda: documents.summary_pdf(document), f"{stem}.pdf"),
-        file_name=f"{stem}.pdf",
-        mime="application/pdf",
-        key="export-pdf",
-        on_click="ignore",
-        type="primary",
-    )
-    whole[1].download_button(
-        "Summary as slides (PPTX)",
-        ui.audited(lambda: documents.summary_pptx(document), f"{stem}.pptx"),
-        file_name=f"{stem}.pptx",
-        key="export-pptx",
-        on_click="ignore",
-        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    )
+    _export(whole[0], "Summary as PDF", lambda: documents.summary_pdf(document), f"{stem}.pdf",
+            "application/pdf", "export-pdf", primary=True)  # fmt: skip
+    _export(whole[1], "Summary as slides (PPTX)", lambda: documents.summary_pptx(document),
+            f"{stem}.pptx", PPTX_MIME, "export-pptx")  # fmt: skip
     for name, spec in specs.items():
         cells = st.columns([3, 1, 1])
         cells[0].markdown(titles[name])
-        cells[1].download_button(
-            "PNG",
-            ui.audited(lambda s=spec: exports.chart_png(s, 1920), f"{stem}-{name}.png"),
-            file_name=f"{stem}-{name}.png",
-            mime="image/png",
-            key=f"export-png-{name}",
-            on_click="ignore",
-        )
-        cells[2].download_button(
-            "SVG",
-            ui.audited(lambda s=spec: exports.chart_svg(s, 1920), f"{stem}-{name}.svg"),
-            file_name=f"{stem}-{name}.svg",
-            mime="image/svg+xml",
-            key=f"export-svg-{name}",
-            on_click="ignore",
-        )
+        _export(cells[1], "PNG", lambda s=spec: exports.chart_png(s, 1920),
+                f"{stem}-{name}.png", "image/png", f"export-png-{name}")  # fmt: skip
+        _export(cells[2], "SVG", lambda s=spec: exports.chart_svg(s, 1920),
+                f"{stem}-{name}.svg", "image/svg+xml", f"export-svg-{name}")  # fmt: skip
+
+
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+def _export(where, label: str, make, file_name: str, mime: str, key: str, primary=False) -> None:
+    """One file of the case, made (and recorded in the audit trail) when clicked."""
+    where.download_button(label, ui.audited(make, file_name), file_name=file_name, mime=mime,
+                          key=key, on_click="ignore",
+                          type="primary" if primary else "secondary")  # fmt: skip
 
 
 # A resource, not data: the case is shared read-only by the sessions that show it, not unpickled
