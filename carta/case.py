@@ -14,10 +14,14 @@ from carta import display
 from carta.charts.theme import enlarged, figure_config
 from carta.charts.trajectory import PANELS, TrajectoryData, TrajectoryOptions, panel_specs
 from carta.documents import CaseDocument
+from carta.exports import fitted
 from carta.measures import kinetics
 from carta.measures import summary as rules
 
 STORY = ("course", "enzymes", "kinetics", "scores", "mri")
+# A chart slide's chart, in CSS pixels: what a 1920 x 1080 screen leaves for it beside the slide's
+# controls and footer (tests/browser/test_summary_in_browser.py checks nothing scrolls).
+SLIDE_CHART_WIDTH, SLIDE_CHART_HEIGHT = 1400, 690
 Query = Callable[..., pd.DataFrame]  # name, **params -> rows (ui.query or a run_query closure)
 
 
@@ -87,13 +91,15 @@ def load_case(query: Query, meta: dict[str, str], patient_id: str, presenting: b
         depletion_threshold=depletion,
         recovery_threshold=recovery,
     )
-    # Presentation: larger type and marks, wider charts. Streamlit fits legends and axes into a
-    # chart's height, so the plots are given room to breathe.
-    scale, width, heights = (1.45, 820, 2.2) if presenting else (1.0, 560, 1.6)
+    # Presentation: a chart a slide, larger type and marks, each chart as high as a slide at
+    # 1920 x 1080 leaves room for (and so the PDF page and the PPTX slide).
+    scale, width, heights = (1.45, SLIDE_CHART_WIDTH, 2.2) if presenting else (1.0, 560, 1.6)
     specs = panel_specs(data, TrajectoryOptions(depletion_threshold=depletion), STORY,
                         width=width, config=figure_config(scale), height_scale=heights)  # fmt: skip
     if presenting:
-        specs = {name: enlarged(spec, 1.5) for name, spec in specs.items()}
+        specs = {
+            name: fitted(enlarged(spec, 1.5), SLIDE_CHART_HEIGHT) for name, spec in specs.items()
+        }
     diagnosis = display.text_or_not_reported(profile["diagnosis"])
     document = CaseDocument(
         title=f"Case summary: {label}",
@@ -102,5 +108,8 @@ def load_case(query: Query, meta: dict[str, str], patient_id: str, presenting: b
         figures=figures,
         footnote=rules.footnote(profile, meta, label, data.adverse_events),
         charts=[(PANELS[name], spec) for name, spec in specs.items()],
+        adverse_events=rules.adverse_event_rows(data.adverse_events),
+        findings=rules.finding_rows(findings),
+        synthetic=profile["source_kind"] == "synthetic",
     )
     return Case(label, profile, data, findings, document, specs)

@@ -72,6 +72,19 @@ def chart_svg(spec: dict, width_px: int | None = None) -> str:
     return svg.replace(f'width="{width:g}" height="{height:g}"', scaled, 1)
 
 
+def fitted(spec: dict, height_px: float) -> dict:
+    """The spec with its views' heights scaled so that the whole drawing (titles, legends and
+    axes included) is `height_px` high: a chart that fills a slide and no more. Measured by
+    drawing it once, as the browser and the files draw it."""
+    views = spec.get("vconcat", [spec])
+    plotted = sum(view["height"] for view in views)
+    _, drawn = svg_size(chart_svg(spec))
+    factor = max(0.3, (height_px - (drawn - plotted)) / plotted)
+    if "vconcat" in spec:
+        return {**spec, "vconcat": [{**v, "height": round(v["height"] * factor)} for v in views]}
+    return {**spec, "height": round(spec["height"] * factor)}
+
+
 def chart_png(spec: dict, width_px: int) -> bytes:
     """The chart as PNG, `width_px` pixels wide (the height follows the chart's shape)."""
     import vl_convert as vlc

@@ -4,10 +4,14 @@ charts, the adverse events and the exports; the case itself, built once per stor
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import streamlit as st
 
-from carta import display, ui
+from carta import display, documents, ui, urlstate
+from carta.charts.trajectory import PANELS
+from carta.measures.summary import ADVERSE_EVENT_COLUMNS
 
 
 def enter_presentation() -> None:
@@ -15,25 +19,30 @@ def enter_presentation() -> None:
 
 
 def leave_presentation() -> None:
-    if "present" in st.query_params:
-        del st.query_params["present"]
+    for key in ("present", "slide"):
+        if key in st.query_params:
+            del st.query_params[key]
 
 
 HIDDEN_CONTROLS = "presenter-hidden-controls"  # a container's key: presentation_style hides it
 
 
 def presentation_style() -> None:
-    """No sidebar, no toolbar, larger type: the page as a projector at 1920 x 1080 shows it."""
+    """No sidebar, no toolbar, larger type: a slide as a projector at 1920 x 1080 shows it."""
     st.html(
         """<style>
         [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
         [data-testid="stSidebarNav"], [data-testid="stHeader"], [data-testid="stToolbar"],
         [data-testid="stExpandSidebarButton"],
         .st-key-presenter-hidden-controls { display: none !important; }
-        [data-testid="stMainBlockContainer"] { max-width: 1840px; padding-top: 1.5rem; }
-        .stApp p, .stApp li, .stApp td { font-size: 1.3rem; }
-        .stApp h2 { font-size: 2.6rem; }
+        [data-testid="stMainBlockContainer"] { max-width: 1840px; padding: 1rem 2.5rem 0.5rem; }
+        .stApp p, .stApp li, .stApp td { font-size: 1.25rem; }
+        .stApp h2 { font-size: 2.4rem; padding-top: 0.25rem; }
         .stApp h3 { font-size: 2rem; }
+        .st-key-slide-footer p { font-size: 0.9rem; line-height: 1.35; }
+        .st-key-slide-cards p { font-size: 1.05rem; }
+        .st-key-slide-cards [data-testid="stCaptionContainer"] p { font-size: 0.85rem; }
+        .synthetic-stamp { color: #B00020; font-weight: 700; letter-spacing: 0.06em; }
         </style>"""
     )
 
@@ -60,59 +69,103 @@ def figure_cards(figures, columns: int = 4) -> None:
                     st.caption(figure.detail)
 
 
-def summary_charts(specs: dict[str, dict], columns: int = 2) -> None:
+def summary_charts(specs: dict[str, dict], document, columns: int = 2) -> None:
     """The course lane across the page, then the other charts side by side; drawn with the
     export theme (Streamlit's own switched off) so that the screen and the files agree."""
     names = list(specs)
     if "course" in specs:
-        st.vega_lite_chart(specs["course"], theme=None, key="summary-course")
+        st.vega_lite_chart(specs["course"], theme=None, key="summary-course",
+                           alt=chart_description(PANELS["course"], document))  # fmt: skip
         names.remove("course")
     for start in range(0, len(names), columns):
         for column, name in zip(st.columns(columns), names[start : start + columns], strict=False):
-            column.vega_lite_chart(specs[name], theme=None, key=f"summary-{name}")
+            column.vega_lite_chart(specs[name], theme=None, key=f"summary-{name}",
+                                   alt=chart_description(PANELS[name], document))  # fmt: skip
 
 
-def adverse_event_table(adverse: pd.DataFrame) -> None:
-    if adverse.empty:
-        st.info("No adverse event is reported for this patient.")
+def adverse_event_table(rows: list[tuple[str, ...]], key: str = "summary-adverse") -> None:
+    """The adverse events as the document holds them (carta.measures.summary.adverse_event_rows)."""
+    if not rows:
+        st.info(documents.NO_ADVERSE_EVENTS)
         return
-    table = pd.DataFrame(
-        {
-            "Event": adverse["term"],
-            "Grade": [
-                display.ae_grade(g, v)
-                for g, v in zip(adverse["grade"], adverse["severity"], strict=True)
-            ],
-            "Grading": adverse["grading_system"],
-            "When": [
-                display.day_span(s, e)
-                if not display.is_missing(s)
-                else display.day_or_range(None, lo, hi, p)
-                for s, e, lo, hi, p in zip(
-                    adverse["onset_day"],
-                    adverse["end_day"],
-                    adverse.get("onset_earliest", adverse["onset_day"]),
-                    adverse.get("onset_latest", adverse["onset_day"]),
-                    adverse.get("onset_precision", adverse["onset_day"]),
-                    strict=True,
-                )
-            ],
-            "Note": adverse["note"].fillna(""),
-        }
+    st.dataframe(pd.DataFrame(rows, columns=ADVERSE_EVENT_COLUMNS), hide_index=True, key=key)
+
+
+def slide_show(summary, stem: str, patient_id: str) -> None:
+    """Presentation mode: the summary as slides (carta.documents.slides) that fit a 1920 x 1080
+    screen, one at a time; previous and next by button or arrow key, the slide in the URL
+    (`slide=N`), and the footer on every slide."""
+    document = summary.document
+    deck = documents.slides(document)
+    parsed = urlstate.slide_number(st.query_params.get("slide"), len(deck))
+    number = parsed.value
+    controls = st.columns([1.3, 5, 1.3, 2.4], vertical_alignment="center")
+    controls[0].button("← Previous", key="slide-previous", on_click=_go_to, args=(number - 1,),
+                       disabled=number == 1, shortcut="Left", width="stretch")  # fmt: skip
+    title = display.escape_markdown(deck[number - 1].title)
+    controls[1].markdown(f"**Slide {number} of {len(deck)}** · {title}")
+    controls[2].button("Next →", key="slide-next", on_click=_go_to, args=(number + 1,),
+                       disabled=number == len(deck), shortcut="Right", width="stretch")  # fmt: skip
+    with controls[3].popover("Export or leave", width="stretch"):
+        summary_exports(document, summary.specs, PANELS, stem)
+        st.button("Leave presentation mode", on_click=leave_presentation, key="leave")
+    if parsed.problem:
+        st.caption(parsed.problem)
+    slide = deck[number - 1]
+    if slide.kind == "title":
+        _title_slide(summary)
+    elif slide.kind == "chart":
+        name = list(summary.specs)[number - 2]
+        spec = case_chart_specs(patient_id, presenting=True)[name]
+        st.vega_lite_chart(spec, theme=None, key=f"slide-{name}",
+                           alt=chart_description(slide.title, document))  # fmt: skip
+    else:
+        st.header(slide.title)
+        if slide.kind == "adverse events":
+            adverse_event_table(slide.rows, key="slide-adverse")
+        else:
+            st.markdown("\n".join(
+                f"- **{display.escape_markdown(timing)}:** {display.escape_markdown(statement)} "
+                f"({display.escape_markdown(domains)})" for timing, statement, domains in slide.rows
+            ))  # fmt: skip
+    with st.container(key="slide-footer"):
+        stamp = f'<span class="synthetic-stamp">{documents.SYNTHETIC_STAMP}</span> · '
+        st.html(f"<p>{stamp if document.synthetic else ''}{html.escape(document.footnote)}</p>")
+
+
+def _go_to(number: int) -> None:
+    st.query_params["slide"] = str(number)
+
+
+def _title_slide(summary) -> None:
+    document = summary.document
+    diagnosis = summary.profile["diagnosis"]
+    st.header(summary.label + ("" if display.is_missing(diagnosis) else f": {diagnosis}"))
+    ui.synthetic_warning(summary.profile["source_kind"])
+    summary_header(document.header)
+    with st.container(key="slide-cards"):
+        figure_cards(document.figures, columns=6)
+
+
+def chart_description(title: str, document) -> str:
+    """What a screen reader says of a chart: which chart, of whom, over what, from which source."""
+    return (
+        f"{title} of {document.title.removeprefix('Case summary: ')} by study day. "
+        + (document.footnote.split(" Rules:")[0])
     )
-    st.dataframe(table, hide_index=True, key="summary-adverse")
 
 
 def summary_exports(document, specs: dict[str, dict], titles: dict[str, str], stem: str) -> None:
     """Every chart as PNG and SVG, the whole summary as PDF and PPTX; each made when clicked and
     named `stem` (carta.case.file_stem)."""
-    from carta import documents, exports
+    from carta import exports
 
     st.subheader("Export")
     st.caption(
         "Charts at presentation resolution (1,920 px wide) and as SVG, drawn with the theme "
-        "above; the summary as PDF (title page, then a chart a page) and as slides. Every file "
-        "carries the footnote."
+        "above; the summary as PDF and as slides, a page a slide of the slide show (header and "
+        "key figures, a chart each, adverse events, the source's words). Every file carries the "
+        "footnote, and SYNTHETIC where it applies."
     )
     whole = st.columns(2)
     _export(whole[0], "Summary as PDF", lambda: documents.summary_pdf(document), f"{stem}.pdf",
@@ -122,9 +175,10 @@ def summary_exports(document, specs: dict[str, dict], titles: dict[str, str], st
     for name, spec in specs.items():
         cells = st.columns([3, 1, 1])
         cells[0].markdown(titles[name])
-        _export(cells[1], "PNG", lambda s=spec: exports.chart_png(s, 1920),
+        figure = documents.standalone_figure(spec, document)  # with the footnote and the stamp
+        _export(cells[1], "PNG", lambda f=figure: exports.chart_png(f, 1920),
                 f"{stem}-{name}.png", "image/png", f"export-png-{name}")  # fmt: skip
-        _export(cells[2], "SVG", lambda s=spec: exports.chart_svg(s, 1920),
+        _export(cells[2], "SVG", lambda f=figure: exports.chart_svg(f, 1920),
                 f"{stem}-{name}.svg", "image/svg+xml", f"export-svg-{name}")  # fmt: skip
 
 

@@ -111,6 +111,20 @@ def study_day(text: str | None, day_range: tuple[int, int]) -> Parsed[int | None
     return Parsed(day)
 
 
+def slide_number(text: str | None, slides: int) -> Parsed[int]:
+    """`slide=N` of the case summary's slide show, counted from 1; the first slide when absent,
+    and when it is not one of the slides (with a message saying so)."""
+    if text is None or text == "":
+        return Parsed(1)
+    try:
+        number = int(text)
+    except ValueError:
+        return Parsed(1, f"“{shown(text)}” is not a slide number; this is the first slide.")
+    if not 1 <= number <= slides:
+        return Parsed(1, f"There is no slide {number} (there are {slides}); this is the first.")
+    return Parsed(number)
+
+
 def format_window(window: tuple[float, float]) -> str:
     return f"{round(window[0])},{round(window[1])}"
 

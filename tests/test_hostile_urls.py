@@ -25,7 +25,7 @@ PAGE_PARAMETERS = {
     "pages/home.py": ["q"],
     "pages/trajectory.py": ["patient", "find", "view", "raw", "bfrom", "bto", "near", "bcell",
                             "brec", "tisset", "tispop", "win", "day"],
-    "pages/summary.py": ["patient", "find", "present"],
+    "pages/summary.py": ["patient", "find", "present", "slide"],
     "pages/cohort.py": ["param", "show", "tps", "tw", "brush", "cat", "lanes", "nlanes", "sort",
                         "wf", "thr", *FILTERS],
     "pages/safety.py": [*FILTERS, "lanes", "cat", "brush"],

@@ -14,6 +14,8 @@ from carta.charts.trajectory import (
     PICK,
     TrajectoryData,
     TrajectoryOptions,
+    day_ticks,
+    lane_name,
     panels_with_data,
     trajectory_spec,
 )
@@ -98,12 +100,18 @@ def titles(spec: dict) -> list[str]:
     return [view["title"]["text"] for view in spec["vconcat"]]
 
 
+def view_titled(spec: dict, title: str) -> dict:
+    [view] = [v for v in spec["vconcat"] if v["title"]["text"] == title]
+    return view
+
+
 def test_every_panel_present_in_order_on_the_study_day_axis() -> None:
     spec = trajectory_spec(full_data(), TrajectoryOptions(grade_bands=BANDS))
     assert titles(spec) == [
         "Course and adverse events",
         "Muscle enzymes",
-        "CAR T cells and CD19+ B cells",
+        "CAR T cells (cells/µL)",
+        "CD19+ B cells (cells/µL)",
         "Neutrophils (absolute) (×10⁹/L)",
         "Clinical scores",
         "MRI",
@@ -160,21 +168,27 @@ def test_window_and_day_from_the_url_are_drawn_on_load() -> None:
 
 def test_scales_as_stated() -> None:
     spec = trajectory_spec(full_data(), TrajectoryOptions(grade_bands=BANDS))
-    enzymes, kinetics = spec["vconcat"][1], spec["vconcat"][2]
+    enzymes = view_titled(spec, "Muscle enzymes")
+    car_t, b_cells = (
+        view_titled(spec, "CAR T cells (cells/µL)"),
+        view_titled(spec, "CD19+ B cells (cells/µL)"),
+    )
     enzyme_y = layers_of(enzymes)[0]["encoding"]["y"]
     assert enzyme_y["field"] == "x_uln" and enzyme_y["scale"]["type"] == "log"
     assert any(
         layer["mark"]["type"] == "rule" and "y" in layer["encoding"] for layer in layers_of(enzymes)
     )
-    kinetics_y = layers_of(kinetics)[0]["encoding"]["y"]
-    assert kinetics_y["scale"]["type"] == "symlog"
+    # CAR T and B cells on axes of their own: a CAR T peak of a few cells/µL is not flattened.
+    assert "scale" not in layers_of(car_t)[0]["encoding"]["y"]
+    b_cell_y = layers_of(b_cells)[0]["encoding"]["y"]
+    assert b_cell_y["scale"]["type"] == "symlog" and b_cell_y["axis"]["values"] == [0, 1]
     raw = trajectory_spec(full_data(), TrajectoryOptions(enzymes_as_uln=False))
     assert layers_of(raw["vconcat"][1])[0]["encoding"]["y"]["field"] == "value"
 
 
 def test_blood_counts_have_their_grade_bands_behind_them() -> None:
     spec = trajectory_spec(full_data(), TrajectoryOptions(grade_bands=BANDS))
-    anc = spec["vconcat"][3]
+    anc = view_titled(spec, "Neutrophils (absolute) (×10⁹/L)")
     bands = layers_of(anc)[0]
     assert bands["mark"]["type"] == "rect"
     assert bands["encoding"]["y"]["field"] == "low" and bands["encoding"]["y2"]["field"] == "high"
@@ -184,7 +198,7 @@ def test_blood_counts_have_their_grade_bands_behind_them() -> None:
 
 def test_scores_point_up_when_better() -> None:
     spec = trajectory_spec(full_data(), TrajectoryOptions())
-    scores = spec["vconcat"][4]
+    scores = view_titled(spec, "Clinical scores")
     points = layers_of(scores)[1]
     assert points["encoding"]["y"]["field"] == "pct_best"
     rows = {(r["code"], r["day"]): r["pct_best"] for r in spec["datasets"][points["data"]["name"]]}
@@ -215,12 +229,16 @@ def test_panels_without_data_are_left_out() -> None:
         "mri": False,
     }
     spec = trajectory_spec(data, TrajectoryOptions())
-    assert titles(spec) == ["Course and adverse events", "CAR T cells and CD19+ B cells"]
+    assert titles(spec) == [
+        "Course and adverse events",
+        "CAR T cells (cells/µL)",
+        "CD19+ B cells (cells/µL)",
+    ]
 
 
 def test_values_beyond_the_limit_are_drawn_open_and_not_detected_at_zero() -> None:
     spec = trajectory_spec(full_data(), TrajectoryOptions())
-    _line, filled, hollow = layers_of(spec["vconcat"][2])[:3]
+    _line, filled, hollow = layers_of(view_titled(spec, "CD19+ B cells (cells/µL)"))[:3]
     assert filled["mark"]["filled"] is True and filled["transform"] == [
         {"filter": "datum.fill == 1"}
     ]
@@ -247,3 +265,46 @@ def test_the_specimen_is_said_in_words_not_as_its_code() -> None:
     text = json.dumps(trajectory_spec(data, TrajectoryOptions()))
     assert "bone_marrow" not in text
     assert '"bone marrow"' in text  # in the data, the legend's domain and the tooltips
+
+
+@pytest.mark.parametrize("day_range", [(-30, 240), (-9, 31), (-400, 900), (-2, 10), (0, 5)])
+def test_day_zero_is_always_a_tick_of_the_whole_follow_up(day_range) -> None:
+    ticks = day_ticks(day_range, 9)
+    assert 0 in ticks and len(ticks) <= 9
+    assert day_range[0] <= min(ticks) and max(ticks) <= day_range[1]
+    spec = trajectory_spec(full_data(day_range=day_range), TrajectoryOptions())
+    overview_axis = layers_of(spec["vconcat"][0])[-2]["encoding"]["x"]["axis"]
+    assert 0 in overview_axis["values"] and overview_axis["labelOverlap"] is False
+
+
+def test_weeks_then_months_as_the_follow_up_grows() -> None:
+    assert day_ticks((-9, 31), 9) == [-7, 0, 7, 14, 21, 28]
+    assert day_ticks((-30, 240), 10) == [-28, 0, 28, 56, 84, 112, 140, 168, 196, 224]
+    assert day_ticks((-30, 240), 6) == [0, 60, 120, 180, 240]
+
+
+def test_lane_names_are_abbreviated_as_clinicians_do_and_never_cut() -> None:
+    assert lane_name("Cytokine release syndrome") == "CRS"
+    assert lane_name("Immune effector cell-associated neurotoxicity syndrome") == "ICANS"
+    assert lane_name("Local immune effector cell-associated toxicity syndrome (LICATS)") == "LICATS"
+    assert lane_name("Neurotoxicity (ICANS)") == "ICANS"
+    assert lane_name("Fludarabine") == "Fludarabine"
+    assert lane_name("IVIG (Privigen)") == "IVIG (Privigen)"  # a brand, not an abbreviation
+    spec = trajectory_spec(full_data(), TrajectoryOptions())
+    lane_y = layers_of(spec["vconcat"][0])[0]["encoding"]["y"]
+    assert lane_y["axis"]["labelLimit"] == 0  # no "…": the names are short instead
+    lanes = {r["lane"] for r in spec["datasets"][layers_of(spec["vconcat"][0])[0]["data"]["name"]]}
+    assert "Fludarabine" in lanes
+
+
+def test_legends_use_short_names_and_the_tooltip_the_full_one() -> None:
+    spec = trajectory_spec(full_data(), TrajectoryOptions())
+    points = layers_of(view_titled(spec, "Clinical scores"))[1]
+    assert points["encoding"]["color"]["field"] == "short_label"
+    assert points["encoding"]["color"]["scale"]["domain"] == ["CMAS", "PGA"]
+    rows = spec["datasets"][points["data"]["name"]]
+    assert {r["label"] for r in rows} == {"Childhood Myositis Assessment Scale",
+                                          "Physician global activity"}  # fmt: skip
+    assert {"field": "label", "type": "nominal", "title": "Parameter"} in points["encoding"][
+        "tooltip"
+    ]

@@ -12,6 +12,7 @@ days, so the rule appears in every panel, also where that panel has no value on 
 from __future__ import annotations
 
 import json
+import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -125,7 +126,7 @@ def _builders(data: TrajectoryData, options: TrajectoryOptions, width: int) -> d
         "course": lambda: [(PANELS["course"], *_course(data))],
         "response": lambda: [(PANELS["response"], _response(data.response), 44)],
         "enzymes": lambda: [(PANELS["enzymes"], _enzymes(data.observations, options), 150)],
-        "kinetics": lambda: [(PANELS["kinetics"], _kinetics(data.observations, options), 150)],
+        "kinetics": lambda: _kinetics(data.observations, options),
         "counts": lambda: _counts(data.observations, options, width),
         "igg": lambda: [(PANELS["igg"], _igg(data.observations, options), 110)],
         "scores": lambda: [(PANELS["scores"], _scores(data.observations, options), 150)],
@@ -148,7 +149,7 @@ def panel_specs(
     try:
         present = panels_with_data(data)
         builders = _builders(data, options, width)
-        x = _x(data.day_range, zoomed=False, show_title=True)
+        x = _x(data.day_range, zoomed=False, show_title=True, width=width)
         extent = {"name": _named(pd.DataFrame({"day": list(data.day_range)})).name}
         specs = {}
         for name in names:
@@ -190,7 +191,9 @@ def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
         # The first panel (the course lane when there is one) is the overview: it keeps the whole
         # follow-up in view and carries the brush; every other panel zooms to the brush.
         overview = index == 0
-        x = _x(data.day_range, zoomed=not overview, show_title=index == len(panels) - 1)
+        x = _x(
+            data.day_range, zoomed=not overview, show_title=index == len(panels) - 1, width=width
+        )
         # Each layer becomes a dict on its own and views and concat are assembled by hand:
         # Altair's layer, properties and concat steps deep-copy and re-validate every layer
         # several times over, which took most of a second per patient. The layers that every
@@ -276,17 +279,36 @@ def _named(frame: pd.DataFrame) -> alt.NamedData:
     return alt.NamedData(name=name)
 
 
-def _x(day_range: tuple[int, int], zoomed: bool, show_title: bool) -> dict:
+def _x(day_range: tuple[int, int], zoomed: bool, show_title: bool, width: int = WIDTH) -> dict:
     """The shared study-day axis: the overview keeps the whole range, the others follow the brush
-    (and, with no brush, the whole range, which the extent layer of each panel spans)."""
+    (and, with no brush, the whole range, which the extent layer of each panel spans). On the
+    whole range the ticks are set here, so that day 0 is always one of them."""
     domain = {"param": BRUSH, "encoding": "x"} if zoomed else list(day_range)
+    axis = {"grid": True}
+    if not zoomed:
+        axis |= {"values": day_ticks(day_range, max(4, width // 60)), "labelOverlap": False}
     return {
         "field": "day",
         "type": "quantitative",
         "scale": {"domain": domain, "nice": False},
         "title": STUDY_DAY_TITLE if show_title else None,
-        "axis": {"grid": True},
+        "axis": axis,
     }
+
+
+# Steps of the study-day ticks, in days: weeks and months read as clinicians count follow-up.
+TICK_STEPS = (7, 14, 28, 30, 60, 90, 180, 365, 730)
+
+
+def day_ticks(day_range: tuple[int, int], max_ticks: int) -> list[int]:
+    """Multiples of the smallest step of TICK_STEPS that gives at most `max_ticks` ticks: day 0
+    is always one, as it is a multiple of every step."""
+    low, high = day_range
+    for step in TICK_STEPS:
+        ticks = list(range(-(-low // step) * step, high + 1, step))
+        if len(ticks) <= max_ticks:
+            return ticks
+    return [0]
 
 
 def _all_days(data: TrajectoryData) -> pd.DataFrame:
@@ -310,6 +332,10 @@ def _tooltip(*extra: alt.Tooltip) -> list[alt.Tooltip]:
 
 
 SPECIMEN_WORDS = {"blood": "blood", "bone_marrow": "bone marrow", "urine": "urine"}
+# Legends name a parameter as clinicians abbreviate it, so that they fit beside a chart at any
+# width; the tooltip gives the full name. A code not listed here is its own short name.
+LEGEND_LABELS = {"ALDOLASE": "Aldolase", "CAT_ACT": "CAT", "CART": "CAR T cells",
+                 "CD19": "CD19+ B cells", "IGG": "IgG"}  # fmt: skip
 
 
 def _prepare(obs: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
@@ -339,6 +365,7 @@ def _prepare(obs: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
         for g, d, c in zip(grades, default, rows["code"], strict=True)
     ]
     rows["panel_label"] = [f"{lab} ({u})" for lab, u in zip(rows["label"], unit, strict=True)]
+    rows["short_label"] = rows["code"].map(LEGEND_LABELS).fillna(rows["code"])
     # The legend and the tooltips say the specimen in words, not as the store's code.
     rows["specimen"] = rows["specimen"].map(SPECIMEN_WORDS).fillna(rows["specimen"])
     return rows
@@ -382,9 +409,28 @@ def _palette(labels: list[str]) -> alt.Scale:
 # --- panels -----------------------------------------------------------------------------------
 
 
+# The course lane names an event as clinicians abbreviate it; its tooltip gives the full name.
+LANE_NAMES = {
+    "cytokine release syndrome": "CRS",
+    "immune effector cell-associated neurotoxicity syndrome": "ICANS",
+    "immune effector cell-associated hemophagocytic lymphohistiocytosis-like syndrome": "IEC-HS",
+    "immunosuppressive and glucocorticoid treatment withdrawn": "Immunosuppression withdrawn",
+}
+
+
+def lane_name(name: object) -> str:
+    """A lane's name: a known abbreviation, or the one the source gives in brackets at the end
+    ("Neurotoxicity (ICANS)" -> "ICANS"), or the name as it is."""
+    text = str(name)
+    if text.lower() in LANE_NAMES:
+        return LANE_NAMES[text.lower()]
+    match = re.fullmatch(r".{12,}\(([A-Z][A-Z0-9-]{1,11})\)", text.strip())
+    return match.group(1) if match else text
+
+
 def _course(data: TrajectoryData) -> tuple[list[alt.Chart], int]:
     events = data.events[data.events["start_day"].notna()].copy()
-    events["lane"] = events["name"]
+    events["lane"] = events["name"].map(lane_name)
     events["end"] = events["end_day"].fillna(events["start_day"]) + 1
     events["when"] = [
         _span(s, e) for s, e in zip(events["start_day"], events["end_day"], strict=True)
@@ -396,7 +442,7 @@ def _course(data: TrajectoryData) -> tuple[list[alt.Chart], int]:
     # Reported with a severity and no grade: drawn apart, in grey, never given a grade colour.
     ungraded = adverse[dated & adverse["grade"].isna() & severity.notna()].copy()
     for frame in (aes, ungraded):
-        frame["lane"] = frame["term"]
+        frame["lane"] = frame["term"].map(lane_name)
         frame["end"] = frame["end_day"].fillna(frame["onset_day"]) + 1
         frame["when"] = [
             _span(s, e) for s, e in zip(frame["onset_day"], frame["end_day"], strict=True)
@@ -407,7 +453,8 @@ def _course(data: TrajectoryData) -> tuple[list[alt.Chart], int]:
     ]
     lanes = [*dict.fromkeys(events["lane"]), *dict.fromkeys(aes["lane"]),
              *dict.fromkeys(ungraded["lane"])]  # fmt: skip
-    y = alt.Y("lane:N", sort=lanes, title=None, axis=alt.Axis(labelLimit=150, labelOverlap=False))
+    # No limit on the lane names: shortened here (lane_name), never cut with "…".
+    y = alt.Y("lane:N", sort=lanes, title=None, axis=alt.Axis(labelLimit=0, labelOverlap=False))
     height = max(40, 20 * len(lanes))
     bars = (
         alt.Chart(_named(events[events["kind"] != "infusion"]))
@@ -578,8 +625,8 @@ def _response(response: pd.DataFrame) -> list[alt.Chart]:
 
 def _enzymes(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
     rows = _prepare(obs, ENZYMES).dropna(subset=["value"])
-    labels = list(dict.fromkeys(rows.sort_values("parameter_sort")["label"]))
-    colour = alt.Color("label:N", title="Enzyme", scale=_palette(labels))
+    labels = list(dict.fromkeys(rows.sort_values("parameter_sort")["short_label"]))
+    colour = alt.Color("short_label:N", title="Enzyme", scale=_palette(labels))
     extra = [
         alt.Tooltip("x_uln:Q", title="× ULN", format=".2f"),
         alt.Tooltip("grade_text:N", title="CTCAE v5.0"),
@@ -610,39 +657,45 @@ def _reference_rule(y: float, label: str) -> alt.Chart:
     )
 
 
-def _kinetics(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
+def _kinetics(obs: pd.DataFrame, options: TrajectoryOptions) -> list[tuple[str, list, int]]:
+    """CAR T cells and CD19+ B cells, each on its own axis: a CAR T peak of a few cells/µL is
+    not flattened by B-cell counts in the hundreds. 'Not detected' without a count is drawn at 0,
+    open, and says so."""
     rows = _prepare(obs, KINETICS)
-    # 'not detected' without a count is drawn at 0 on the symlog axis, open, and says so.
     rows["plot_value"] = rows["value"].fillna(0.0)
-    labels = list(dict.fromkeys(rows.sort_values("parameter_sort")["label"]))
-    colour = alt.Color("label:N", title="Cells", scale=_palette(labels))
-    y = alt.Y(
-        "plot_value:Q",
-        title="cells/µL (symlog)",
-        scale=alt.Scale(type="symlog", constant=1),
-    )
-    layers = _lines(rows, y, colour, _tooltip(alt.Tooltip("specimen:N", title="Specimen")))
-    threshold = pd.DataFrame(
-        {
-            "y": [options.depletion_threshold],
-            "label": [
-                f"B-cell depletion threshold {plain_number(options.depletion_threshold)} cells/µL "
-                "(setting; unconfirmed rule, see docs/rules.md)"
-            ],
-        }
-    )
-    layers.append(
-        alt.Chart(_named(threshold))
-        .mark_rule(strokeDash=[2, 2], color=OKABE_ITO[1])
-        .encode(y=alt.Y("y:Q"), tooltip=alt.Tooltip("label:N", title="Reference"))
-    )
-    return layers
+    views = []
+    for code, colour in zip(KINETICS, OKABE_ITO, strict=False):
+        one = rows[rows["code"] == code]
+        if one.empty:
+            continue
+        colour_scale = alt.Scale(domain=[one["short_label"].iloc[0]], range=[colour])
+        encoding = alt.Color("short_label:N", legend=None, scale=colour_scale)
+        tooltip = _tooltip(alt.Tooltip("specimen:N", title="Specimen"))
+        if code == "CD19":  # down to the depletion threshold of 1 cell/µL: symlog
+            top = max(one["plot_value"].max(), options.depletion_threshold)
+            powers = [0] + [10**k for k in range(5) if 10**k <= top * 1.05]
+            scale = alt.Scale(type="symlog", constant=1)
+            y = alt.Y("plot_value:Q", title="cells/µL (symlog)", scale=scale,
+                      axis=alt.Axis(values=powers))  # fmt: skip
+            layers = _lines(one, y, encoding, tooltip)
+            threshold = pd.DataFrame({"y": [options.depletion_threshold], "label": [
+                f"B-cell depletion threshold {plain_number(options.depletion_threshold)} "
+                "cells/µL (setting; unconfirmed rule, see docs/rules.md)"]})  # fmt: skip
+            layers.append(
+                alt.Chart(_named(threshold))
+                .mark_rule(strokeDash=[2, 2], color=OKABE_ITO[1])
+                .encode(y=alt.Y("y:Q"), tooltip=alt.Tooltip("label:N", title="Reference"))
+            )
+        else:
+            layers = _lines(one, alt.Y("plot_value:Q", title="cells/µL"), encoding, tooltip)
+        views.append((f"{one['label'].iloc[0]} (cells/µL)", layers, 90))
+    return views
 
 
 def _igg(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
     """IgG in g/L with the hypogammaglobulinaemia threshold; IVIG courses are on the course lane."""
     rows = _prepare(obs, ("IGG",)).dropna(subset=["value"])
-    colour = alt.Color("label:N", title="Immunoglobulin", scale=_palette(["Immunoglobulin G"]))
+    colour = alt.Color("label:N", legend=None, scale=_palette(["Immunoglobulin G"]))
     layers = _lines(rows, alt.Y("value:Q", title="g/L"), colour, _tooltip())
     layers.append(
         _reference_rule(
@@ -711,8 +764,8 @@ def _scores(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
         f"{_num(lo)}–{_num(hi)}, {b} is better"
         for lo, hi, b in zip(rows["scale_min"], rows["scale_max"], rows["better"], strict=True)
     ]
-    labels = list(dict.fromkeys(rows.sort_values("parameter_sort")["label"]))
-    colour = alt.Color("label:N", title="Score", scale=_palette(labels))
+    labels = list(dict.fromkeys(rows.sort_values("parameter_sort")["short_label"]))
+    colour = alt.Color("short_label:N", title="Score", scale=_palette(labels))
     extra = [alt.Tooltip("scale_text:N", title="Scale")]
     if options.view == "value":
         y = alt.Y("pct_best:Q", title="% of scale, 100 = best ↑", scale=alt.Scale(domain=[0, 100]))

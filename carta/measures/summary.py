@@ -450,3 +450,31 @@ def immune_lines(observations: pd.DataFrame, events: pd.DataFrame, threshold: fl
                                                                 strict=True))  # fmt: skip
         lines.append(f"IVIG: {len(ivig)} course(s), {spans}")
     return lines
+
+
+ADVERSE_EVENT_COLUMNS = ("Event", "Grade", "Grading", "When", "Note")
+
+
+def adverse_event_rows(adverse: pd.DataFrame) -> list[tuple[str, ...]]:
+    """The patient's adverse events as the summary, its PDF and its slides print them (one tuple
+    of ADVERSE_EVENT_COLUMNS per event): a grade as the source gives it (never made from a
+    severity), and an onset without an exact day as the window the source allows."""
+    rows = []
+    for event in adverse.itertuples(index=False):
+        when = (
+            display.day_span(event.onset_day, event.end_day)
+            if not display.is_missing(event.onset_day)
+            else display.day_or_range(None, event.onset_earliest, event.onset_latest,
+                                      event.onset_precision)
+        )  # fmt: skip
+        note = "" if display.is_missing(event.note) else str(event.note)
+        rows.append((str(event.term), display.ae_grade(event.grade, event.severity),
+                     display.text_or_not_reported(event.grading_system), when, note))  # fmt: skip
+    return rows
+
+
+def finding_rows(findings: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """What the source reports in words: (timing, statement, domains) in the source's order."""
+    return [
+        (str(row.timing), str(row.statement), str(row.domains)) for row in findings.itertuples()
+    ]
