@@ -21,7 +21,7 @@ from carta.measures import summary as rules
 STORY = ("course", "enzymes", "kinetics", "scores", "mri")
 # A chart slide's chart, in CSS pixels: what a 1920 x 1080 screen leaves for it beside the slide's
 # controls and footer (tests/browser/test_summary_in_browser.py checks nothing scrolls).
-SLIDE_CHART_WIDTH, SLIDE_CHART_HEIGHT = 1400, 690
+SLIDE_CHART_WIDTH, SLIDE_CHART_HEIGHT = 1500, 780
 Query = Callable[..., pd.DataFrame]  # name, **params -> rows (ui.query or a run_query closure)
 
 
@@ -97,8 +97,11 @@ def load_case(query: Query, meta: dict[str, str], patient_id: str, presenting: b
     specs = panel_specs(data, TrajectoryOptions(depletion_threshold=depletion), STORY,
                         width=width, config=figure_config(scale), height_scale=heights)  # fmt: skip
     if presenting:
+        # Drawn as the files draw them ("pad": the size is the plot's, the axes around it), not
+        # shrunk into the size by Streamlit's default "fit": the slide and its PNG then agree.
         specs = {
-            name: fitted(enlarged(spec, 1.5), SLIDE_CHART_HEIGHT) for name, spec in specs.items()
+            name: {**fitted(enlarged(spec, 1.5), SLIDE_CHART_HEIGHT), "autosize": {"type": "pad"}}
+            for name, spec in specs.items()
         }
     diagnosis = display.text_or_not_reported(profile["diagnosis"])
     document = CaseDocument(

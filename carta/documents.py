@@ -90,11 +90,12 @@ def standalone_figure(spec: dict, document: CaseDocument) -> dict:
         "width": width,
         "height": round(size * 1.3 * len(lines)),
     }  # fmt: skip
-    chart = {k: v for k, v in spec.items() if k not in ("$schema", "datasets", "config")}
+    top_level = ("$schema", "datasets", "config", "autosize")
+    chart = {k: v for k, v in spec.items() if k not in top_level}
     # Legends stay with their chart, under its title, not over the whole figure.
-    figure = {"$schema": spec.get("$schema"), "vconcat": [chart, note], "spacing": 12,
-              "resolve": {"legend": {"color": "independent", "shape": "independent"}},
-              "datasets": spec.get("datasets", {}), "config": spec.get("config", {})}  # fmt: skip
+    figure = {**{k: v for k, v in spec.items() if k in top_level}, "vconcat": [chart, note],
+              "spacing": 12,
+              "resolve": {"legend": {"color": "independent", "shape": "independent"}}}  # fmt: skip
     if document.synthetic:
         figure["title"] = {"text": SYNTHETIC_STAMP, "subtitle": "not a real patient",
                            "color": "#B00020", "subtitleColor": "#B00020", "anchor": "end",

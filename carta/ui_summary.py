@@ -47,12 +47,18 @@ def presentation_style() -> None:
     )
 
 
-def summary_header(items: list[tuple[str, str]]) -> None:
+def summary_header(items: list[tuple[str, str]], rest_columns: int = 1) -> None:
+    """The first four facts side by side, the others as lines (in `rest_columns` columns)."""
     first, rest = items[:4], items[4:]
     for column, (label, value) in zip(st.columns(len(first)), first, strict=True):
         column.caption(label)
         column.markdown(f"**{value}**")
-    st.markdown("  \n".join(f"**{label}:** {value}" for label, value in rest))
+    per_column = -(-len(rest) // rest_columns)
+    for column, start in zip(st.columns(rest_columns), range(0, len(rest), per_column),
+                             strict=False):  # fmt: skip
+        column.markdown("  \n".join(
+            f"**{label}:** {value}" for label, value in rest[start : start + per_column]
+        ))  # fmt: skip
 
 
 def figure_cards(figures, columns: int = 4) -> None:
@@ -83,12 +89,17 @@ def summary_charts(specs: dict[str, dict], document, columns: int = 2) -> None:
                                    alt=chart_description(PANELS[name], document))  # fmt: skip
 
 
-def adverse_event_table(rows: list[tuple[str, ...]], key: str = "summary-adverse") -> None:
-    """The adverse events as the document holds them (carta.measures.summary.adverse_event_rows)."""
+def adverse_event_table(rows: list[tuple[str, ...]], slide: bool = False) -> None:
+    """The adverse events as the document holds them (carta.measures.summary.adverse_event_rows):
+    on a slide as a plain table that reads from the back of a room."""
     if not rows:
         st.info(documents.NO_ADVERSE_EVENTS)
         return
-    st.dataframe(pd.DataFrame(rows, columns=ADVERSE_EVENT_COLUMNS), hide_index=True, key=key)
+    frame = pd.DataFrame(rows, columns=ADVERSE_EVENT_COLUMNS)
+    if slide:
+        st.table(frame, hide_index=True, border="horizontal")
+    else:
+        st.dataframe(frame, hide_index=True, key="summary-adverse")
 
 
 def slide_show(summary, stem: str, patient_id: str) -> None:
@@ -100,11 +111,11 @@ def slide_show(summary, stem: str, patient_id: str) -> None:
     parsed = urlstate.slide_number(st.query_params.get("slide"), len(deck))
     number = parsed.value
     controls = st.columns([1.3, 5, 1.3, 2.4], vertical_alignment="center")
-    controls[0].button("← Previous", key="slide-previous", on_click=_go_to, args=(number - 1,),
+    controls[0].button("Previous", key="slide-previous", on_click=_go_to, args=(number - 1,),
                        disabled=number == 1, shortcut="Left", width="stretch")  # fmt: skip
     title = display.escape_markdown(deck[number - 1].title)
     controls[1].markdown(f"**Slide {number} of {len(deck)}** · {title}")
-    controls[2].button("Next →", key="slide-next", on_click=_go_to, args=(number + 1,),
+    controls[2].button("Next", key="slide-next", on_click=_go_to, args=(number + 1,),
                        disabled=number == len(deck), shortcut="Right", width="stretch")  # fmt: skip
     with controls[3].popover("Export or leave", width="stretch"):
         summary_exports(document, summary.specs, PANELS, stem)
@@ -117,12 +128,12 @@ def slide_show(summary, stem: str, patient_id: str) -> None:
     elif slide.kind == "chart":
         name = list(summary.specs)[number - 2]
         spec = case_chart_specs(patient_id, presenting=True)[name]
-        st.vega_lite_chart(spec, theme=None, key=f"slide-{name}",
+        st.vega_lite_chart(spec, theme=None, key=f"slide-{name}", width="content",
                            alt=chart_description(slide.title, document))  # fmt: skip
     else:
         st.header(slide.title)
         if slide.kind == "adverse events":
-            adverse_event_table(slide.rows, key="slide-adverse")
+            adverse_event_table(slide.rows, slide=True)
         else:
             st.markdown("\n".join(
                 f"- **{display.escape_markdown(timing)}:** {display.escape_markdown(statement)} "
@@ -142,7 +153,7 @@ def _title_slide(summary) -> None:
     diagnosis = summary.profile["diagnosis"]
     st.header(summary.label + ("" if display.is_missing(diagnosis) else f": {diagnosis}"))
     ui.synthetic_warning(summary.profile["source_kind"])
-    summary_header(document.header)
+    summary_header(document.header, rest_columns=2)
     with st.container(key="slide-cards"):
         figure_cards(document.figures, columns=6)
 

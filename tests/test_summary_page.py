@@ -65,7 +65,7 @@ def test_next_and_previous_step_through_the_slides_in_the_url(default_store, mon
         at.button(key="slide-next").click().run()
     assert "**Slide 7 of 7** · Adverse events" in shown_text(at)
     assert at.button(key="slide-next").disabled and not at.get("vega_lite_chart")
-    [table] = at.dataframe
+    [table] = at.table
     adverse = table.value
     assert list(adverse.columns) == ["Event", "Grade", "Grading", "When", "Note"]
     assert adverse.iloc[0]["Event"] == "Cytokine release syndrome"

@@ -165,8 +165,10 @@ def panel_specs(
             spec = views[0] if len(views) == 1 else {"vconcat": views, "spacing": 12}
             if len(views) > 1:
                 spec["title"] = PANELS[name]
+                # A view's own title, a size under the panel's.
+                size = round((config or {}).get("title", {}).get("fontSize", 14) * 0.85)
                 for view in views:
-                    view["title"] = {"text": view["title"], "fontSize": 11}
+                    view["title"] = {"text": view["title"], "fontSize": size}
             text = json.dumps(spec)
             used = {k: v for k, v in _DATASETS.get().items() if f'"{k}"' in text}
             specs[name] = {
