@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from carta import display, ui
+from carta.charts.trajectory import short_name
 from carta.measures import ctcae
 from carta.measures import response as response_rules
 
@@ -97,29 +98,35 @@ def values_near_day_table(values: pd.DataFrame, day: int, near: int) -> None:
     if values.empty:
         st.caption(f"No values recorded within {near} days of day {day}.")
         return
+    # Narrow, beside the chart: short names first, then value, day and grade.
+    names = [short_name(c, lab) for c, lab in zip(values["code"], values["label"], strict=True)]
     table = pd.DataFrame(
         {
-            "Parameter": values["label"]
+            "Parameter": pd.Series(names, index=values.index)
             + values["specimen"].map(
                 {"blood": "", "bone_marrow": " (bone marrow)", "urine": " (urine)"}
             ),
-            "Day": values["day"],
             "Value": [
                 display.number(v, u, q)
                 for v, u, q in zip(
                     values["value"], values["unit"], values["qualifier"], strict=True
                 )
             ],
-            "× ULN": values["x_uln"].round(2),
-            "CTCAE grade": [
+            "Day": values["day"],
+            "Grade": [
                 "" if pd.isna(g) else f"{int(g)}" + (" ⚑" if not pd.isna(d) and bool(d) else "")
                 for g, d in zip(values["grade"], values["range_default"], strict=True)
             ],
+            "× ULN": values["x_uln"].round(2),
             "Source": values["source_kind"].map(ui.source_label),
             "Note": values["note"],
         }
     )
-    st.dataframe(display.table_style(table), hide_index=True, width="stretch", key=f"near-{day}")
+    st.dataframe(display.table_style(table), hide_index=True, width="stretch", key=f"near-{day}",
+                 column_config={"Parameter": st.column_config.TextColumn(
+                     help="Short name (CK: creatine kinase); the chart's tooltips give the "
+                     "full name."), "Grade": st.column_config.TextColumn(
+                     help="CTCAE v5.0")})  # fmt: skip
     notes = [
         "CTCAE v5.0 grade of each value; the toxicity counted is the treatment-emergent one "
         "beside the chart."
@@ -227,3 +234,72 @@ def trajectory_data(
     from carta import case
 
     return case.trajectory_data(ui.query, patient_id, profile, baseline_from, baseline_to)
+
+
+# --- the picked day and the window: by click and brush on the chart, or by keyboard ----------
+
+DAY_BOX, WINDOW_SLIDER = "daybox", "winbox"
+
+
+def drawn_key(chart_key: str) -> str:
+    """Where the window and day the chart was last drawn with are kept: a change made on the
+    chart itself is already on screen and does not redraw it; one made with the keyboard does."""
+    return f"{chart_key}-drawn"
+
+
+def keyboard_controls(
+    chart_key: str,
+    day_range: tuple[int, int],
+    day: int | None,
+    window: tuple[float, float] | None,
+) -> None:
+    """A day box and a window slider that do what a click and a brush on the chart do, for the
+    keyboard (arrow keys move the slider's handles). Both show the URL's day and window."""
+    st.session_state[DAY_BOX] = day
+    st.session_state[WINDOW_SLIDER] = tuple(round(v) for v in (window or day_range))
+    cells = st.columns([1, 3])
+    cells[0].number_input("Day", min_value=day_range[0], max_value=day_range[1], step=1,
+                          key=DAY_BOX, on_change=_day_typed, args=(chart_key,),
+                          placeholder="pick a day",
+                          help="The study day whose values are listed beside the chart, as a "
+                          "click on the chart picks it.")  # fmt: skip
+    cells[1].slider("Window (study days)", min_value=day_range[0], max_value=day_range[1],
+                    key=WINDOW_SLIDER, on_change=_window_moved, args=(chart_key, day_range),
+                    help="Zooms every panel to these days, as dragging across the course lane "
+                    "does; the whole follow-up is no window.")  # fmt: skip
+
+
+def _day_typed(chart_key: str) -> None:
+    day = st.session_state[DAY_BOX]
+    if day is None:
+        st.query_params.pop("day", None)
+    else:
+        st.query_params["day"] = str(int(day))
+    window, _ = st.session_state[drawn_key(chart_key)]
+    st.session_state[drawn_key(chart_key)] = (window, None if day is None else int(day))
+
+
+def _window_moved(chart_key: str, day_range: tuple[int, int]) -> None:
+    from carta import urlstate
+
+    low, high = st.session_state[WINDOW_SLIDER]
+    whole = (low, high) == tuple(day_range) or high - low < 1
+    window = None if whole else (float(low), float(high))
+    if window is None:
+        st.query_params.pop("win", None)
+    else:
+        st.query_params["win"] = urlstate.format_window(window)
+    _, day = st.session_state[drawn_key(chart_key)]
+    st.session_state[drawn_key(chart_key)] = (window, day)
+
+
+def chart_description(patient_id: str, present: dict[str, bool], day_range: tuple[int, int]) -> str:
+    """What a screen reader says of the linked chart: whose, which panels, over which days."""
+    from carta.charts.trajectory import PANELS
+
+    shown = [PANELS[name] for name, has in present.items() if has]
+    return (
+        f"Trajectory of {patient_id} from study day {day_range[0]} to {day_range[1]} "
+        f"(day 0 = CAR T infusion), panels: {'; '.join(shown)}. The day box and the window "
+        "slider above the chart pick a day and zoom, as clicking and brushing do."
+    )

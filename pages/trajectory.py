@@ -120,6 +120,9 @@ picked = urlstate.study_day(st.query_params.get("day"), day_range)
 for problem in (window.problem, picked.problem):
     if problem:
         st.warning(problem)
+chart_key = f"trajectory-{patient_id}"
+# A full run draws the chart with the URL's window and day (a reload, a link, another setting).
+st.session_state[ui_trajectory.drawn_key(chart_key)] = (window.value, picked.value)
 
 response = data.response
 settings = dict(ui.query("store_settings").itertuples(index=False, name=None))
@@ -147,14 +150,19 @@ options = TrajectoryOptions(
     enzymes_as_uln=not raw_enzymes,
     depletion_threshold=float(threshold),
     igg_threshold=igg_threshold,
-    window=window.value,
-    selected_day=picked.value,
     grade_bands={code: bands_for(code) for code in BLOOD_COUNTS},
 )
+findings = ui.query("patient_reported_findings", patient_id=patient_id)
 
-chart_column, side = st.columns([3, 1])
-with side:
-    findings = ui.query("patient_reported_findings", patient_id=patient_id)
+
+def side_column(day: int | None) -> None:
+    """The picked day's values first, beside the chart's top where the click was, then the
+    patient's figures."""
+    if day is not None:
+        values = ui.query("patient_values_near_day", patient_id=patient_id, day=day,
+                          window=int(near))  # fmt: skip
+        with st.container(border=True, key="picked-day"):
+            ui_trajectory.values_near_day_table(values, day, int(near))
     ui_trajectory.kinetics_figures(
         observations, ui.query("patient_kinetics", patient_id=patient_id), findings,
         float(threshold), float(recovery),
@@ -175,62 +183,69 @@ with side:
         st.caption("No data for this patient: " + "; ".join(missing) + ".")
 
 
-@st.fragment
-def linked_charts() -> None:
-    if not any(present.values()):
-        st.info("Nothing dated is recorded for this patient, so there is nothing to draw.")
-        return
-    spec = ui.cached_spec(
-        trajectory_spec,
-        data,
-        options,
-        # Everything the data and the options depend on: the chart is cached under it.
-        cache_key=(
-            patient_id,
-            int(baseline_from),
-            int(baseline_to),
-            measure_set,
-            population,
-            repr(options),
-        ),
-    )
-    chart_key = f"trajectory-{patient_id}"
-    event = st.vega_lite_chart(spec, on_select="rerun", selection_mode=[BRUSH, PICK], key=chart_key)
-    selection = event.selection if event else {}
-    # Before any interaction both parameters arrive empty, as they do after a double-click has
-    # cleared them; only a change from a value to empty means "cleared", so remember the last one.
-    seen = st.session_state.setdefault(f"{chart_key}-seen", {BRUSH: False, PICK: False})
+def take_chart_selection() -> None:
+    """A brush or a click on the chart (kept by Streamlit under the chart's key) goes to the URL.
+    Before any interaction both parameters arrive empty, as they do after a double-click has
+    cleared them; only a change from a value to empty means "cleared"."""
+    state = st.session_state.get(chart_key)
+    selection = (state or {}).get("selection", {}) if hasattr(state, "get") else {}
+    seen = st.session_state.setdefault(f"{chart_key}-seen", {BRUSH: None, PICK: None})
     # One interval, named by the overview's x field (the course lane's is start_day).
     brushed = next(iter((selection.get(BRUSH) or {}).values()), None)
-    if brushed:
-        st.query_params["win"] = urlstate.format_window(brushed)
-    elif seen[BRUSH] and "win" in st.query_params:
-        del st.query_params["win"]
-    clicked = selection.get(PICK)
-    day = picked.value
-    if clicked:
-        day = int(clicked[0]["day"])
-        st.query_params["day"] = str(day)
-    elif seen[PICK]:
-        day = None
-        if "day" in st.query_params:
-            del st.query_params["day"]
-    seen[BRUSH], seen[PICK] = bool(brushed), bool(clicked)
-    st.caption(
-        "Drag across the course lane to zoom every panel; double-click to reset. Click a day to "
-        "list its values. Open markers: beyond the assay limit or not detected.  \n"
-        f"Dotted line (cells): B-cell depletion threshold, {float(threshold):g} cells/µL — a "
-        "setting, as the rule is unconfirmed (docs/rules.md). Red bands (blood counts): CTCAE "
-        "v5.0 grades 1–4; grade 1 starts at the result's lower limit of normal, or at the "
-        "dictionary's placeholder range where the lab gave none."
-    )
-    if day is None:
-        st.caption("No day picked.")
-        return
-    values = ui.query("patient_values_near_day", patient_id=patient_id, day=day, window=int(near))
-    ui_trajectory.values_near_day_table(values, day, int(near))
+    clicked = selection.get(PICK) or None
+    if brushed != seen[BRUSH]:
+        if brushed:
+            st.query_params["win"] = urlstate.format_window(brushed)
+        else:
+            st.query_params.pop("win", None)
+    if clicked != seen[PICK]:
+        if clicked:
+            st.query_params["day"] = str(int(clicked[0]["day"]))
+        else:
+            st.query_params.pop("day", None)
+    seen[BRUSH], seen[PICK] = brushed, clicked
 
 
-with chart_column:
-    linked_charts()
-    ui_records.other_tests(ui.query("patient_other_observations", patient_id=patient_id))
+@st.fragment
+def linked_view() -> None:
+    take_chart_selection()
+    window = urlstate.study_window(st.query_params.get("win"), day_range).value
+    day = urlstate.study_day(st.query_params.get("day"), day_range).value
+    chart_column, side = st.columns([2.6, 1.4])
+    with side:
+        side_column(day)
+    with chart_column:
+        if not any(present.values()):
+            st.info("Nothing dated is recorded for this patient, so there is nothing to draw.")
+            return
+        ui_trajectory.keyboard_controls(chart_key, day_range, day, window)
+        drawn_window, drawn_day = st.session_state[ui_trajectory.drawn_key(chart_key)]
+        drawn = replace(options, window=drawn_window, selected_day=drawn_day)
+        spec = ui.cached_spec(
+            trajectory_spec,
+            data,
+            drawn,
+            # Everything the data and the options depend on: the chart is cached under it.
+            cache_key=(
+                patient_id, int(baseline_from), int(baseline_to), measure_set, population,
+                repr(drawn),
+            ),
+        )  # fmt: skip
+        described = ui_trajectory.chart_description(patient_id, present, day_range)
+        st.vega_lite_chart(spec, on_select="rerun", selection_mode=[BRUSH, PICK], key=chart_key,
+                           alt=described, width="stretch")  # fmt: skip
+        st.caption(
+            "Drag across the course lane to zoom every panel, or set the window above; "
+            "double-click to reset. Click a day, or type it above, to list its values beside "
+            "the chart. Open markers: beyond the assay limit or not detected.  \n"
+            f"Dotted line (B cells): B-cell depletion threshold, {float(threshold):g} cells/µL — a "
+            "setting, as the rule is unconfirmed (docs/rules.md). Red bands (blood counts): CTCAE "
+            "v5.0 grades 1–4; grade 1 starts at the result's lower limit of normal, or at the "
+            "dictionary's placeholder range where the lab gave none."
+        )
+        if day is None:
+            st.caption("No day picked.")
+        ui_records.other_tests(ui.query("patient_other_observations", patient_id=patient_id))
+
+
+linked_view()

@@ -336,8 +336,13 @@ def _tooltip(*extra: alt.Tooltip) -> list[alt.Tooltip]:
 SPECIMEN_WORDS = {"blood": "blood", "bone_marrow": "bone marrow", "urine": "urine"}
 # Legends name a parameter as clinicians abbreviate it, so that they fit beside a chart at any
 # width; the tooltip gives the full name. A code not listed here is its own short name.
-LEGEND_LABELS = {"ALDOLASE": "Aldolase", "CAT_ACT": "CAT", "CART": "CAR T cells",
-                 "CD19": "CD19+ B cells", "IGG": "IgG"}  # fmt: skip
+LEGEND_LABELS = {"CAT_ACT": "CAT", "CART": "CAR T cells", "CD19": "CD19+ B cells", "IGG": "IgG"}
+
+
+def short_name(code: str, label: str) -> str:
+    """A parameter as a legend or a narrow table names it: its label when short, else its code
+    ("Creatine kinase" -> "CK", "Aldolase" stays)."""
+    return LEGEND_LABELS.get(code) or (label if len(label) <= 14 else code)
 
 
 def _prepare(obs: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
@@ -367,7 +372,8 @@ def _prepare(obs: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
         for g, d, c in zip(grades, default, rows["code"], strict=True)
     ]
     rows["panel_label"] = [f"{lab} ({u})" for lab, u in zip(rows["label"], unit, strict=True)]
-    rows["short_label"] = rows["code"].map(LEGEND_LABELS).fillna(rows["code"])
+    rows["short_label"] = [short_name(c, lab) for c, lab in zip(rows["code"], rows["label"],
+                                                                 strict=True)]  # fmt: skip
     # The legend and the tooltips say the specimen in words, not as the store's code.
     rows["specimen"] = rows["specimen"].map(SPECIMEN_WORDS).fillna(rows["specimen"])
     return rows

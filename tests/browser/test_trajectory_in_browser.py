@@ -86,7 +86,11 @@ def test_a_click_draws_the_day_in_every_panel_and_fills_the_table(page: Page, ap
     page.get_by_text(f"Values on study day {day}").first.wait_for()
     page.locator('[data-testid="stDataFrame"]').wait_for()  # arrives just after the text
     wait_rendered(page, charts=1)
-    assert page.locator('[data-testid="glide-cell-1-0"]').inner_text().strip() == day
+    assert page.locator('[data-testid="glide-cell-2-0"]').inner_text().strip() == day  # "Day"
+    # Beside the chart, next to where the click was, not below the chart.
+    table = page.locator(".st-key-picked-day").bounding_box()
+    chart = page.locator('[data-testid="stVegaLiteChart"]').bounding_box()
+    assert table["x"] >= chart["x"] + chart["width"] and table["y"] < box["y"] + box["height"]
     screenshot(page, "trajectory-picked")
 
 
