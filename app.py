@@ -6,6 +6,7 @@ import streamlit as st
 from carta import logs, ui, ui_access
 
 st.set_page_config(page_title="Carta", layout="wide")
+ui.page_style()
 logs.withhold_exception_messages()  # no patient data in the server log
 # Altair checks every schema object as it is made: a quarter of building a chart. The specs are
 # validated whole in the tests (tests/test_trajectory_chart.py and others), not at each render.

@@ -42,6 +42,34 @@ def source_badge(kind: str | None) -> str:
     return f":{_BADGE_COLOURS.get(kind or '', 'gray')}-badge[{source_label(kind)}]"
 
 
+# Printing a page gives its content, not the app around it: no sidebar, header or controls, and
+# each chart on a page of its own, shrunk to fit one (a tall trajectory is one chart, one page).
+PRINT_STYLE = """<style>
+@media print {
+  [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+  [data-testid="stExpandSidebarButton"], [data-testid="stHeader"], [data-testid="stToolbar"],
+  [data-testid="stDecoration"], [data-testid="stStatusWidget"], [data-testid="stExpander"],
+  [data-testid="stButton"], [data-testid="stDownloadButton"], [data-testid="stPopover"],
+  [data-testid="stSelectbox"], [data-testid="stMultiSelect"], [data-testid="stNumberInput"],
+  [data-testid="stSlider"], [data-testid="stCheckbox"], [data-testid="stButtonGroup"],
+  [data-testid="stTextInput"], [data-testid="stFileUploader"], [data-testid="stRadio"],
+  [data-testid="stDateInput"], [data-testid="stBidiComponentIsolated"]
+    { display: none !important; }
+  [data-testid="stMain"], [data-testid="stAppViewContainer"] { overflow: visible !important; }
+  [data-testid="stMainBlockContainer"] { max-width: none !important; padding: 0 !important; }
+  [data-testid="stVegaLiteChart"] { break-before: page; break-inside: avoid; }
+  [data-testid="stVegaLiteChart"] svg, [data-testid="stVegaLiteChart"] canvas
+    { max-height: 96vh !important; max-width: 100% !important; width: auto !important;
+      height: auto !important; }
+}
+</style>"""
+
+
+def page_style() -> None:
+    """app.py: the print style, on every page."""
+    st.html(PRINT_STYLE)
+
+
 def require_shell() -> None:
     """Make sure app.py (navigation, sidebar, store bootstrap) runs around this page.
 

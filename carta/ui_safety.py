@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from carta import display, ui
+from carta import display, ui, ui_width
 from carta.charts import safety as safety_charts
 from carta.measures import ctcae, survival
 from carta.measures import safety as safety_rules
@@ -166,7 +166,9 @@ def incidence_section(safety: CohortSafety, state: tuple) -> None:
     chart = ui.page_chart(
         "safety-incidence", lambda: safety_charts.incidence_chart(safety.incidence), state
     )
-    st.vega_lite_chart(chart, key="safety-incidence")
+    st.vega_lite_chart(chart, key="safety-incidence",
+                       alt="Adverse events by term: the share of patients shown with each, by "
+                       "worst grade.")  # fmt: skip
     st.dataframe(safety.incidence_shown, hide_index=True, key="safety-incidence-table")
 
 
@@ -190,8 +192,15 @@ def recovery_section(safety: CohortSafety, state: tuple) -> None:
         )
     )
     km, at_risk = safety.km, safety.at_risk
-    curves = ui.page_chart("safety-km", lambda: safety_charts.recovery_chart(km, at_risk), state)
-    st.vega_lite_chart(curves, key="safety-km")
+    # Built for the column's width (a vconcat is not fitted to it by Vega-Lite), less the room
+    # for the at-risk table's row names.
+    width = max(160, ui_width.container_width("safety-km-width", default=700) - 190)
+    curves = ui.page_chart("safety-km", lambda: safety_charts.recovery_chart(km, at_risk,
+                                                                           width=width),
+                           (*state, width))  # fmt: skip
+    st.vega_lite_chart(curves, key="safety-km", width="content",
+                       alt="Kaplan–Meier curves of the share of patients recovered by study day, "
+                       "with the numbers at risk under them.")  # fmt: skip
     medians = safety.medians.assign(
         median=[
             "not reached" if pd.isna(m) else f"day {int(m)}" for m in safety.medians["median_day"]

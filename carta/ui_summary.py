@@ -80,13 +80,27 @@ def summary_charts(specs: dict[str, dict], document, columns: int = 2) -> None:
     export theme (Streamlit's own switched off) so that the screen and the files agree."""
     names = list(specs)
     if "course" in specs:
-        st.vega_lite_chart(specs["course"], theme=None, key="summary-course",
-                           alt=chart_description(PANELS["course"], document))  # fmt: skip
+        _chart(specs["course"], "course", document)
         names.remove("course")
     for start in range(0, len(names), columns):
         for column, name in zip(st.columns(columns), names[start : start + columns], strict=False):
-            column.vega_lite_chart(specs[name], theme=None, key=f"summary-{name}",
-                                   alt=chart_description(PANELS[name], document))  # fmt: skip
+            with column:
+                _chart(specs[name], name, document)
+
+
+def _chart(spec: dict, name: str, document) -> None:
+    """One chart at its column's width. A panel of several views (CAR T and B cells) is drawn a
+    view at a time under its title: Vega-Lite fits a single view to its container, never a
+    vconcat, which would run past a phone's screen."""
+    described = chart_description(PANELS[name], document)
+    if "vconcat" not in spec:
+        st.vega_lite_chart(spec, theme=None, key=f"summary-{name}", alt=described)
+        return
+    st.markdown(f"**{display.escape_markdown(PANELS[name])}**")
+    shared = {k: spec[k] for k in ("$schema", "datasets", "config") if k in spec}
+    for index, view in enumerate(spec["vconcat"]):
+        st.vega_lite_chart({**shared, **view}, theme=None, key=f"summary-{name}-{index}",
+                           alt=described)  # fmt: skip
 
 
 def adverse_event_table(rows: list[tuple[str, ...]], slide: bool = False) -> None:

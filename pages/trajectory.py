@@ -5,10 +5,21 @@ State lives in the URL: patient, view, toggles and settings as bound widgets; th
 """
 
 from dataclasses import replace
+from functools import partial
 
 import streamlit as st
 
-from carta import derive, display, ui, ui_access, ui_records, ui_safety, ui_trajectory, urlstate
+from carta import (
+    derive,
+    display,
+    ui,
+    ui_access,
+    ui_records,
+    ui_safety,
+    ui_trajectory,
+    ui_width,
+    urlstate,
+)
 from carta.charts.trajectory import (
     BLOOD_COUNTS,
     BRUSH,
@@ -17,6 +28,7 @@ from carta.charts.trajectory import (
     VIEWS,
     TrajectoryOptions,
     panels_with_data,
+    plot_width,
     trajectory_spec,
 )
 from carta.measures import ctcae, kinetics
@@ -221,19 +233,21 @@ def linked_view() -> None:
         ui_trajectory.keyboard_controls(chart_key, day_range, day, window)
         drawn_window, drawn_day = st.session_state[ui_trajectory.drawn_key(chart_key)]
         drawn = replace(options, window=drawn_window, selected_day=drawn_day)
+        # Built for the column's width: the chart follows it down to a phone's.
+        width = plot_width(data, ui_width.container_width("trajectory-width", default=760))
         spec = ui.cached_spec(
-            trajectory_spec,
+            partial(trajectory_spec, width=width),
             data,
             drawn,
             # Everything the data and the options depend on: the chart is cached under it.
             cache_key=(
                 patient_id, int(baseline_from), int(baseline_to), measure_set, population,
-                repr(drawn),
+                repr(drawn), width,
             ),
         )  # fmt: skip
         described = ui_trajectory.chart_description(patient_id, present, day_range)
         st.vega_lite_chart(spec, on_select="rerun", selection_mode=[BRUSH, PICK], key=chart_key,
-                           alt=described, width="stretch")  # fmt: skip
+                           alt=described, width="content")  # fmt: skip
         st.caption(
             "Drag across the course lane to zoom every panel, or set the window above; "
             "double-click to reset. Click a day, or type it above, to list its values beside "

@@ -138,7 +138,7 @@ def test_baseline_mode_plots_change_as_computed_by_hand(tmp_path, monkeypatch) -
 
 
 def test_the_response_strip_follows_the_chosen_criteria(default_store, monkeypatch) -> None:
-    title = "Response: 2016 ACR/EULAR TIS and PRINTO inactive disease (CID)"
+    title = "Response: TIS and inactive disease (CID)"
     stored = dataset_of(
         the_spec(trajectory(default_store, monkeypatch, patient="SYN-00002")), title, 0
     )

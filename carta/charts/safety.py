@@ -70,7 +70,7 @@ def recovery_chart(
     # Lines in the legend (the band's pale squares would not match the curves).
     legend = (
         alt.Legend(orient="top", title=None, symbolType="stroke", symbolStrokeWidth=3,
-                   symbolOpacity=1)
+                   symbolOpacity=1, columns=max(1, width // 170))
         if len(groups) > 1
         else None
     )  # fmt: skip

@@ -66,7 +66,7 @@ class TrajectoryData:
 
 PANELS = {
     "course": "Course and adverse events",
-    "response": "Response: 2016 ACR/EULAR TIS and PRINTO inactive disease (CID)",
+    "response": "Response: TIS and inactive disease (CID)",
     "enzymes": "Muscle enzymes",
     "kinetics": "CAR T cells and CD19+ B cells",
     "counts": "Blood counts",
@@ -103,6 +103,15 @@ def panels_with_data(data: TrajectoryData) -> dict[str, bool]:
         "scores": obs["code"].isin(SCORES).any(),
         "mri": not data.imaging.empty,
     }
+
+
+def plot_width(data: TrajectoryData, total: int) -> int:
+    """The panels' plot width for a chart `total` CSS pixels wide: what is left beside the widest
+    left-hand labels (the course lane's names at about 6 px a character, or the y axes)."""
+    names = [*data.events["name"].dropna(), *data.adverse_events["term"].dropna()]
+    widest = max((len(lane_name(name)) for name in names), default=0)
+    gutter = max(70, 6 * widest + 30)
+    return max(160, total - gutter - 12)
 
 
 def trajectory_spec(data: TrajectoryData, options: TrajectoryOptions, width: int = WIDTH) -> dict:
@@ -242,7 +251,13 @@ def _spec(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
         # Legends above each panel, not beside it, so the chart fits next to the page's side
         # column on a laptop screen.
         "config": {
-            "legend": {"orient": "top", "direction": "horizontal", "labelLimit": 170},
+            # In as many columns as the plot is wide for: a legend never widens the chart.
+            "legend": {
+                "orient": "top",
+                "direction": "horizontal",
+                "labelLimit": 170,
+                "columns": max(1, (width + 40) // 90),
+            },
             "axisY": {"labelLimit": 150},
         },
     }

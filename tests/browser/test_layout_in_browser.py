@@ -1,0 +1,151 @@
+"""What only a browser shows of the layout: every page at a phone's width with no chart wider
+than the screen, the trajectory's legends inside their chart and no label cut short, no "None"
+on any page, the dark theme, the print style, and the charts' text descriptions."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.harness import screenshot, wait_rendered
+
+pytestmark = pytest.mark.browser
+
+PAGES = {
+    "home": "home",
+    "trajectory": "trajectory?patient=SYN-00021&day=14",
+    "summary": "summary?patient=SYN-00002",
+    "published": "summary",
+    "cohort": "cohort",
+    "safety": "safety",
+    "data": "data",
+}
+CHARTS = '[data-testid="stVegaLiteChart"] :is(svg.marks, canvas)'
+
+
+def settled(page: Page) -> None:
+    """Rendered, and rendered again after the chart widths measured in the browser came back."""
+    wait_rendered(page)
+    page.wait_for_timeout(1200)
+    wait_rendered(page)
+
+
+def chart_edges(page: Page) -> list[float]:
+    return page.evaluate(
+        f"""() => [...document.querySelectorAll('{CHARTS}')]
+              .map((e) => e.getBoundingClientRect().right)"""
+    )
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_at_a_phones_width_no_chart_is_wider_than_the_screen(browser: Browser, app_url, name):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}/{PAGES[name]}")
+        settled(page)
+        edges = chart_edges(page)
+        assert all(edge <= 390 for edge in edges), (name, edges)
+        assert page.evaluate(
+            """() => { const m = document.querySelector('[data-testid="stMain"]');
+                       return m.scrollWidth <= m.clientWidth + 1; }"""
+        ), f"{name} scrolls sideways at 390 px"
+        if name in ("trajectory", "summary", "cohort"):
+            assert edges, f"{name} drew no chart"
+        screenshot(page, f"{name}-390")
+    finally:
+        context.close()
+
+
+def test_the_trajectory_legends_stay_inside_and_no_label_is_cut(page: Page, app_url: str):
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    page.goto(f"{app_url}/{PAGES['trajectory']}")
+    settled(page)
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first.bounding_box()
+    side = page.locator(".st-key-picked-day").bounding_box()
+    outside = page.evaluate(
+        """([left, right]) => [...document.querySelectorAll(
+              '[data-testid="stVegaLiteChart"] svg.marks g.role-legend text')]
+            .map((t) => [t.textContent, t.getBoundingClientRect()])
+            .filter(([, r]) => r.width > 0 && (r.left < left - 1 || r.right > right + 1))
+            .map(([text]) => text)""",
+        [chart["x"], side["x"]],
+    )
+    assert outside == []
+    texts = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] svg.marks text')]
+              .map((t) => t.textContent)"""
+    )
+    assert texts and not [t for t in texts if "…" in t]
+    assert "CK" in texts and "bone_marrow" not in texts
+    # Day 0 is a tick of the whole follow-up's axis.
+    assert "0" in page.evaluate(
+        """() => [...document.querySelectorAll(
+              'svg.marks g.concat_0_group g.role-axis[aria-label^="X-axis"] text')]
+              .map((t) => t.textContent)"""
+    )
+
+
+def test_no_page_shows_none(browser: Browser, app_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    try:
+        for name, path in PAGES.items():
+            page.goto(f"{app_url}/{path}")
+            settled(page)
+            words = page.locator('[data-testid="stMain"]').inner_text().split()
+            assert "None" not in words, name
+    finally:
+        context.close()
+
+
+def test_the_dark_theme_follows_the_system_setting(browser: Browser, app_url: str) -> None:
+    for scheme, dark in (("light", False), ("dark", True)):
+        context = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme=scheme)
+        page = context.new_page()
+        try:
+            page.goto(f"{app_url}/{PAGES['trajectory']}")
+            settled(page)
+            red, green, blue = page.evaluate(
+                """() => getComputedStyle(document.querySelector('[data-testid="stApp"]'))
+                      .backgroundColor.match(/\\d+/g).slice(0, 3).map(Number)"""
+            )
+            assert (red + green + blue < 150) is dark, (scheme, red, green, blue)
+            screenshot(page, f"trajectory-{scheme}")
+        finally:
+            context.close()
+
+
+def test_printing_hides_the_app_and_puts_a_chart_on_a_page(page: Page, app_url: str) -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{app_url}/{PAGES['trajectory']}")
+    settled(page)
+    page.emulate_media(media="print")
+    for hidden in ("stSidebar", "stSelectbox", "stSlider", "stNumberInput", "stExpander"):
+        expect(page.locator(f'[data-testid="{hidden}"]').first).to_be_hidden(timeout=5_000)
+    box = page.locator(CHARTS).first.bounding_box()
+    assert box["height"] <= 900, "the trajectory is split over pages"
+    assert (
+        page.evaluate(
+            """() => getComputedStyle(document.querySelector('[data-testid="stVegaLiteChart"]'))
+              .breakBefore"""
+        )
+        == "page"
+    )
+
+
+def test_every_chart_says_what_it_shows(page: Page, app_url: str) -> None:
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    for path, words in (
+        (PAGES["trajectory"], "Trajectory of SYN-00021 from study day"),
+        (PAGES["summary"], "of SYN-00002 by study day"),
+    ):
+        page.goto(f"{app_url}/{path}")
+        settled(page)
+        labels = page.evaluate(
+            """() => [...document.querySelectorAll('[role="graphics-document"]')]
+                  .map((c) => c.getAttribute('aria-label'))"""
+        )
+        charts = page.locator('[data-testid="stVegaLiteChart"]').count()
+        assert len(labels) == charts > 0 and all(words in label for label in labels), labels
+        assert all("Vega visualization" not in label for label in labels)
