@@ -194,7 +194,7 @@ def recovery_section(safety: CohortSafety, state: tuple) -> None:
     km, at_risk = safety.km, safety.at_risk
     # Built for the column's width (a vconcat is not fitted to it by Vega-Lite), less the room
     # for the at-risk table's row names.
-    width = max(160, ui_width.container_width("safety-km-width", default=700) - 190)
+    width = max(160, ui_width.container_width("safety-km-width", default=700)[0] - 190)
     curves = ui.page_chart("safety-km", lambda: safety_charts.recovery_chart(km, at_risk,
                                                                            width=width),
                            (*state, width))  # fmt: skip

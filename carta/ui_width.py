@@ -29,9 +29,12 @@ export default function (component) {
 _probe = st.components.v2.component("carta_width_probe", js=_PROBE_JS)
 
 
-def container_width(key: str, default: int) -> int:
-    """The width in CSS pixels of the column this is called in; `default` until the browser has
-    measured it (and under AppTest, which draws nothing)."""
+def container_width(key: str, default: int) -> tuple[int, bool]:
+    """(width, measured): the width in CSS pixels of the column this is called in, and whether
+    the browser has measured it yet; `default` until it has (and under AppTest, which draws
+    nothing)."""
     result = _probe(key=key, default={"width": None}, on_width_change=lambda: None)
     width = getattr(result, "width", None)
-    return int(width) if isinstance(width, int | float) and width > 0 else default
+    if isinstance(width, int | float) and width > 0:
+        return int(width), True
+    return default, False

@@ -234,7 +234,8 @@ def linked_view() -> None:
         drawn_window, drawn_day = st.session_state[ui_trajectory.drawn_key(chart_key)]
         drawn = replace(options, window=drawn_window, selected_day=drawn_day)
         # Built for the column's width: the chart follows it down to a phone's.
-        width = plot_width(data, ui_width.container_width("trajectory-width", default=760))
+        measured_width, measured = ui_width.container_width("trajectory-width", default=760)
+        width = plot_width(data, measured_width)
         spec = ui.cached_spec(
             partial(trajectory_spec, width=width),
             data,
@@ -246,8 +247,11 @@ def linked_view() -> None:
             ),
         )  # fmt: skip
         described = ui_trajectory.chart_description(patient_id, present, day_range)
-        st.vega_lite_chart(spec, on_select="rerun", selection_mode=[BRUSH, PICK], key=chart_key,
-                           alt=described, width="content")  # fmt: skip
+        # The container says whether the chart has its measured width yet (browser tests wait
+        # for that before they read it).
+        with st.container(key=f"trajectory-chart{'' if measured else '-unmeasured'}"):
+            st.vega_lite_chart(spec, on_select="rerun", selection_mode=[BRUSH, PICK],
+                               key=chart_key, alt=described, width="content")  # fmt: skip
         st.caption(
             "Drag across the course lane to zoom every panel, or set the window above; "
             "double-click to reset. Click a day, or type it above, to list its values beside "

@@ -24,9 +24,13 @@ CHARTS = '[data-testid="stVegaLiteChart"] :is(svg.marks, canvas)'
 
 
 def settled(page: Page) -> None:
-    """Rendered, and rendered again after the chart widths measured in the browser came back."""
+    """Rendered, and rendered again after the chart widths measured in the browser came back
+    (the trajectory says when; the recovery curves are given a moment)."""
     wait_rendered(page)
-    page.wait_for_timeout(1200)
+    if "/trajectory" in page.url:
+        page.locator(".st-key-trajectory-chart svg.marks").first.wait_for()
+    else:
+        page.wait_for_timeout(1200)
     wait_rendered(page)
 
 

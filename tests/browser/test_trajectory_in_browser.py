@@ -48,7 +48,9 @@ def open_trajectory(page: Page, url: str) -> None:
     page.set_viewport_size({"width": 1500, "height": 2600})
     page.goto(url)
     wait_rendered(page, charts=1)
-    page.locator("svg.marks").first.wait_for()
+    # Drawn for the width the browser measured, not the first guess.
+    page.locator(".st-key-trajectory-chart svg.marks").first.wait_for()
+    wait_rendered(page, charts=1)
 
 
 def test_brush_zooms_every_panel_in_the_browser(page: Page, app_url: str) -> None:
@@ -99,7 +101,8 @@ def test_reload_restores_patient_window_and_day(page: Page, app_url: str) -> Non
     before = axis_labels(page, 1)
     page.reload()
     wait_rendered(page, charts=1)
-    page.locator("svg.marks").first.wait_for()
+    page.locator(".st-key-trajectory-chart svg.marks").first.wait_for()
+    wait_rendered(page, charts=1)
     assert page.get_by_role("combobox", name="Patient").input_value() == PATIENT
     assert picked_rules(page) == panel_count(page)
     assert axis_labels(page, 1) == before
