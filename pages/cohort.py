@@ -44,11 +44,8 @@ parsed_windows = urlstate.windows(st.query_params.get("tw"), stored_windows)
 if parsed_windows.problem:
     st.warning(parsed_windows.problem)
 windows = parsed_windows.value
-edited = (
-    not windows[urlstate.WINDOW_COLUMNS]
-    .reset_index(drop=True)
-    .equals(stored_windows.reset_index(drop=True))
-)
+# Compared as the link writes them: the store's own windows, applied, are not an edit.
+edited = urlstate.format_windows(windows) != urlstate.format_windows(stored_windows)
 names = windows["name"].tolist()
 shown = top[1].multiselect(
     "Visit windows", names, default=names, key="tps", bind="query-params",
@@ -68,7 +65,11 @@ with st.expander("Visit windows" + (" (edited: saved in the link)" if edited els
         st.error(problem)
     buttons = st.columns(4)
     if buttons[0].button("Apply windows", disabled=bool(problems), key="tw-apply"):
-        st.query_params["tw"] = urlstate.format_windows(table)
+        applied = urlstate.format_windows(table)
+        if applied == urlstate.format_windows(stored_windows):
+            st.query_params.pop("tw", None)  # the store's own: nothing to keep in the link
+        else:
+            st.query_params["tw"] = applied
         st.rerun()
     if edited and buttons[1].button("Store's windows", key="tw-reset"):
         del st.query_params["tw"]

@@ -60,6 +60,22 @@ def test_cid_periods_run_from_a_cid_window_to_the_next_without() -> None:
     ]  # fmt: skip
 
 
+def test_swimmer_periods_end_by_the_last_contact() -> None:
+    # A: CID from M3 (day 90) still going at M8 (day 240), but last seen on day 200; B-cell
+    # aplasia from day 2 to day 150. B: a CID run that starts after B's last contact.
+    marks = pd.DataFrame({"patient_id": ["A", "B"], "mark": ["last contact"] * 2,
+                          "day": [200, 60], "grade": [None, None]})  # fmt: skip
+    aplasia = pd.DataFrame({"patient_id": ["A"], "onset_day": [2], "recovery_day": [150],
+                            "last_day": [200], "ongoing_at_last_value": [False]})  # fmt: skip
+    response = pd.DataFrame({
+        "patient_id": ["A", "A", "B"], "timepoint_sort": [1, 2, 1],
+        "nominal_day": [90, 240, 90], "cid": [True, True, True], "category": [None] * 3,
+    })  # fmt: skip
+    _, periods, _, _ = cohort.swimmer_lanes(marks, aplasia, response, "Patient id", 10)
+    spans = periods[["patient_id", "period", "start", "end"]].values.tolist()
+    assert sorted(spans) == [["A", "B-cell aplasia", 2, 150], ["A", "CID", 90, 200]]
+
+
 def test_capped_keeps_whole_patients_and_the_same_ones_each_time() -> None:
     frame = values([(f"P{i:03d}", t, s, 1.0, None) for i in range(300)
                     for t, s in (("A", 1), ("B", 2))])  # fmt: skip

@@ -11,6 +11,8 @@ import pyarrow as pa
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
+from carta import urlstate
+from carta.store import open_read_only, run_query
 from tests.conftest import open_page
 
 
@@ -206,3 +208,26 @@ def test_an_unknown_filter_value_in_the_link_is_said(default_store, monkeypatch)
     [warning] = [w.value for w in at.warning if "not among this store's values" in w.value]
     assert warning.startswith("Diagnosis “Lupus \\[x\\]")  # escaped: no live link
     assert counted(at) == (25, 25)  # and it filters nothing
+
+
+def test_applying_the_stores_own_windows_is_not_an_edit(default_store, monkeypatch) -> None:
+    at = cohort_page(default_store, monkeypatch)
+    assert not any("edited" in e.label for e in at.expander)
+    at.button(key="tw-apply").click().run()
+    assert "tw" not in at.query_params
+    assert not any("edited" in e.label for e in at.expander)
+    assert any("with the store's windows" in c.value for c in at.caption)
+    # The store's windows written out in the link are the store's windows too.
+    stored = urlstate.format_windows(
+        ui_query(default_store, "timepoint_windows")[urlstate.WINDOW_COLUMNS]
+    )
+    at = cohort_page(default_store, monkeypatch, tw=stored)
+    assert not any("edited" in e.label for e in at.expander)
+
+
+def ui_query(store, name: str) -> pd.DataFrame:
+    con = open_read_only(store)
+    try:
+        return run_query(con, name)
+    finally:
+        con.close()

@@ -353,6 +353,13 @@ def swimmer_lanes(
         ignore_index=True,
     )
     periods = periods[periods["patient_id"].isin(shown) & periods["start"].notna()]
+    # A period ends by the last contact at the latest: a CID run is dated by its windows' nominal
+    # days, and the last window's nominal day can lie after the patient's follow-up.
+    follow_up = periods["patient_id"].map(lanes.set_index("patient_id")["follow_up"])
+    periods = periods.assign(end=periods["end"].where(
+        follow_up.isna() | (periods["end"] <= follow_up), follow_up
+    ))  # fmt: skip
+    periods = periods[follow_up.isna() | (periods["start"] <= follow_up)]
     placed = marks[marks["mark"].isin(["infusion", "CRS", "ICANS"]) & marks["day"].notna()]
     events = pd.concat(
         [
