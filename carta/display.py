@@ -115,6 +115,24 @@ def plain_number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
+# How a table's machine column names read on screen (downloads keep the machine names).
+HEADINGS = {
+    "term": "Event",
+    "patients_any_grade": "Patients, any grade",
+    "grade_3_or_more": "Grade ≥3",
+    "grade ≥3 %": "Grade ≥3 %",
+    "not_graded_severity_only": "Severity only, not graded",
+    "grading_systems": "Grading",
+    "patients_on_default_range": "Graded on the default range ⚑",
+    **{f"grade_{g}": f"Grade {g}" for g in range(6)},
+}
+
+
+def headed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with its column names in words (HEADINGS); other columns as they are."""
+    return frame.rename(columns={c: HEADINGS[c] for c in frame.columns if c in HEADINGS})
+
+
 def table_style(frame: pd.DataFrame):
     """A table as shown: a missing cell is a dash, never "None", and numbers read as
     `plain_number` writes them; the values stay numbers, so columns still sort as numbers."""

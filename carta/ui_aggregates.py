@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from carta import exports, ui
+from carta import display, exports, ui
 from carta.access import SMALL_CELL
 from carta.measures import cohort, disclosure
 
@@ -85,7 +85,7 @@ def cohort_view(values, measured, response, adverse, patients, shown, code, rule
         _table(tables["response"], "agg-response")
         st.caption("2016 ACR/EULAR Total Improvement Score and PRINTO CID (docs/rules.md).")
     st.subheader("Adverse events")
-    _table(tables["adverse-events"], "agg-adverse-events")
+    _table(display.headed(tables["adverse-events"]), "agg-adverse-events")
     st.subheader("Take it away")
     for column, (name, frame) in zip(st.columns(len(tables)), tables.items(), strict=True):
         with column:

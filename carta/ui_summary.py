@@ -227,17 +227,21 @@ def _case(reading: tuple, patient_id: str, presenting: bool):
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _shown_specs(reading: tuple, patient_id: str, presenting: bool) -> dict[str, dict]:
-    from carta.charts.theme import with_arrow_datasets
+def _shown_specs(reading: tuple, patient_id: str, presenting: bool, dark: bool):
+    from carta.charts.theme import on_dark, with_arrow_datasets
 
     case = _case(reading, patient_id, presenting)
-    return {name: with_arrow_datasets(spec) for name, spec in case.specs.items()}
+    return {
+        name: with_arrow_datasets(on_dark(spec) if dark else spec)
+        for name, spec in case.specs.items()
+    }
 
 
 def case_chart_specs(patient_id: str, presenting: bool) -> dict[str, dict]:
-    """The case summary's charts as drawn on screen: its specs with Arrow datasets, made once
-    per case (the files use the case's plain specs)."""
-    return _shown_specs(ui.reading_key(), patient_id, presenting)
+    """The case summary's charts as drawn on screen, in the reader's theme: its specs with Arrow
+    datasets, made once per case (the files use the case's plain, white specs)."""
+    dark = st.context.theme.type == "dark"
+    return _shown_specs(ui.reading_key(), patient_id, presenting, dark)
 
 
 def case_summary(patient_id: str, presenting: bool):

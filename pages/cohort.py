@@ -312,7 +312,7 @@ with right:
     if adverse.empty:
         st.info("No adverse event is reported for these patients.")
     else:
-        st.dataframe(adverse, hide_index=True, key="ae-table")
+        st.dataframe(display.headed(adverse), hide_index=True, key="ae-table")
         st.caption(
             f"Patients by worst grade per term; % of the {len(in_all):,} patients shown. Rows "
             "“from counts” are graded from the blood counts: lab terms only after the infusion "

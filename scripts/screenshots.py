@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 
 from carta.build import build_store
@@ -39,13 +40,23 @@ def settled(page: Page) -> None:
     wait_rendered(page)
 
 
+def saved(page: Page, path: Path) -> None:
+    """A screenshot in 256 colours: a screen of text and flat charts loses nothing to see, and
+    the repository a good deal of weight."""
+    page.screenshot(path=str(path))
+    with Image.open(path) as image:
+        image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(
+            path, optimize=True
+        )
+
+
 def whole_page(page: Page, path: Path) -> None:
     """The page from top to bottom: Streamlit scrolls its main area, not the document."""
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     width = page.viewport_size["width"]
     page.set_viewport_size({"width": width, "height": min(int(height), 6000)})
     settled(page)
-    page.screenshot(path=str(path))
+    saved(page, path)
 
 
 def main() -> None:
@@ -79,7 +90,7 @@ def main() -> None:
                 settled(page)
                 number = 1
                 while True:
-                    page.screenshot(path=str(out / f"slide-{number}.png"))
+                    saved(page, out / f"slide-{number}.png")
                     print(f"slide-{number}.png")
                     if page.get_by_role("button", name="Next").is_disabled():
                         break

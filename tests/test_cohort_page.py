@@ -231,3 +231,10 @@ def ui_query(store, name: str) -> pd.DataFrame:
         return run_query(con, name)
     finally:
         con.close()
+
+
+def test_the_adverse_event_table_speaks_in_words(default_store, monkeypatch) -> None:
+    at = cohort_page(default_store, monkeypatch)
+    [table] = [t.value for t in at.dataframe if "Event" in t.value.columns]
+    assert {"Patients, any grade", "Grade 3", "Grade ≥3", "Grading"} <= set(table.columns)
+    assert not [c for c in table.columns if "_" in c]

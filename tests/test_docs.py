@@ -72,3 +72,11 @@ def test_default_timepoints_are_ordered_and_disjoint() -> None:
     windows = dictionary.timepoints().sort_values("sort")
     assert {"Baseline", "D7", "D14", "M1", "M2", "M3", "M6", "M8"} <= set(windows["name"])
     assert (windows["day_from"].iloc[1:].to_numpy() > windows["day_to"].iloc[:-1].to_numpy()).all()
+
+
+def test_every_file_the_readme_links_is_there() -> None:
+    readme = (ROOT / "README.md").read_text()
+    linked = re.findall(r"\]\(((?:docs|scripts|data|bench)/[^)#]+)\)", readme)
+    assert any(path.startswith("docs/screenshots/") for path in linked)
+    missing = [path for path in linked if not (ROOT / path).exists()]
+    assert missing == []

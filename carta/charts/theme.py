@@ -47,6 +47,27 @@ def figure_config(scale: float = 1.0) -> dict:
     }  # fmt: skip
 
 
+# The summary's charts on a dark screen: the same look in the colours of Streamlit's dark theme.
+# The files keep the white figure (a page, a slide or a paper is white).
+DARK = {"background": "#0E1117", "text": "#FAFAFA", "grid": "#31333F", "domain": "#5A5E6A"}
+
+
+def on_dark(spec: dict) -> dict:
+    """The spec drawn for the dark theme: background, text, grid and axis lines recoloured."""
+    config = dict(spec.get("config", {}))
+    config["background"] = DARK["background"]
+    for part, colours in (
+        ("title", {"color": DARK["text"], "subtitleColor": DARK["text"]}),
+        ("axis", {"labelColor": DARK["text"], "titleColor": DARK["text"],
+                  "gridColor": DARK["grid"], "domainColor": DARK["domain"],
+                  "tickColor": DARK["domain"]}),
+        ("legend", {"labelColor": DARK["text"], "titleColor": DARK["text"]}),
+        ("text", {"color": DARK["text"]}),
+    ):  # fmt: skip
+        config[part] = {**config.get(part, {}), **colours}
+    return {**spec, "config": config}
+
+
 def enlarged(spec: dict, factor: float) -> dict:
     """The spec with every mark's size and stroke width (and the room for axis labels) multiplied
     by `factor` (presentation: marks that read from the back of a room)."""
