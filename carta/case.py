@@ -63,9 +63,10 @@ def trajectory_data(query: Query, patient_id: str, profile: pd.Series, baseline_
     ]
     if not display.is_missing(profile["follow_up_days"]):
         known_days.append(profile["follow_up_days"])
+    response = query("patient_response", patient_id=patient_id)
+    known_days += list(response["nominal_day"].dropna())  # a response mark is never off the axis
     # The axis spans the whole known course, at least day -7 to 28, with a little room at the ends.
     day_range = (int(min([-7, *known_days])) - 2, int(max([28, *known_days])) + 3)
-    response = query("patient_response", patient_id=patient_id)
     return TrajectoryData(observations, events, adverse, imaging, day_range, response)
 
 

@@ -174,6 +174,8 @@ with left:
             on_select="rerun",
             selection_mode=[charts.BRUSH],
             key=ui_filters.chart_key("distribution"),
+            alt=f"{code} of the patients shown at each visit window: a point a patient, and a "
+            "box plot per window.",
         )
         note = (
             f" Points: {len(points):,} of {len(own):,} values ({left_out:,} patients not drawn; "
@@ -198,6 +200,7 @@ with right:
             drawn("response", lambda: charts.response_chart(counts, shown, selections.category)),
             on_select="rerun", selection_mode=[charts.CATEGORY],
             key=ui_filters.chart_key("response"),
+            alt="Patients by 2016 ACR/EULAR TIS category at each visit window.",
         )  # fmt: skip
         st.caption(
             "2016 ACR/EULAR Total Improvement Score (clinical-rules §3.1), "
@@ -215,7 +218,9 @@ with left:
     else:
         some, left_out = cohort.capped(lines, "patient_id", cohort.MAX_CHART_ROWS - len(shown))
         st.vega_lite_chart(drawn("spaghetti", lambda: charts.spaghetti_chart(
-            some, cohort.median_band(lines), shown, title, log)))  # fmt: skip
+            some, cohort.median_band(lines), shown, title, log)),
+            alt=f"{title} by visit window: a line a patient, the median and its interquartile "
+            "range.")  # fmt: skip
         st.caption(
             "Thin lines: one per patient; thick line and band: median and interquartile range "
             "(n per window in the box plot)."
@@ -233,7 +238,9 @@ with right:
     else:
         thinned, step = cohort.thinned_by_rank(bars)
         st.vega_lite_chart(drawn("waterfall", lambda: charts.waterfall_chart(
-            thinned, f"{code}, % change from baseline"), at))  # fmt: skip
+            thinned, f"{code}, % change from baseline"), at),
+            alt=f"Waterfall of {code} % change from baseline at {at}: a bar a patient, in "
+            "order.")  # fmt: skip
         st.caption(
             f"{len(bars):,} patients"
             + (f"; one bar in {step} drawn, in order" if step > 1 else "")
@@ -279,6 +286,8 @@ else:
         drawn("swimmer", lambda: charts.swimmer_spec(lanes, periods, events, selections.lanes),
               sort_by, limit),
         on_select="rerun", selection_mode=[charts.LANES], key=ui_filters.chart_key("swimmer"),
+        alt="Swimmer plot: a lane a patient over study days, with follow-up, B-cell aplasia and "
+        "CID periods, the infusion, CRS and ICANS by grade and the first response.",
     )  # fmt: skip
     st.caption(
         "Click a lane to pick a patient, shift-click for more; double-click to clear. CID periods "

@@ -22,7 +22,10 @@ SCHEMA = load_schema()
         ("pages/safety.py", {}),
         ("pages/trajectory.py", {"patient": "SYN-00003"}),
         ("pages/summary.py", {"patient": "SYN-00003"}),
-        ("pages/summary.py", {"patient": "SYN-00003", "present": "1"}),
+        *[
+            ("pages/summary.py", {"patient": "SYN-00003", "present": "1", "slide": str(n)})
+            for n in range(2, 7)
+        ],  # every chart slide
     ],
 )
 def test_every_chart_on_the_page_is_valid_vega_lite(default_store, monkeypatch, page, query):

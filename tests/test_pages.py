@@ -77,7 +77,8 @@ def test_published_case_page_shows_only_what_was_reported(default_store, monkeyp
     [spec] = chart_specs(at)
     assert [v["title"]["text"] for v in spec["vconcat"]] == [
         "Course and adverse events",
-        "CAR T cells and CD19+ B cells",
+        "CAR T cells (cells/µL)",
+        "CD19+ B cells (cells/µL)",
     ]
     assert (
         "No data for this patient: response criteria; muscle enzymes; blood counts; IgG; "

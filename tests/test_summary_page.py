@@ -49,7 +49,7 @@ def test_presentation_mode_is_a_slide_show_that_hides_the_id(default_store, monk
     # The toggle is gone; the chooser stays, hidden, so that the link keeps the patient.
     assert not at.toggle and [b.key for b in at.selectbox] == ["patient"]
     assert at.selectbox(key="patient").value == "SYN-00002"
-    style = next(h.proto.body for h in at.get("html") if "stSidebar" in h.proto.body)
+    style = next(h.proto.body for h in at.get("html") if "presenter" in h.proto.body)
     assert f".st-key-{ui_summary.HIDDEN_CONTROLS}" in style
     assert at.button(key="slide-previous").disabled and not at.button(key="slide-next").disabled
 

@@ -308,3 +308,21 @@ def test_legends_use_short_names_and_the_tooltip_the_full_one() -> None:
     assert {"field": "label", "type": "nominal", "title": "Parameter"} in points["encoding"][
         "tooltip"
     ]
+
+
+def test_a_score_at_the_end_of_the_follow_up_is_written_inside_the_plot() -> None:
+    response = pd.DataFrame(
+        {
+            "timepoint": ["M3", "M8"], "nominal_day": [90, 238], "category": ["major", "major"],
+            "tis": [72.5, 88.0], "complete": [True, True], "n_components": [6, 6],
+            "cid": pd.array([True, True], dtype="boolean"),
+        }
+    )  # fmt: skip
+    spec = trajectory_spec(full_data(response=response), TrajectoryOptions())
+    view = view_titled(spec, "Response: TIS and inactive disease (CID)")
+    texts = [layer for layer in layers_of(view) if layer["mark"]["type"] == "text"]
+    by_side = {layer["mark"]["align"]: layer for layer in texts}
+    assert by_side["left"]["transform"] == [{"filter": "!datum.near_end"}]
+    assert by_side["right"]["transform"] == [{"filter": "datum.near_end"}]
+    rows = {r["timepoint"]: r["near_end"] for r in spec["datasets"][texts[0]["data"]["name"]]}
+    assert rows == {"M3": False, "M8": True}  # day 238 of a range ending on day 240

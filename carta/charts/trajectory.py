@@ -133,7 +133,7 @@ def _builders(data: TrajectoryData, options: TrajectoryOptions, width: int) -> d
     """Panel name -> a function giving its views as (title, Altair layers, height)."""
     return {
         "course": lambda: [(PANELS["course"], *_course(data))],
-        "response": lambda: [(PANELS["response"], _response(data.response), 44)],
+        "response": lambda: [(PANELS["response"], _response(data.response, data.day_range), 44)],
         "enzymes": lambda: [(PANELS["enzymes"], _enzymes(data.observations, options), 150)],
         "kinetics": lambda: _kinetics(data.observations, options),
         "counts": lambda: _counts(data.observations, options, width),
@@ -565,10 +565,12 @@ RESPONSE_COLOURS = {
 }
 
 
-def _response(response: pd.DataFrame) -> list[alt.Chart]:
+def _response(response: pd.DataFrame, day_range: tuple[int, int]) -> list[alt.Chart]:
     """Two lanes at each window's nominal day: the TIS category (with its score or "n of 6") and
-    CID (filled when met, open when not, "?" when it cannot be decided)."""
+    CID (filled when met, open when not, "?" when it cannot be decided). A score near the end of
+    the follow-up is written to the left of its mark, so that the plot's edge does not cut it."""
     rows = response.rename(columns={"nominal_day": "day"}).copy()
+    rows["near_end"] = rows["day"] > day_range[1] - (day_range[1] - day_range[0]) * 0.06
     complete = rows["complete"].fillna(False).astype(bool)
     rows["status"] = rows["category"].where(complete, "incomplete").fillna("incomplete")
     rows["tis_text"] = [
@@ -619,11 +621,13 @@ def _response(response: pd.DataFrame) -> list[alt.Chart]:
             tooltip=tooltip,
         )
     )
-    tis_text = (
+    tis_text = [
         alt.Chart(named)
-        .mark_text(dx=9, align="left", fontSize=9, color="#333333")
+        .mark_text(dx=dx, align=align, fontSize=9, color="#333333")
         .encode(x=alt.X("day:Q"), y=y_tis, text=alt.Text("tis_text:N"))
-    )
+        .transform_filter(f"{'' if near_end else '!'}datum.near_end")
+        for near_end, dx, align in ((False, 9, "left"), (True, -9, "right"))
+    ]
     decided = (
         alt.Chart(named)
         .mark_circle(size=110, stroke="#238b45", strokeWidth=1.5, color="#238b45")
@@ -643,7 +647,7 @@ def _response(response: pd.DataFrame) -> list[alt.Chart]:
         .transform_filter("!isValid(datum.cid)")
     )
     cid = [decided, undecided]
-    return [tis, tis_text, *cid]
+    return [tis, *tis_text, *cid]
 
 
 def _enzymes(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:

@@ -1,5 +1,5 @@
 """What only a browser shows of the layout: every page at a phone's width with no chart wider
-than the screen, the trajectory's legends inside their chart and no label cut short, no "None"
+than the screen, no "None" and every chart described; the trajectory's legends inside their chart
 on any page, the dark theme, the print style, and the charts' text descriptions."""
 
 from __future__ import annotations
@@ -41,8 +41,17 @@ def chart_edges(page: Page) -> list[float]:
     )
 
 
+# What each page's charts must say of themselves (beyond Vega's own "Vega visualization").
+DESCRIBED = {
+    "trajectory": "Trajectory of SYN-00021 from study day",
+    "summary": "of SYN-00002 by study day",
+}
+
+
 @pytest.mark.parametrize("name", list(PAGES))
-def test_at_a_phones_width_no_chart_is_wider_than_the_screen(browser: Browser, app_url, name):
+def test_every_page_at_a_phones_width(browser: Browser, app_url: str, name: str) -> None:
+    """No chart wider than the screen and no sideways scroll at 390 px; no "None" anywhere on
+    the page; every chart with a text description of what it shows."""
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:
@@ -54,8 +63,16 @@ def test_at_a_phones_width_no_chart_is_wider_than_the_screen(browser: Browser, a
             """() => { const m = document.querySelector('[data-testid="stMain"]');
                        return m.scrollWidth <= m.clientWidth + 1; }"""
         ), f"{name} scrolls sideways at 390 px"
-        if name in ("trajectory", "summary", "cohort"):
+        if name in ("trajectory", "summary", "cohort", "safety"):
             assert edges, f"{name} drew no chart"
+        assert "None" not in page.locator('[data-testid="stMain"]').inner_text().split()
+        labels = page.evaluate(
+            """() => [...document.querySelectorAll('[role="graphics-document"]')]
+                  .map((c) => c.getAttribute('aria-label') || '')"""
+        )
+        assert len(labels) == page.locator('[data-testid="stVegaLiteChart"]').count()
+        assert all(label and "Vega visualization" not in label for label in labels), labels
+        assert all(DESCRIBED.get(name, "") in label for label in labels), labels
         screenshot(page, f"{name}-390")
     finally:
         context.close()
@@ -88,19 +105,6 @@ def test_the_trajectory_legends_stay_inside_and_no_label_is_cut(page: Page, app_
               'svg.marks g.concat_0_group g.role-axis[aria-label^="X-axis"] text')]
               .map((t) => t.textContent)"""
     )
-
-
-def test_no_page_shows_none(browser: Browser, app_url: str) -> None:
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    page = context.new_page()
-    try:
-        for name, path in PAGES.items():
-            page.goto(f"{app_url}/{path}")
-            settled(page)
-            words = page.locator('[data-testid="stMain"]').inner_text().split()
-            assert "None" not in words, name
-    finally:
-        context.close()
 
 
 def test_the_dark_theme_follows_the_system_setting(browser: Browser, app_url: str) -> None:
@@ -136,20 +140,3 @@ def test_printing_hides_the_app_and_puts_a_chart_on_a_page(page: Page, app_url: 
         )
         == "page"
     )
-
-
-def test_every_chart_says_what_it_shows(page: Page, app_url: str) -> None:
-    page.set_viewport_size({"width": 1440, "height": 1000})
-    for path, words in (
-        (PAGES["trajectory"], "Trajectory of SYN-00021 from study day"),
-        (PAGES["summary"], "of SYN-00002 by study day"),
-    ):
-        page.goto(f"{app_url}/{path}")
-        settled(page)
-        labels = page.evaluate(
-            """() => [...document.querySelectorAll('[role="graphics-document"]')]
-                  .map((c) => c.getAttribute('aria-label'))"""
-        )
-        charts = page.locator('[data-testid="stVegaLiteChart"]').count()
-        assert len(labels) == charts > 0 and all(words in label for label in labels), labels
-        assert all("Vega visualization" not in label for label in labels)

@@ -129,6 +129,28 @@ def test_every_export_of_the_slide_show_holds_what_it_shows(page: Page, app_url:
     assert "present" not in page.url and "slide" not in page.url
 
 
+def test_the_published_cases_files_hold_its_own_words(page: Page, app_url: str) -> None:
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{app_url}/summary?present=1")
+    wait_rendered(page)
+    page.get_by_role("button", name="Export or leave").click()
+    files = {}
+    for label in ("Summary as PDF", "Summary as slides (PPTX)"):
+        with page.expect_download(timeout=30_000) as download:
+            page.get_by_role("button", name=label).click()
+        files[label] = Path(download.value.path()).read_bytes()
+    pdf = PdfReader(io.BytesIO(files["Summary as PDF"]))
+    last = " ".join(pdf.pages[-1].extract_text().split())
+    assert "What the source reports in words" in last
+    assert "Sustained immunosuppressive-drug-free clinical and radiologic improvement" in last
+    assert "SYNTHETIC" not in " ".join(p.extract_text() for p in pdf.pages)
+    slides = zipfile.ZipFile(io.BytesIO(files["Summary as slides (PPTX)"]))
+    names = [n for n in slides.namelist() if re.fullmatch(r"ppt/slides/slide\d+\.xml", n)]
+    words = slides.read(f"ppt/slides/slide{len(names)}.xml").decode()
+    assert "What the source reports in words" in words
+    assert "Eight months after the infusion" in words
+
+
 def test_presentation_mode_keeps_the_patient_across_a_reload(page: Page, app_url: str) -> None:
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{app_url}/summary?patient=SYN-00007")
