@@ -1,6 +1,6 @@
 """What only a browser shows of the layout: every page at a phone's width with no chart wider
-than the screen, no "None" and every chart described; the trajectory's legends inside their chart
-on any page, the dark theme, the print style, and the charts' text descriptions."""
+than the screen, no "None" and every chart described for screen readers; the trajectory's
+legends inside their chart with no label cut short; the dark theme; the print style."""
 
 from __future__ import annotations
 
