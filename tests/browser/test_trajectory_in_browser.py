@@ -3,6 +3,7 @@ day in every panel and fills the table, and a reload restores the view from the 
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -112,3 +113,39 @@ def test_reload_restores_patient_window_and_day(page: Page, app_url: str) -> Non
     assert min(labels) >= -5 and max(labels) <= 40, "the enzyme panel shows the window"
     assert page.get_by_text("Values on study day 14").first.is_visible()
     screenshot(page, "trajectory-restored")
+
+
+def test_the_keyboard_picks_a_day_and_zooms_as_the_mouse_does(page: Page, app_url: str) -> None:
+    open_trajectory(page, f"{app_url}/trajectory?patient={PATIENT}")
+    panels = panel_count(page)
+    before = axis_labels(page, 1)
+    # A day typed in the day box: the rule in every panel and the day's values beside the chart.
+    day_box = page.get_by_label("Day", exact=True)
+    day_box.fill("14")
+    day_box.press("Enter")
+    page.wait_for_function("location.search.includes('day=14')", timeout=10_000)
+    page.get_by_text("Values on study day 14").first.wait_for()
+    page.locator(".st-key-trajectory-chart svg.marks").first.wait_for()
+    page.wait_for_function(
+        "([stroke, n]) => document.querySelectorAll(`svg.marks line[stroke='${stroke}']`)"
+        ".length === n",
+        arg=[PICK_STROKE, panels],
+        timeout=10_000,
+    )
+    # The window slider's lower handle moved with the arrow keys: every panel but the course
+    # lane zooms, and the window is in the link.
+    handle = page.get_by_role("slider").first
+    handle.focus()
+    for _ in range(30):
+        handle.press("ArrowRight")
+    page.wait_for_function("location.search.includes('win=')", timeout=10_000)
+    wait_rendered(page, charts=1)
+    low, high = (float(v) for v in query(page)["win"][0].split(","))
+    assert low > -29 and high >= 240
+    page.wait_for_function(
+        "(before) => JSON.stringify([...document.querySelectorAll("
+        "'svg.marks g.concat_1_group g.role-axis[aria-label^=\"X-axis\"] text')]"
+        ".map((t) => t.textContent)) !== before",
+        arg=json.dumps(before),
+        timeout=10_000,
+    )
