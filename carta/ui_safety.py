@@ -166,9 +166,7 @@ def incidence_section(safety: CohortSafety, state: tuple) -> None:
     chart = ui.page_chart(
         "safety-incidence", lambda: safety_charts.incidence_chart(safety.incidence), state
     )
-    st.vega_lite_chart(chart, key="safety-incidence",
-                       alt="Adverse events by term: the share of patients shown with each, by "
-                       "worst grade.")  # fmt: skip
+    st.vega_lite_chart(chart, key="safety-incidence")  # described by its spec
     st.dataframe(safety.incidence_shown, hide_index=True, key="safety-incidence-table")
 
 
@@ -198,9 +196,8 @@ def recovery_section(safety: CohortSafety, state: tuple) -> None:
     curves = ui.page_chart("safety-km", lambda: safety_charts.recovery_chart(km, at_risk,
                                                                            width=width),
                            (*state, width))  # fmt: skip
-    st.vega_lite_chart(curves, key="safety-km", width="content",
-                       alt="Kaplan–Meier curves of the share of patients recovered by study day, "
-                       "with the numbers at risk under them.")  # fmt: skip
+    # Described by the spec itself (its groups named): no alt to override that.
+    st.vega_lite_chart(curves, key="safety-km", width="content")
     medians = safety.medians.assign(
         median=[
             "not reached" if pd.isna(m) else f"day {int(m)}" for m in safety.medians["median_day"]
