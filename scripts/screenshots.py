@@ -21,23 +21,14 @@ from playwright.sync_api import Page, sync_playwright
 
 from carta.build import build_store
 from carta.store import ROOT
-from tests.browser.harness import launch, start_server, stop_server, wait_rendered
+from tests.browser.harness import VIEWS, launch, settled, start_server, stop_server
 
+# The README's pictures: every view, the case summary as the published case shows it.
 PAGES = {
-    "home": "home",
-    "trajectory": "trajectory?patient=SYN-00021&day=14",
-    "summary": "summary",
-    "cohort": "cohort",
-    "safety": "safety",
-    "data": "data",
+    ("summary" if name == "published" else name): VIEWS[name]
+    for name in ("home", "trajectory", "published", "cohort", "safety", "data")
 }
 SLIDES = "summary?patient=SYN-00002&present=1"
-
-
-def settled(page: Page) -> None:
-    wait_rendered(page)
-    page.wait_for_timeout(1500)  # the chart widths measured in the browser come back
-    wait_rendered(page)
 
 
 def saved(page: Page, path: Path) -> None:

@@ -141,6 +141,29 @@ def wait_rendered(page: Page, charts: int = 0, timeout: float = 30_000) -> None:
     )
 
 
+# Every view, as a link opens it: the layout checks and the README's screenshots go through them.
+VIEWS = {
+    "home": "home",
+    "trajectory": "trajectory?patient=SYN-00021&day=14",
+    "summary": "summary?patient=SYN-00002",
+    "published": "summary",
+    "cohort": "cohort",
+    "safety": "safety",
+    "data": "data",
+}
+
+
+def settled(page: Page) -> None:
+    """Rendered, and rendered again after the chart widths measured in the browser came back
+    (the trajectory says when; the recovery curves are given a moment)."""
+    wait_rendered(page)
+    if "/trajectory" in page.url:
+        page.locator(".st-key-trajectory-chart svg.marks").first.wait_for()
+    else:
+        page.wait_for_timeout(1200)
+    wait_rendered(page)
+
+
 def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

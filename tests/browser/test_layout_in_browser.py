@@ -7,31 +7,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.harness import screenshot, wait_rendered
+from tests.browser.harness import VIEWS, screenshot, settled
 
 pytestmark = pytest.mark.browser
 
-PAGES = {
-    "home": "home",
-    "trajectory": "trajectory?patient=SYN-00021&day=14",
-    "summary": "summary?patient=SYN-00002",
-    "published": "summary",
-    "cohort": "cohort",
-    "safety": "safety",
-    "data": "data",
-}
+PAGES = VIEWS
 CHARTS = '[data-testid="stVegaLiteChart"] :is(svg.marks, canvas)'
-
-
-def settled(page: Page) -> None:
-    """Rendered, and rendered again after the chart widths measured in the browser came back
-    (the trajectory says when; the recovery curves are given a moment)."""
-    wait_rendered(page)
-    if "/trajectory" in page.url:
-        page.locator(".st-key-trajectory-chart svg.marks").first.wait_for()
-    else:
-        page.wait_for_timeout(1200)
-    wait_rendered(page)
 
 
 def chart_edges(page: Page) -> list[float]:

@@ -79,6 +79,14 @@ def test_the_slide_show_steps_with_the_arrow_keys_and_never_scrolls(page: Page, 
     step(page, "ArrowLeft", 6)
     wait_rendered(page, charts=1)
     assert "Slide 6 of 7 · MRI" in page.locator("body").inner_text()
+    # The buttons do what the keys do.
+    page.get_by_role("button", name="Previous").click()
+    page.wait_for_url(re.compile(r"slide=5(&|$)"), timeout=15_000)
+    wait_rendered(page, charts=1)
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(re.compile(r"slide=6(&|$)"), timeout=15_000)
+    wait_rendered(page, charts=1)
+    assert "Slide 6 of 7 · MRI" in page.locator("body").inner_text() and no_scroll(page)
 
 
 def test_every_export_of_the_slide_show_holds_what_it_shows(page: Page, app_url: str) -> None:
