@@ -52,12 +52,13 @@ def summary_header(items: list[tuple[str, str]], rest_columns: int = 1) -> None:
     first, rest = items[:4], items[4:]
     for column, (label, value) in zip(st.columns(len(first)), first, strict=True):
         column.caption(label)
-        column.markdown(f"**{value}**")
+        column.markdown(f"**{display.escape_markdown(value)}**")
     per_column = -(-len(rest) // rest_columns)
     for column, start in zip(st.columns(rest_columns), range(0, len(rest), per_column),
                              strict=False):  # fmt: skip
         column.markdown("  \n".join(
-            f"**{label}:** {value}" for label, value in rest[start : start + per_column]
+            f"**{label}:** {display.escape_markdown(value)}"
+            for label, value in rest[start : start + per_column]
         ))  # fmt: skip
 
 
@@ -69,10 +70,11 @@ def figure_cards(figures, columns: int = 4) -> None:
         ):
             with column.container(border=True):
                 st.caption(figure.label)
-                value = figure.value if figure.reported else f":gray[{figure.value}]"
-                st.markdown(f"**{value}**")
+                # Values and details can come from imported files: shown as text, never Markdown.
+                shown = display.escape_markdown(figure.value)
+                st.markdown(f"**{shown if figure.reported else f':gray[{shown}]'}**")
                 if figure.detail:
-                    st.caption(figure.detail)
+                    st.caption(display.escape_markdown(figure.detail))
 
 
 def summary_charts(specs: dict[str, dict], document, columns: int = 2) -> None:
