@@ -192,12 +192,16 @@ def recovery_section(safety: CohortSafety, state: tuple) -> None:
     km, at_risk = safety.km, safety.at_risk
     # Built for the column's width (a vconcat is not fitted to it by Vega-Lite), less the room
     # for the at-risk table's row names.
-    width = max(160, ui_width.container_width("safety-km-width", default=700)[0] - 190)
+    measured_width, measured = ui_width.container_width("safety-km-width", default=700)
+    width = max(160, measured_width - 190)
     curves = ui.page_chart("safety-km", lambda: safety_charts.recovery_chart(km, at_risk,
                                                                            width=width),
                            (*state, width))  # fmt: skip
-    # Described by the spec itself (its groups named): no alt to override that.
-    st.vega_lite_chart(curves, key="safety-km", width="content")
+    # The container's key says whether the width has come back from the browser, so that a
+    # test (or a script) can wait for the final drawing rather than guess.
+    with st.container(key=f"safety-km-chart{'' if measured else '-unmeasured'}"):
+        # Described by the spec itself (its groups named): no alt to override that.
+        st.vega_lite_chart(curves, key="safety-km", width="content")
     medians = safety.medians.assign(
         median=[
             "not reached" if pd.isna(m) else f"day {int(m)}" for m in safety.medians["median_day"]

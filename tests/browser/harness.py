@@ -155,12 +155,13 @@ VIEWS = {
 
 def settled(page: Page) -> None:
     """Rendered, and rendered again after the chart widths measured in the browser came back
-    (the trajectory says when; the recovery curves are given a moment)."""
+    (the trajectory and the recovery curves say when: their container's key loses
+    "-unmeasured"). A click before that can land on an element the rerun replaces."""
     wait_rendered(page)
-    if "/trajectory" in page.url:
-        page.locator(".st-key-trajectory-chart svg.marks").first.wait_for()
-    else:
-        page.wait_for_timeout(1200)
+    measured = {"/trajectory": ".st-key-trajectory-chart", "/safety": ".st-key-safety-km-chart"}
+    for view, container in measured.items():
+        if view in page.url:
+            page.locator(f"{container} svg.marks").first.wait_for()
     wait_rendered(page)
 
 

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page
 
 from carta.store import open_read_only, run_query
-from tests.browser.harness import wait_rendered
+from tests.browser.harness import settled, wait_rendered
 
 pytestmark = pytest.mark.browser
 
@@ -71,6 +71,7 @@ def readable(name: str, content: bytes) -> None:
 def open_view(page: Page, url: str, charts: int = 0) -> None:
     page.goto(url)
     wait_rendered(page, charts=charts, timeout=60_000)
+    settled(page)  # a click during the rerun a measured width brings would be lost
 
 
 def test_every_cohort_download_serves_its_rows(page: Page, app_url: str) -> None:

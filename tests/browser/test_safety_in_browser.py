@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.harness import screenshot, wait_rendered
+from tests.browser.harness import screenshot, settled, wait_rendered
 from tests.browser.test_cohort_in_browser import patients_counted
 
 pytestmark = pytest.mark.browser
 
 
 def download(page: Page, label: str) -> pd.DataFrame:
-    with page.expect_download() as file:
+    with page.expect_download(timeout=60_000) as file:
         page.get_by_role("button", name=label).click()
     return pd.read_csv(io.BytesIO(Path(file.value.path()).read_bytes()))
 
@@ -39,6 +39,7 @@ def test_filters_narrow_the_curves_and_the_downloads_match(page: Page, app_url: 
     page.set_viewport_size({"width": 1500, "height": 3000})
     page.goto(f"{app_url}/safety")
     wait_rendered(page, charts=2)
+    settled(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     everyone = patients_counted(page)
     curves = download(page, "Recovery curves (CSV)")
@@ -64,6 +65,7 @@ def test_filters_narrow_the_curves_and_the_downloads_match(page: Page, app_url: 
 
     page.goto(f"{app_url}/safety?sex=F")
     wait_rendered(page, charts=2)
+    settled(page)
     women = patients_counted(page)
     assert 0 < women < everyone
     narrowed = download(page, "Recovery curves (CSV)")
