@@ -10,7 +10,17 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from carta.measures import cohort, ctcae, hematotox, kinetics, response, summary
+from carta import dictionary
+from carta.measures import (
+    cohort,
+    ctcae,
+    exposure,
+    hematotox,
+    kinetics,
+    remission,
+    response,
+    summary,
+)
 from carta.store import insert_frame, insert_query_result, run_query
 
 # ICAHT and T-ICAHT from sparse counts ([U] design rules, docs/rules.md): a patient's last value
@@ -157,15 +167,56 @@ def _hematotox(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
 
 def _response(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     values = run_query(con, "timepoint_values_of_codes", codes=RESPONSE_CODES)
-    insert_frame(
-        con,
-        "response_by_timepoint",
-        response_rows(values, settings["tis_measure_set"], settings["tis_population"]),
-    )
+    patients = run_query(con, "patient_last_days")
+    populations = tis_populations(patients, settings["tis_population"])
+    frames = [
+        response_rows(values[values["patient_id"].isin(ids)], settings["tis_measure_set"], group)
+        for group, ids in populations.items()
+        if values["patient_id"].isin(ids).any()
+    ]
+    if not frames:  # no patient with a TIS: nothing to store
+        return
+    insert_frame(con, "response_by_timepoint", pd.concat(frames, ignore_index=True))
+
+
+def tis_populations(patients: pd.DataFrame, unspecified: str) -> dict[str, list[str]]:
+    """The TIS thresholds each patient is scored with, from the indication
+    (data/reference/indications.csv: JDM 30/45/70, adult myositis 20/40/60); a patient whose
+    indication is not given is scored with the setting `unspecified` (flagged where shown);
+    lupus and systemic sclerosis have no TIS."""
+    known = dictionary.indications().set_index("indication")["tis_population"]
+    population = patients["indication"].map(known)
+    population = population.where(patients["indication"].notna(), unspecified)
+    groups = patients.groupby(population.to_numpy())["patient_id"].apply(list)
+    return {str(name): ids for name, ids in groups.items()}
+
+
+def _exposure(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
+    events = run_query(con, "medication_events")
+    patients = run_query(con, "patient_last_days")
+    last = patients.set_index("patient_id")["last_day"]
+    insert_frame(con, "patient_exposure", exposure.patient_exposure(events, last))
+
+
+def _remission(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
+    patients = run_query(con, "patient_last_days")
+    indications = patients.set_index("patient_id")["indication"]
+    wanted = indications.isin(list(remission.DEFINITIONS))
+    if not wanted.any():
+        return
+    values = run_query(con, "timepoint_values_of_codes", codes=list(remission.INPUT_CODES))
+    events = run_query(con, "medication_events")
+    periods = exposure.exposure_periods(events, patients.set_index("patient_id")["last_day"])
+    recorded = set(events["patient_id"])
+    rows = remission.remission_rows(values, indications[wanted], periods, recorded)
+    insert_frame(con, "remission_by_timepoint", rows)
 
 
 def response_rows(
-    values: pd.DataFrame, measure_set: str, population: str, baseline: str = "Baseline"
+    values: pd.DataFrame,
+    measure_set: str,
+    population: str,
+    baseline: str = "Baseline",
 ) -> pd.DataFrame:
     """TIS and CID per patient and visit window, as the table response_by_timepoint holds them.
 
@@ -179,6 +230,13 @@ def response_rows(
         columns={"n_met": "cid_n_met", "n_assessed": "cid_n_assessed",
                  "criteria_met": "cid_criteria_met"}
     )  # fmt: skip
+    if population != "JDM":
+        # PRINTO inactive disease is a JDM definition (Lazarevic 2013): adults have none.
+        none = [None] * len(cid)
+        cid = cid.assign(cid=pd.array(none, dtype="boolean"),
+                         cid_n_met=pd.array(none, dtype="Int64"),
+                         cid_n_assessed=pd.array(none, dtype="Int64"),
+                         cid_criteria_met=pd.Series(none, index=cid.index, dtype=object))  # fmt: skip
     order = values.drop_duplicates("timepoint")[["timepoint", "timepoint_sort", "nominal_day"]]
     rows = cid.merge(tis, on=["patient_id", "timepoint"], how="outer").merge(order, on="timepoint")
     # A window where no response measure was taken says nothing: leave it out rather than show
@@ -194,4 +252,6 @@ STEPS = (
     ("kinetics, aplasia, recovery", _kinetics),
     ("haematotoxicity", _hematotox),
     ("response_by_timepoint", _response),
+    ("patient_exposure", _exposure),
+    ("remission_by_timepoint", _remission),
 )

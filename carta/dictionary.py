@@ -96,6 +96,58 @@ def normal_unit(unit: object) -> object:
     return _spellings().get(unit.strip().lower(), unit.strip())
 
 
+def parameter_scales() -> pd.DataFrame:
+    """The scales a score may be recorded on when it has more than one (MMT8: 0-80 unilateral or
+    0-150 bilateral): `code`, `scale_min`, `scale_max`, `label`, `source_note`. A value names
+    its scale in observations.scale_max; without one it is on the dictionary's scale."""
+    return _read("parameter_scales").copy()
+
+
+def indications() -> pd.DataFrame:
+    """One row per indication Carta knows (JDM, adult myositis, SLE, SSc): its label, family,
+    the TIS thresholds it uses (`tis_population`, empty: no TIS), its `response_definitions`
+    and `panel_codes` (';'-separated), display `sort` and the `source_note`."""
+    return _read("indications").copy()
+
+
+def indication_aliases() -> pd.DataFrame:
+    """How people write an indication: `alias`, the `indication` code it means, the note."""
+    return _read("indication_aliases").copy()
+
+
+def indication_of(text: object) -> str | None:
+    """The indication code a diagnosis or indication as written means ('lupus nephritis' ->
+    'SLE', 'JDM' -> 'JDM'), from data/reference/indication_aliases.csv and the codes and labels
+    of data/reference/indications.csv, compared as `code_lookup` compares names; None when
+    nothing matches (an indication is never guessed, say from the age)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    return _indication_lookup().get(_key(text))
+
+
+@cache
+def _indication_lookup() -> dict[str, str]:
+    known = _read("indications")
+    lookup = {_key(c): c for c in known["indication"]}
+    lookup |= {_key(label): c for c, label in zip(known["indication"], known["label"], strict=True)}
+    aliases = _read("indication_aliases")
+    return lookup | {
+        _key(a): c for a, c in zip(aliases["alias"], aliases["indication"], strict=True)
+    }
+
+
+def glucocorticoids() -> pd.DataFrame:
+    """One row per glucocorticoid: `drug` (lower case), `mg_equivalent_to_5_mg_prednisone`
+    (empty: no systemic equivalent, the dose stays unknown) and the `source_note`."""
+    return _read("glucocorticoids").copy()
+
+
+def drug_classes() -> pd.DataFrame:
+    """One row per other drug a medication event may name: `drug` (lower case), `drug_class`
+    (immunosuppressant, biologic, antimalarial, immunoglobulin, growth_factor) and the note."""
+    return _read("drug_classes").copy()
+
+
 def timepoints() -> pd.DataFrame:
     """Default visit windows (study days, day 0 = infusion)."""
     return _read("timepoints").copy()

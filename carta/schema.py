@@ -8,7 +8,7 @@ import duckdb
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 
 # Bump when schema.sql changes; a store with another version is refused with a rebuild hint.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # The tables users import against, in load order (sources before the rows that cite them).
 DATA_TABLES = (
@@ -32,6 +32,8 @@ DERIVED_TABLES = (
     "patient_recovery",
     "patient_hematotox",
     "response_by_timepoint",
+    "patient_exposure",
+    "remission_by_timepoint",
 )
 ALL_TABLES = ("store_meta", *REFERENCE_TABLES, *DATA_TABLES, *DERIVED_TABLES, "imports")
 

@@ -29,6 +29,7 @@ CREATE TABLE patients (
     arm VARCHAR,
     day0_basis VARCHAR,
     diagnosis VARCHAR,
+    indication VARCHAR,
     autoantibody VARCHAR,
     disease_duration_years DOUBLE CHECK (disease_duration_years >= 0),
     prior_therapies VARCHAR,
@@ -44,7 +45,8 @@ CREATE TABLE parameters (
     label VARCHAR NOT NULL,
     domain VARCHAR NOT NULL
         CHECK (domain IN ('enzyme', 'inflammation', 'hematology', 'cellular', 'immunoglobulin',
-                          'chemistry', 'coagulation', 'urinalysis', 'vital', 'score')),
+                          'chemistry', 'coagulation', 'urinalysis', 'vital', 'score',
+                          'serology', 'function')),
     unit VARCHAR NOT NULL,
     loinc VARCHAR,
     scale_min DOUBLE,
@@ -73,7 +75,9 @@ CREATE TABLE observations (
     day_earliest INTEGER,
     day_latest INTEGER,
     day_precision VARCHAR CHECK (day_precision IN ('year', 'month')),
-    CHECK (value IS NOT NULL OR qualifier = 'not_detected'),
+    scale_max DOUBLE,
+    interpretation VARCHAR CHECK (interpretation IN ('negative', 'borderline', 'positive')),
+    CHECK (value IS NOT NULL OR qualifier = 'not_detected' OR interpretation IS NOT NULL),
     CHECK (day IS NOT NULL OR timing IS NOT NULL OR day_precision IS NOT NULL),
     CHECK (day_latest IS NULL OR day_earliest IS NULL OR day_latest >= day_earliest)
 );
@@ -206,6 +210,7 @@ CREATE TABLE timepoint_values (
     unit VARCHAR NOT NULL,
     qualifier VARCHAR,
     ref_high DOUBLE,
+    scale_max DOUBLE,
     source_id VARCHAR NOT NULL
 );
 
@@ -325,4 +330,39 @@ CREATE TABLE response_by_timepoint (
     cid_n_assessed INTEGER,
     cid_criteria_met VARCHAR,
     CHECK (complete OR category IS NULL)
+);
+
+-- Glucocorticoid and immunosuppressant exposure per patient, from the medication events
+-- (carta/measures/exposure.py; prednisone equivalents from data/reference/glucocorticoids.csv).
+CREATE TABLE patient_exposure (
+    patient_id VARCHAR NOT NULL,
+    last_day INTEGER,
+    glucocorticoid_events INTEGER NOT NULL,
+    glucocorticoid_doses_unknown INTEGER NOT NULL,
+    cumulative_pred_eq_mg DOUBLE,
+    cumulative_from_day INTEGER,
+    pred_eq_mg_at_last DOUBLE,
+    last_glucocorticoid_day INTEGER,
+    days_off_glucocorticoids INTEGER,
+    immunosuppressant_events INTEGER NOT NULL,
+    last_immunosuppressant_day INTEGER,
+    days_off_immunosuppression INTEGER,
+    withdrawal_reported BOOLEAN NOT NULL
+);
+
+-- Remission and low-disease-activity definitions per patient and visit window, for the
+-- definitions the patient's indication has (data/reference/indications.csv): met is NULL when a
+-- criterion is missing and none failed.
+CREATE TABLE remission_by_timepoint (
+    patient_id VARCHAR NOT NULL,
+    timepoint VARCHAR NOT NULL,
+    timepoint_sort INTEGER NOT NULL,
+    nominal_day INTEGER NOT NULL,
+    definition VARCHAR NOT NULL,
+    met BOOLEAN,
+    score DOUBLE,
+    criteria_met VARCHAR,
+    criteria_not_met VARCHAR,
+    criteria_missing VARCHAR,
+    inputs VARCHAR
 );

@@ -193,7 +193,7 @@ def _lookups() -> dict[tuple[str, str], tuple]:
 
 
 _CONSTANTS = {
-    "patients": {"cohort": COHORT, "diagnosis": DIAGNOSIS, "product": PRODUCT,
+    "patients": {"cohort": COHORT, "diagnosis": DIAGNOSIS, "indication": "JDM", "product": PRODUCT,
                  "follow_up_reported": None, "synthetic": True, "race": None},
     "observations": {"timing": None},
     "imaging": {"modality": "MRI", "sequence": "STIR"},

@@ -3,7 +3,8 @@
 -- $patients. Inside a window: the blood value closest to its nominal day, on a tie the earlier day
 -- (docs/rules.md, "Value at a timepoint", the rule of table timepoint_values with the view's own
 -- windows). BASE is the value at the first window; CHG = AVAL - BASE and PCHG = CHG / |BASE| x 100,
--- missing when BASE is 0 (ADaM BDS, clinical-rules §6.2).
+-- missing when BASE is 0 (ADaM BDS, clinical-rules §6.2), and missing when the two values are on
+-- different scales (MMT8 of 80 and of 150: scale_max).
 WITH windows AS (
     SELECT w.name AS timepoint, w.nominal_day, w.day_from, w.day_to, position AS timepoint_sort
     FROM (SELECT unnest($windows) AS w, generate_subscripts($windows, 1) AS position)
@@ -23,6 +24,7 @@ closest AS (
                 'qualifier': o.qualifier,
                 'ref_low': coalesce(o.ref_low, m.ref_low),
                 'ref_high': coalesce(o.ref_high, m.ref_high),
+                'scale_max': o.scale_max,
                 'source_id': o.source_id
             },
             [abs(o.day - w.nominal_day), o.day]
@@ -38,11 +40,11 @@ closest AS (
 valued AS (
     SELECT patient_id, timepoint, timepoint_sort, nominal_day, code, chosen.*,
         max(chosen.value) FILTER (WHERE timepoint_sort = 1)
-            OVER (PARTITION BY patient_id, code) AS base
+            OVER (PARTITION BY patient_id, code, chosen.scale_max) AS base
     FROM closest
 )
 SELECT patient_id, timepoint, timepoint_sort, nominal_day, code, day, value, unit, qualifier,
-    ref_low, ref_high, source_id, base,
+    ref_low, ref_high, scale_max, source_id, base,
     value - base AS chg,
     CASE WHEN base <> 0 THEN (value - base) / abs(base) * 100 END AS pchg
 FROM valued

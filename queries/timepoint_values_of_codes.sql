@@ -1,6 +1,7 @@
 -- The derived value at each visit window (table timepoint_values) of the parameters in $codes,
 -- with the window's display order: the input of the response criteria.
-SELECT patient_id, timepoint, timepoint_sort, nominal_day, code, day, value, qualifier, ref_high
+SELECT patient_id, timepoint, timepoint_sort, nominal_day, code, day, value, qualifier, ref_high,
+    scale_max
 FROM timepoint_values
 WHERE list_contains($codes, code)
 ORDER BY patient_id, timepoint_sort, code

@@ -14,13 +14,14 @@ from carta.schema import SCHEMA_VERSION, columns, create_tables
 
 PATIENT = "HAND-01"
 
-# Columns added in schema version 3, which a file may leave out: tests that write rows by hand
+# Columns added since schema version 3, which a file may leave out: tests that write rows by hand
 # write the columns a file had before them.
 OPTIONAL_SINCE_3 = {
     "timing", "race", "data_cut", "dose_basis", "organ",  # schema 3
     "ethnicity", "country", "arm", "day_earliest", "day_latest", "day_precision", "route",
     "drug_class", "start_earliest", "start_latest", "start_precision", "severity",
     "onset_earliest", "onset_latest", "onset_precision", "day0_basis",  # schema 4
+    "indication", "scale_max", "interpretation",  # schema 5
 }  # fmt: skip
 
 
@@ -30,13 +31,21 @@ def file_header(table: str) -> str:
 
 
 def hand_store(
-    path: Path, observations: list[tuple], events: list[tuple] = (), derived: bool = True
+    path: Path,
+    observations: list[tuple],
+    events: list[tuple] = (),
+    derived: bool = True,
+    indication: str | None = None,
+    medications: list[tuple] = (),
 ) -> Path:
     """A store with one synthetic patient.
 
-    observations: (day, code, value[, qualifier]) in the dictionary unit, blood, default ranges.
+    observations: (day, code, value[, qualifier[, scale_max]]) in the dictionary unit, blood,
+    default ranges.
     events: (kind, name, start_day, end_day).
     derived: fill the derived tables, as every published store has them.
+    indication: the patient's indication code (empty: not given).
+    medications: (name, start_day, end_day, dose, dose_unit) medication events.
     """
     con = duckdb.connect(str(path))
     create_tables(con)
@@ -55,18 +64,25 @@ def hand_store(
     )
     con.execute(
         "INSERT INTO patients (patient_id, source_id, cohort, sex, age_years, follow_up_days, "
-        "synthetic) VALUES (?, 'hand', 'Test', 'F', 10, 240, true)",
-        [PATIENT],
+        "indication, synthetic) VALUES (?, 'hand', 'Test', 'F', 10, 240, ?, true)",
+        [PATIENT, indication],
     )
     rows = [
-        (PATIENT, day, code, value, units[code], "blood", rest[0] if rest else None, "hand")
+        (PATIENT, day, code, value, units[code], "blood", (*rest, None, None)[0],
+         (*rest, None, None)[1], "hand")
         for day, code, value, *rest in observations
-    ]
+    ]  # fmt: skip
     if rows:
         con.executemany(
             "INSERT INTO observations (patient_id, day, code, value, unit, specimen, qualifier, "
-            "source_id) VALUES (?,?,?,?,?,?,?,?)",
+            "scale_max, source_id) VALUES (?,?,?,?,?,?,?,?,?)",
             rows,
+        )
+    for name, start, end, dose, unit in medications:
+        con.execute(
+            "INSERT INTO events (patient_id, kind, name, start_day, end_day, dose, dose_unit, "
+            "source_id) VALUES (?, 'medication', ?, ?, ?, ?, ?, 'hand')",
+            [PATIENT, name, start, end, dose, unit],
         )
     for kind, name, start, end in events:
         con.execute(

@@ -15,6 +15,7 @@ import pytest
 
 from carta import dictionary
 from carta.ingest.importer import import_files
+from carta.measures import remission
 from carta.schema import SCHEMA_FILE, columns
 
 CDISC = Path(__file__).resolve().parents[2] / "shared" / "data" / "cdisc"
@@ -47,6 +48,11 @@ CDISC_CODES: dict[str, str | tuple[str, str]] = {
 # (panels gate them differently).
 NO_CDISC_CODE = {"CART", "NK", "CMAS", "MMT8", "PGA", "PARENT_GA", "CHAQ", "CAT_ACT", "CAT_DMG",
                  "DAS_SKIN", "DAS_MUSCLE", "DAS", "EXTRAMUSC"}  # fmt: skip
+# Lupus and systemic sclerosis measures: no CDISC test code was confirmed for them, so a CDISC
+# file names them by a mapping file (docs/import-format.md).
+NO_CDISC_CODE |= {"SLEDAI2K", "CSLEDAI", "PGA_SLE", "DSDNA", "EGFR", "MRSS", "FVC_PCT",
+                  "DLCO_PCT", "SKIN_WORSE", "DIGITAL_ULCERS", "TFR",
+                  *(f"SLEDAI_{item}" for item in remission.WEIGHTS)}  # fmt: skip
 
 # Test codes of the shared CDISC data deliberately left out of the dictionary: imported as other
 # tests (their own code, name, unit and text), never graded, drawn or scored.

@@ -87,8 +87,9 @@ def test_every_dictionary_code_has_a_plausible_range() -> None:
     high = ranges["plausible_high"].dropna()
     assert (high > ranges.loc[high.index, "plausible_low"]).all()
     assert ranges["source_note"].str.contains(r"\[[CPU]\]").all()
-    # A score's plausible range is its scale.
+    # A score's plausible range is its scale, or the widest of its scales (MMT8: 0-150).
     scores = params[params["domain"] == "score"]
+    scales = dictionary.parameter_scales().groupby("code")["scale_max"].max()
     pd.testing.assert_series_equal(
         ranges.loc[scores.index, "plausible_low"],
         scores["scale_min"],
@@ -97,7 +98,7 @@ def test_every_dictionary_code_has_a_plausible_range() -> None:
     )
     pd.testing.assert_series_equal(
         ranges.loc[scores.index, "plausible_high"],
-        scores["scale_max"],
+        scales.reindex(scores.index).fillna(scores["scale_max"]),
         check_names=False,
         check_dtype=False,
     )
@@ -225,7 +226,10 @@ def test_a_value_with_its_unit_outside_the_plausible_range_is_refused(store, tmp
         6: [f"HGB 121 g/dL is outside the plausible range 1–25 g/dL{check}"],
         8: [f"HGB 0.5 g/dL is outside the plausible range 1–25 g/dL{check}"],
         9: [f"IGG 1,200 g/L is outside the plausible range 0–60 g/L{check}"],
-        10: ["a value is needed unless qualifier is not_detected"],
+        10: [
+            "a value is needed unless qualifier is not_detected or the result is given as "
+            "negative, borderline or positive (column interpretation)"
+        ],
         11: ["required: the value is missing"],
     }
     rows = stored(store, "SELECT day, code, value, unit FROM observations ORDER BY day")

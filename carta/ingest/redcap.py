@@ -164,7 +164,8 @@ _DOMAIN_SECTIONS = {
     "enzyme": "Enzymes", "inflammation": "Inflammation", "hematology": "Blood count",
     "cellular": "CAR T, B and T cells", "immunoglobulin": "Immunoglobulins",
     "chemistry": "Chemistry", "coagulation": "Coagulation", "urinalysis": "Urinalysis",
-    "vital": "Vital signs", "score": "Scores",
+    "vital": "Vital signs", "score": "Scores", "serology": "Serology",
+    "function": "Lung function",
 }  # fmt: skip
 
 

@@ -21,6 +21,7 @@ ALLOWED = {
     ("patients", "sex"): {"M", "F"},
     ("observations", "specimen"): {"blood", "bone_marrow", "urine"},
     ("observations", "qualifier"): {"<", ">", "not_detected"},
+    ("observations", "interpretation"): {"negative", "borderline", "positive"},
     ("events", "kind"): {"apheresis", "lymphodepletion", "infusion", "withdrawal", "medication",
                          "procedure", "hospitalisation", "follow_up"},
     ("imaging", "side"): {"left", "right", "bilateral"},
@@ -97,6 +98,8 @@ def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[
     if "patient_id" in rows and name != "patients":
         refuse(~rows["patient_id"].isin(facts.patients), "patient_id",
                "unknown patient: add them to patients.csv")  # fmt: skip
+    if name == "patients" and "indication" in rows:
+        rows = _indications(rows, refuse)
     if name == "observations":
         undated = rows["day"].isna() & rows["timing"].isna() & rows["day_precision"].isna()
         refuse(undated, "day",
@@ -167,14 +170,24 @@ def _observations(rows: pd.DataFrame, facts: StoreFacts, refuse) -> pd.DataFrame
     ]
     rows.loc[known, "unit"] = target[known]
     value = rows["value"]
-    low, high = rows["code"].map(params["scale_min"]), rows["code"].map(params["scale_max"])
+    if "scale_max" in rows:
+        refuse(rows["scale_max"].notna() & ~_known_scale(rows["code"], rows["scale_max"]),
+               "scale_max", _unknown_scale)  # fmt: skip
+        own = rows["scale_max"]
+    else:
+        own = pd.Series(np.nan, index=rows.index)
+    low = rows["code"].map(params["scale_min"])
+    # A value is checked against the scale it names (MMT8 0-150), else the dictionary's.
+    high = own.astype("Float64").fillna(rows["code"].map(params["scale_max"]).astype("Float64"))
     outside = value.notna() & ((low.notna() & value.lt(low)) | (high.notna() & value.gt(high)))
     refuse(outside, "value", lambda r: _outside_scale(r, params))
     # With its unit given (and converted), a value must still be one a person can have.
     implausible = known & ~_plausible(value, rows["code"], facts.plausible)
     refuse(implausible, "value", lambda r: _outside_plausible(r, written, facts.plausible))
-    refuse(value.isna() & rows["qualifier"].fillna("").ne("not_detected"), "value",
-           "a value is needed unless qualifier is not_detected")  # fmt: skip
+    interpreted = rows["interpretation"].notna() if "interpretation" in rows else False
+    refuse(value.isna() & rows["qualifier"].fillna("").ne("not_detected") & ~interpreted,
+           "value", "a value is needed unless qualifier is not_detected or the result is given "
+           "as negative, borderline or positive (column interpretation)")  # fmt: skip
     key = ["patient_id", "day", "code", "specimen"]
     distinct = rows.drop_duplicates([*key, "value", "qualifier"])
     clashing = distinct[distinct.duplicated(key, keep=False)].set_index(key).index
@@ -303,7 +316,60 @@ def _no_conversion(row: pd.Series, params: pd.DataFrame) -> str:
 
 def _outside_scale(row: pd.Series, params: pd.DataFrame) -> str:
     low, high = params.at[row["code"], "scale_min"], params.at[row["code"], "scale_max"]
-    return f"outside the {row['code']} scale {low:g}–{high:g}"
+    own = row.get("scale_max")
+    if own is not None and not pd.isna(own):
+        return f"outside the {row['code']} scale {low:g}–{float(own):g} it names"
+    others = _scales_of(row["code"])
+    hint = (
+        f" (for the {' or '.join(f'{lo:g}–{hi:g}' for lo, hi in others if hi != high)} scale, "
+        "give it in column scale_max)"
+        if len(others) > 1
+        else ""
+    )
+    return f"outside the {row['code']} scale {low:g}–{high:g}{hint}"
+
+
+def _scales_of(code: object) -> list[tuple[float, float]]:
+    scales = dictionary.parameter_scales()
+    mine = scales[scales["code"] == code]
+    return list(zip(mine["scale_min"].astype(float), mine["scale_max"].astype(float), strict=True))
+
+
+def _known_scale(codes: pd.Series, scale_max: pd.Series) -> pd.Series:
+    """True where the scale a value names is one its parameter is recorded on."""
+    scales = dictionary.parameter_scales()
+    known = set(zip(scales["code"], scales["scale_max"].astype(float), strict=True))
+    return pd.Series(
+        [(c, float(m)) in known if not pd.isna(m) else True for c, m in zip(codes, scale_max,
+                                                                         strict=True)],
+        index=codes.index,
+    )
+
+
+def _unknown_scale(row: pd.Series) -> str:
+    others = _scales_of(row["code"])
+    if not others:
+        return f"{row['code']} is recorded on one scale only: leave scale_max empty"
+    listed = " or ".join(f"{hi:g}" for _, hi in others)
+    return f"not a scale {row['code']} is recorded on (scale_max {listed})"
+
+
+def _indications(rows: pd.DataFrame, refuse) -> pd.DataFrame:
+    """The indication as a code of data/reference/indications.csv: as written ('lupus' -> SLE),
+    else read from the diagnosis where that names one; a given one Carta does not know is
+    refused, a diagnosis that names none leaves it empty."""
+    # As plain objects: an all-empty column is read as Arrow's null type, which maps to nothing.
+    given = rows["indication"].astype(object).where(rows["indication"].notna(), None)
+    named = pd.Series([dictionary.indication_of(v) for v in given], index=rows.index, dtype=object)
+    known = ", ".join(dictionary.indications()["indication"])
+    refuse(given.notna() & named.isna(), "indication",
+           f"not an indication Carta knows ({known}; docs/import-format.md)")  # fmt: skip
+    if "diagnosis" in rows:
+        diagnosis = rows["diagnosis"].astype(object).where(rows["diagnosis"].notna(), None)
+        read = pd.Series([dictionary.indication_of(v) for v in diagnosis], index=rows.index)
+        named = named.where(named.notna(), read)
+    rows["indication"] = pd.array(named.where(named.notna(), None).tolist(), dtype="string")
+    return rows
 
 
 def _far_days(table_file: TableFile, rows: pd.DataFrame, facts: StoreFacts) -> list[Problem]:

@@ -264,6 +264,7 @@ class _Long:
     c: np.ndarray
     value: np.ndarray
     ref_high: np.ndarray
+    scale_max: np.ndarray  # the scale's maximum the value names (MMT8 0-150); NaN: the default
 
     def code_columns(self, wanted: tuple[str, ...]) -> np.ndarray:
         """Per row: the position of its code in ``wanted``, -1 when not wanted."""
@@ -305,6 +306,8 @@ def _prepare(values: pd.DataFrame) -> _Long:
     ref_high = (
         _floats(values["ref_high"]) if "ref_high" in values.columns else np.full(len(value), np.nan)
     )
+    absent = np.full(len(value), np.nan)
+    scale_max = _floats(values["scale_max"]) if "scale_max" in values.columns else absent
     keep = has_keys & ~np.isnan(value)
     return _Long(
         pd.Index(patients),
@@ -315,6 +318,7 @@ def _prepare(values: pd.DataFrame) -> _Long:
         c[keep].astype(np.int64),
         value[keep],
         ref_high[keep],
+        scale_max[keep],
     )
 
 
@@ -438,6 +442,13 @@ def tis_frame(
     follow_value = _matrix(
         n, pair_of_row[column[follow] >= 0], column[in_follow], long.value[in_follow], len(wanted)
     )
+    base_scale = _matrix(
+        len(long.patients), long.p[in_base], column[in_base], long.scale_max[in_base], len(wanted)
+    )
+    follow_scale = _matrix(
+        n, pair_of_row[column[follow] >= 0], column[in_follow], long.scale_max[in_follow],
+        len(wanted),
+    )  # fmt: skip
 
     pct: dict[str, np.ndarray] = {}
     filled_by: dict[str, np.ndarray] = {}
@@ -465,7 +476,15 @@ def tis_frame(
                 b = base_value[pair_patient, j]
                 f = follow_value[:, j]
                 improvement = b - f if scale.better == "lower" else f - b
-                pct[slot] = improvement / (scale.high - scale.low) * 100.0
+                # The scale is the value's own (MMT8 0-80 or 0-150): a change between two
+                # scales is not a change of the patient, so it is left out, never rescaled.
+                high_b = np.where(
+                    np.isnan(base_scale[pair_patient, j]), scale.high, base_scale[pair_patient, j]
+                )
+                high_f = np.where(np.isnan(follow_scale[:, j]), scale.high, follow_scale[:, j])
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    change = improvement / (high_b - scale.low) * 100.0
+                pct[slot] = np.where(high_b == high_f, change, np.nan)  # fmt: skip
             filled_by[slot] = np.full(n, code, dtype=object)
         pct[slot] = _signif(pct[slot])
 
@@ -551,7 +570,12 @@ def cid_frame(values: pd.DataFrame) -> pd.DataFrame:
     pairs, pair_of_row = long.pairs(np.ones(len(long.p), dtype=bool))
     codes = tuple(c.code for c in CID_CRITERIA)
     column = long.code_columns(codes)
-    used = column >= 0
+    # The cut-offs are on the dictionary's scales (MMT8 >= 78 of 80): a value on another scale
+    # (MMT8 of 150) is not assessed rather than rescaled.
+    default_high = dictionary.parameters().set_index("code")["scale_max"]
+    own_high = np.array([default_high.get(c, np.nan) for c in codes] + [np.nan])[column]
+    other_scale = ~np.isnan(long.scale_max) & (long.scale_max != own_high)
+    used = (column >= 0) & ~other_scale
     matrix = _signif(
         _matrix(len(pairs), pair_of_row[used], column[used], long.value[used], len(codes))
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.harness import VIEWS, screenshot, settled
+from tests.browser.harness import VIEWS, screenshot, settled, wait_rendered
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +37,8 @@ def test_every_page_at_a_phones_width(browser: Browser, app_url: str, name: str)
     page = context.new_page()
     try:
         page.goto(f"{app_url}/{PAGES[name]}")
+        drawn = name in ("trajectory", "summary", "cohort", "safety")
+        wait_rendered(page, charts=1 if drawn else 0, timeout=60_000)
         settled(page)
         edges = chart_edges(page)
         assert all(edge <= 390 for edge in edges), (name, edges)
@@ -44,7 +46,7 @@ def test_every_page_at_a_phones_width(browser: Browser, app_url: str, name: str)
             """() => { const m = document.querySelector('[data-testid="stMain"]');
                        return m.scrollWidth <= m.clientWidth + 1; }"""
         ), f"{name} scrolls sideways at 390 px"
-        if name in ("trajectory", "summary", "cohort", "safety"):
+        if drawn:
             assert edges, f"{name} drew no chart"
         assert "None" not in page.locator('[data-testid="stMain"]').inner_text().split()
         labels = page.evaluate(

@@ -129,15 +129,18 @@ def healthy(page: Page) -> str:
 
 
 def grid(page: Page, column: str) -> list[list[str]]:
-    """The rows of the first table with a `column` header, as their cells' texts."""
+    """The rows of the first table with a `column` header, as their cells' texts. A grid fills
+    its accessible cells after it has drawn, so the header is waited for (up to 15 s)."""
     tables = page.locator('[data-testid="stDataFrame"]')
-    for index in range(tables.count()):
-        table = tables.nth(index)
-        headers = table.locator('[role="columnheader"]').all_inner_texts()
-        if column in headers:
-            rows = [row.locator('[role="gridcell"]').all_inner_texts()
-                    for row in table.locator('[role="row"]').all()]  # fmt: skip
-            return [r for r in rows if r]
+    for _attempt in range(30):
+        for index in range(tables.count()):
+            table = tables.nth(index)
+            headers = table.locator('[role="columnheader"]').all_inner_texts()
+            if column in headers:
+                rows = [row.locator('[role="gridcell"]').all_inner_texts()
+                        for row in table.locator('[role="row"]').all()]  # fmt: skip
+                return [r for r in rows if r]
+        page.wait_for_timeout(500)
     raise AssertionError(f"no table with a {column!r} column on the page")
 
 

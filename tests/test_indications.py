@@ -1,0 +1,156 @@
+"""Indications as data: a patient's indication is read at import (as written, or from the
+diagnosis), decides the TIS thresholds (JDM 30/45/70, adult myositis 20/40/60) and which
+definitions are computed; MMT8 is scored on the scale its value names (0-80 or 0-150)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from carta import dictionary
+from carta.build import build_store
+from carta.ingest.importer import import_files
+from tests.handmade import PATIENT, hand_store
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("JDM", "JDM"), ("Juvenile dermatomyositis", "JDM"), ("lupus nephritis", "SLE"),
+     ("Systemic lupus erythematosus", "SLE"), ("diffuse cutaneous systemic sclerosis", "SSC"),
+     ("Antisynthetase syndrome", "IIM"), ("IMNM", "IIM"), ("scleroderma", "SSC"),
+     ("rheumatoid arthritis", None), ("", None), (None, None)],
+)  # fmt: skip
+def test_an_indication_is_read_from_what_is_written(text, code) -> None:
+    assert dictionary.indication_of(text) == code
+
+
+def test_every_indication_names_its_thresholds_definitions_and_panel() -> None:
+    known = dictionary.indications().set_index("indication")
+    assert list(known.index) == ["JDM", "IIM", "SLE", "SSC"]
+    assert known.loc["JDM", "tis_population"] == "JDM"
+    assert known.loc["IIM", "tis_population"] == "adult"
+    assert known[["tis_population"]].loc[["SLE", "SSC"]].isna().all().all()
+    codes = set(dictionary.parameters()["code"])
+    for panel in known["panel_codes"]:
+        assert set(panel.split(";")) <= codes, panel
+    assert set(dictionary.indication_aliases()["indication"]) <= set(known.index)
+
+
+PATIENT_COLUMNS = "patient_id,source_id,cohort,sex,age_years,diagnosis,indication,synthetic"
+OBSERVATION_COLUMNS = "patient_id,day,code,value,unit,specimen,source_id,scale_max"
+
+
+def centre_files(folder: Path) -> list[Path]:
+    folder.mkdir()
+    texts = {
+        "sources": "source_id,kind,citation\nsite-b,site,Site B registry\n",
+        "patients": PATIENT_COLUMNS + "\n"
+        "B-01,site-b,Site B,F,34,Systemic lupus erythematosus,,false\n"  # from the diagnosis
+        "B-02,site-b,Site B,M,52,Anti-Jo-1 myositis,IIM,false\n"  # as written
+        "B-03,site-b,Site B,F,41,Overlap,vasculitis,false\n"  # refused: not an indication
+        "B-04,site-b,Site B,F,29,Undifferentiated,,false\n",  # none: left empty
+        "observations": OBSERVATION_COLUMNS + "\n"
+        "B-02,0,MMT8,120,{score},blood,site-b,150\n"  # bilateral: accepted
+        "B-02,90,MMT8,120,{score},blood,site-b,\n"  # no scale named: 0-80, refused
+        "B-02,180,MMT8,120,{score},blood,site-b,100\n",  # not a scale of MMT8: refused
+    }
+    for name, text in texts.items():
+        (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+    return sorted(folder.iterdir())
+
+
+def test_the_import_reads_the_indication_and_the_scale(tmp_path: Path) -> None:
+    store = build_store(tmp_path / "store" / "carta.duckdb", n_patients=2).path
+    result = import_files(centre_files(tmp_path / "centre"), store)
+    reports = {r.table: r for r in result.files}
+    patients, observations = reports["patients"], reports["observations"]
+    assert (patients.accepted, patients.rejected) == (3, 1)
+    refused = patients.problems[0]
+    assert refused.column == "indication" and "not an indication Carta knows" in refused.reason
+    assert (observations.accepted, observations.rejected) == (1, 2)
+    reasons = {p.row: p.reason for p in observations.problems}
+    assert reasons[3] == (
+        "outside the MMT8 scale 0–80 (for the 0–150 scale, give it in column scale_max)"
+    )
+    assert reasons[4] == "not a scale MMT8 is recorded on (scale_max 80 or 150)"
+    con = duckdb.connect(str(result_store(store)), read_only=True)
+    stored = dict(con.execute("SELECT patient_id, indication FROM patients "
+                              "WHERE source_id = 'site-b'").fetchall())  # fmt: skip
+    scale = con.execute("SELECT scale_max FROM observations WHERE patient_id = 'B-02'").fetchall()
+    con.close()
+    assert stored == {"B-01": "SLE", "B-02": "IIM", "B-04": None}
+    assert scale == [(150.0,)]
+
+
+def result_store(store: Path) -> Path:
+    from carta.store import real_path
+
+    return real_path(store)
+
+
+# The core set of tests/test_derive.py with PGA 6 -> 4.5 (15 % of 10: 7.5 points): TIS 60,
+# moderate by the JDM thresholds (>= 45), major by the adult ones (>= 60).
+CORE_SET = [
+    (-6, "PGA", 6.0), (90, "PGA", 4.5), (-6, "PARENT_GA", 5.0), (90, "PARENT_GA", 4.0),
+    (-6, "CHAQ", 1.5), (90, "CHAQ", 0.9), (-6, "EXTRAMUSC", 4.0), (90, "EXTRAMUSC", 1.0),
+    (-6, "CK", 2000.0), (90, "CK", 200.0),
+]  # fmt: skip
+
+
+def month_3(tmp_path: Path, name: str, strength: list[tuple], indication: str | None):
+    store = hand_store(tmp_path / f"{name}.duckdb", [*CORE_SET, *strength], indication=indication)
+    con = duckdb.connect(str(store), read_only=True)
+    rows = con.execute(
+        "SELECT * FROM response_by_timepoint WHERE patient_id = ? AND timepoint = 'M3'", [PATIENT]
+    ).df()
+    con.close()
+    return rows.iloc[0] if len(rows) else None
+
+
+def test_the_thresholds_are_the_indications(tmp_path: Path) -> None:
+    unilateral = [(-6, "MMT8", 60.0), (90, "MMT8", 72.0)]  # 15 % of 80: 20 points
+    jdm = month_3(tmp_path, "jdm", unilateral, "JDM")
+    adult = month_3(tmp_path, "adult", unilateral, "IIM")
+    assert jdm["tis"] == adult["tis"] == pytest.approx(60.0)
+    assert (jdm["population"], jdm["category"]) == ("JDM", "moderate")
+    assert (adult["population"], adult["category"]) == ("adult", "major")
+    # PRINTO inactive disease is a JDM definition: an adult has none.
+    assert not pd.isna(jdm["cid"]) and pd.isna(adult["cid"])
+    # Lupus has no TIS at all, whatever scores it has.
+    assert month_3(tmp_path, "sle", unilateral, "SLE") is None
+
+
+def test_mmt8_is_scored_on_the_scale_its_values_name(tmp_path: Path) -> None:
+    # Bilateral 112.5 -> 135: 22.5 of 150 = 15 %, the same 20 points as 60 -> 72 of 80.
+    bilateral = month_3(
+        tmp_path,
+        "bilateral",
+        [(-6, "MMT8", 112.5, None, 150), (90, "MMT8", 135.0, None, 150)],
+        "IIM",
+    )
+    assert bilateral["points_strength"] == 20 and bilateral["pct_strength"] == pytest.approx(15)
+    assert bilateral["tis"] == pytest.approx(60.0)
+    # From one scale to the other is not a change of the patient: the slot stays missing.
+    mixed = month_3(tmp_path, "mixed", [(-6, "MMT8", 60.0), (90, "MMT8", 135.0, None, 150)], "IIM")
+    assert pd.isna(mixed["points_strength"]) and not mixed["complete"]
+    assert mixed["n_components"] == 5 and pd.isna(mixed["category"])  # fmt: skip
+
+
+def test_the_cid_cutoff_of_78_is_read_on_the_0_to_80_scale_only(tmp_path: Path) -> None:
+    store = hand_store(
+        tmp_path / "cid.duckdb",
+        [(180, "CK", 100.0), (180, "CMAS", 50.0), (180, "MMT8", 79.0, None, 150)],
+        indication="JDM",
+    )
+    con = duckdb.connect(str(store), read_only=True)
+    row = con.execute(
+        "SELECT cid, cid_n_assessed, cid_criteria_met FROM response_by_timepoint "
+        "WHERE timepoint = 'M6'"
+    ).df().iloc[0]  # fmt: skip
+    con.close()
+    # CK and CMAS met; MMT8 79 of 150 is not assessed (not "met" as 79 of 80 would be).
+    assert row["cid_n_assessed"] == 2 and "MMT8" not in row["cid_criteria_met"]
+    assert pd.isna(row["cid"])

@@ -1,0 +1,185 @@
+"""SLEDAI-2K, DORIS 2021, LLDAS and the revised EUSTAR activity index, worked by hand: the pure
+rules (carta/measures/remission.py) and the stored table remission_by_timepoint give the same
+answers, including at the boundaries the definitions draw (PGA exactly 0.5 and 1, prednisone
+exactly 5 and 7.5 mg/day)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from carta.measures import exposure, remission
+from tests.handmade import PATIENT, hand_store
+
+NO_ITEMS = dict.fromkeys(remission.WEIGHTS, 0)
+
+
+def test_sledai_2k_adds_the_weights_of_the_items_present() -> None:
+    # Arthritis 4 + proteinuria 4 + low complement 2 + DNA binding 2 = 12; clinical: 8.
+    items = NO_ITEMS | {"ARTHRITIS": 1, "PROTEINURIA": 1, "LOWCOMP": 1, "DNA": 1}
+    assert remission.sledai_total(items) == (12, 8)
+    assert remission.sledai_total(dict.fromkeys(remission.WEIGHTS, 1)) == (105, 101)
+    assert remission.sledai_total(NO_ITEMS) == (0, 0)
+    # An item not recorded leaves the total unknown; the serology items only the full total.
+    assert remission.sledai_total({k: 0 for k in remission.WEIGHTS if k != "RASH"}) == (None, None)
+    assert remission.sledai_total({k: 0 for k in remission.WEIGHTS if k != "DNA"}) == (None, 0)
+
+
+def visit(patient: str, timepoint: str, sort: int, day: int, **values: float) -> list[dict]:
+    return [
+        {"patient_id": patient, "timepoint": timepoint, "timepoint_sort": sort,
+         "nominal_day": day, "code": code, "day": day, "value": value}
+        for code, value in values.items()
+    ]  # fmt: skip
+
+
+def items(**present: int) -> dict[str, int]:
+    return {f"SLEDAI_{k}": v for k, v in (NO_ITEMS | present).items()}
+
+
+def prednisone(patient: str, dose: float, start: int = 0, end: int = 400) -> dict:
+    return {"patient_id": patient, "kind": "medication", "name": "Prednisone", "start_day": start,
+            "end_day": end, "dose": dose, "dose_unit": "mg/day", "dose_basis": None,
+            "drug_class": None}  # fmt: skip
+
+
+def evaluate(values: list[dict], events: list[dict], indication: str = "SLE") -> pd.DataFrame:
+    frame = pd.DataFrame(values)
+    patients = frame["patient_id"].unique()
+    last = pd.Series(400, index=patients)
+    periods = exposure.exposure_periods(pd.DataFrame(events), last)
+    rows = remission.remission_rows(
+        frame, pd.Series(indication, index=patients), periods, set(patients)
+    )
+    return rows.set_index(["patient_id", "timepoint", "definition"])
+
+
+@pytest.mark.parametrize(
+    ("pga", "dose", "doris", "lldas"),
+    [
+        (0.4, 5.0, True, True),  # prednisone exactly 5 mg/day: DORIS allows it
+        (0.5, 5.0, False, True),  # PGA exactly 0.5 is not below 0.5; LLDAS allows up to 1
+        (1.0, 5.0, False, True),  # PGA exactly 1: LLDAS
+        (1.01, 5.0, False, False),
+        (0.4, 5.01, False, True),
+        (0.4, 7.5, False, True),  # prednisone exactly 7.5 mg/day: LLDAS
+        (0.4, 7.51, False, False),
+    ],
+)
+def test_doris_and_lldas_at_their_boundaries(pga, dose, doris, lldas) -> None:
+    values = visit("L", "Baseline", 0, -7, **items(), PGA_SLE=pga) + visit(
+        "L", "M3", 5, 90, **items(), PGA_SLE=pga
+    )
+    rows = evaluate(values, [prednisone("L", dose, start=-30)])
+    assert rows.loc[("L", "M3", "DORIS 2021"), "met"] == doris
+    assert rows.loc[("L", "M3", "LLDAS"), "met"] == lldas
+
+
+def test_clinical_sledai_leaves_out_the_serology_items() -> None:
+    # Serologically active, clinically quiet: DORIS in remission, LLDAS at SLEDAI-2K 4.
+    values = visit(
+        "L", "Baseline", 0, -7, **items(ARTHRITIS=1, LOWCOMP=1, DNA=1), PGA_SLE=2
+    ) + visit("L", "M3", 5, 90, **items(LOWCOMP=1, DNA=1), PGA_SLE=0)
+    rows = evaluate(values, [prednisone("L", 0, start=0, end=0)])
+    doris, lldas = rows.loc[("L", "M3", "DORIS 2021")], rows.loc[("L", "M3", "LLDAS")]
+    assert doris["met"] and lldas["met"] and lldas["score"] == 4
+    assert "clinical SLEDAI 0 (from the items)" in doris["inputs"]
+    baseline = rows.loc[("L", "Baseline", "LLDAS")]
+    # Arthritis (4) and serology (2 + 2): SLEDAI-2K 8, and PGA 2.
+    assert baseline["criteria_not_met"] == "SLEDAI-2K ≤ 4; physician global ≤ 1"
+    assert baseline["criteria_missing"] == "no new activity"  # nothing to compare with
+
+
+def test_a_major_organ_or_a_new_item_keeps_lldas_away() -> None:
+    values = (
+        visit("R", "Baseline", 0, -7, **items(), PGA_SLE=0.5)
+        + visit("R", "M3", 5, 90, **items(PROTEINURIA=1), PGA_SLE=0.5)  # renal: major, new
+        + visit("F", "Baseline", 0, -7, **items(RASH=1), PGA_SLE=0.5)
+        + visit("F", "M3", 5, 90, **items(ALOPECIA=1), PGA_SLE=0.5)  # not major, but new
+    )
+    rows = evaluate(values, [prednisone("R", 0), prednisone("F", 0)])
+    renal = rows.loc[("R", "M3", "LLDAS")]
+    assert renal["criteria_not_met"] == "no major organ activity; no new activity"
+    assert renal["criteria_met"].startswith("SLEDAI-2K ≤ 4")
+    assert rows.loc[("F", "M3", "LLDAS"), "criteria_not_met"] == "no new activity"
+
+
+def test_a_missing_input_is_never_met_and_one_failure_decides() -> None:
+    values = visit("M", "M3", 5, 90, CSLEDAI=0, PGA_SLE=0.2) + visit(
+        "N", "M3", 5, 90, CSLEDAI=2, PGA_SLE=0.2
+    )
+    frame = pd.DataFrame(values)
+    # No medication recorded at all for these patients: the dose is missing, not 0.
+    rows = remission.remission_rows(
+        frame, pd.Series("SLE", index=["M", "N"]), exposure.exposure_periods(
+            pd.DataFrame([prednisone("other", 1)]), pd.Series({"other": 400})), set()
+    ).set_index(["patient_id", "definition"])  # fmt: skip
+    undecided = rows.loc[("M", "DORIS 2021")]
+    assert pd.isna(undecided["met"]) and undecided["criteria_missing"] == "prednisone ≤ 5 mg/day"
+    decided = rows.loc[("N", "DORIS 2021")]
+    assert decided["met"] is False or not decided["met"]
+    assert decided["criteria_not_met"] == "clinical SLEDAI = 0"
+
+
+def test_a_recorded_total_of_zero_means_nothing_is_active() -> None:
+    values = visit("Z", "M6", 6, 180, SLEDAI2K=0, PGA_SLE=0)
+    rows = evaluate(values, [prednisone("Z", 0)])
+    assert rows.loc[("Z", "M6", "DORIS 2021"), "met"]
+    lldas = rows.loc[("Z", "M6", "LLDAS")]
+    assert lldas["met"] and "SLEDAI-2K 0 (recorded)" in lldas["inputs"]
+
+
+def test_the_revised_eustar_activity_index() -> None:
+    # mRSS 20 (> 18: 1.5) and CRP 12 mg/L (> 1 mg/dL: 2.25) = 3.75 >= 2.5: active, though four
+    # items are not recorded. DLCO 65 % alone (1.0) with the other five recorded: 1.0, inactive.
+    values = visit("S", "M3", 5, 90, MRSS=20, CRP=12) + visit(
+        "S", "M6", 6, 180, SKIN_WORSE=0, MRSS=10, DIGITAL_ULCERS=0, TFR=0, CRP=3, DLCO_PCT=65
+    )
+    rows = evaluate(values, [], indication="SSC")
+    early = rows.loc[("S", "M3", "EUSTAR-AI < 2.5")]
+    assert early["met"] is False or not early["met"]
+    assert pd.isna(early["score"])  # not every item: no score, but the answer is decided
+    late = rows.loc[("S", "M6", "EUSTAR-AI < 2.5")]
+    assert late["met"] and late["score"] == 1.0
+    # Tendon friction rubs alone (2.25) with the rest missing could still reach 2.5: undecided.
+    undecided = evaluate(visit("T", "M3", 5, 90, TFR=1), [], indication="SSC")
+    assert pd.isna(undecided.loc[("T", "M3", "EUSTAR-AI < 2.5"), "met"])
+
+
+def test_the_stored_table_holds_what_the_rule_gives(tmp_path: Path) -> None:
+    baseline = [(-7, code, v) for code, v in items(ARTHRITIS=1, LOWCOMP=1, DNA=1).items()]
+    month3 = [(90, code, v) for code, v in items(LOWCOMP=1, DNA=1).items()]
+    store = hand_store(
+        tmp_path / "sle.duckdb",
+        [*baseline, (-7, "PGA_SLE", 1.5), *month3, (90, "PGA_SLE", 0.5)],
+        indication="SLE",
+        # 4 mg methylprednisolone = 5 mg prednisone [U]; tapered from 8 mg to 4 mg on day 60.
+        medications=[("Methylprednisolone", -30, 59, 8, "mg/day"),
+                     ("Methylprednisolone", 60, None, 4, "mg/day")],
+    )  # fmt: skip
+    con = duckdb.connect(str(store), read_only=True)
+    stored = con.execute(
+        "SELECT timepoint, definition, met, score, criteria_not_met, inputs "
+        "FROM remission_by_timepoint WHERE patient_id = ? ORDER BY timepoint_sort, definition",
+        [PATIENT],
+    ).df()
+    exposure_row = con.execute(
+        "SELECT * FROM patient_exposure WHERE patient_id = ?", [PATIENT]
+    ).df()
+    con.close()
+    month = stored[stored["timepoint"] == "M3"].set_index("definition")
+    # DORIS: clinical SLEDAI 0 and prednisone 5 mg/day, but PGA exactly 0.5 is not below 0.5.
+    assert month.loc["DORIS 2021", "criteria_not_met"] == "physician global < 0.5"
+    assert "prednisone-equivalent 5 mg/day (day 90)" in month.loc["DORIS 2021", "inputs"]
+    # LLDAS: SLEDAI-2K 4 (serology only), PGA 0.5 <= 1, 5 <= 7.5: met.
+    assert bool(month.loc["LLDAS", "met"]) and month.loc["LLDAS", "score"] == 4
+    base = stored[stored["timepoint"] == "Baseline"].set_index("definition")
+    assert base.loc["LLDAS", "score"] == 8 and base.loc["DORIS 2021", "met"] == False  # noqa: E712
+    # Exposure: 8 mg MP = 10 mg prednisone on days 0-59 (60 days), 4 mg = 5 mg on days 60-240
+    # (181 days): 600 + 905 = 1,505 mg from the infusion; still on it at the last day (240).
+    row = exposure_row.iloc[0]
+    assert row["cumulative_pred_eq_mg"] == 1505 and row["pred_eq_mg_at_last"] == 5
+    assert row["days_off_glucocorticoids"] == 0 and row["glucocorticoid_events"] == 2
