@@ -233,10 +233,12 @@ def response_rows(
     if population != "JDM":
         # PRINTO inactive disease is a JDM definition (Lazarevic 2013): adults have none.
         none = [None] * len(cid)
-        cid = cid.assign(cid=pd.array(none, dtype="boolean"),
-                         cid_n_met=pd.array(none, dtype="Int64"),
-                         cid_n_assessed=pd.array(none, dtype="Int64"),
-                         cid_criteria_met=pd.Series(none, index=cid.index, dtype=object))  # fmt: skip
+        cid = cid.assign(
+            cid=pd.array(none, dtype="boolean"),
+            cid_n_met=pd.array(none, dtype="Int64"),
+            cid_n_assessed=pd.array(none, dtype="Int64"),
+            cid_criteria_met=pd.Series(none, index=cid.index, dtype=object),
+        )
     order = values.drop_duplicates("timepoint")[["timepoint", "timepoint_sort", "nominal_day"]]
     rows = cid.merge(tis, on=["patient_id", "timepoint"], how="outer").merge(order, on="timepoint")
     # A window where no response measure was taken says nothing: leave it out rather than show
