@@ -340,8 +340,10 @@ def _known_scale(codes: pd.Series, scale_max: pd.Series) -> pd.Series:
     scales = dictionary.parameter_scales()
     known = set(zip(scales["code"], scales["scale_max"].astype(float), strict=True))
     return pd.Series(
-        [(c, float(m)) in known if not pd.isna(m) else True for c, m in zip(codes, scale_max,
-                                                                         strict=True)],
+        [
+            (c, float(m)) in known if not pd.isna(m) else True
+            for c, m in zip(codes, scale_max, strict=True)
+        ],
         index=codes.index,
     )
 
