@@ -18,7 +18,7 @@ from carta.exports import fitted
 from carta.measures import kinetics
 from carta.measures import summary as rules
 
-STORY = ("course", "enzymes", "kinetics", "scores", "mri")
+STORY = ("course", "remission", "enzymes", "kinetics", "scores", "mri")
 # A chart slide's chart, in CSS pixels: what a 1920 x 1080 screen leaves for it beside the slide's
 # controls and footer (tests/browser/test_summary_in_browser.py checks nothing scrolls).
 SLIDE_CHART_WIDTH, SLIDE_CHART_HEIGHT = 1500, 780
@@ -64,10 +64,12 @@ def trajectory_data(query: Query, patient_id: str, profile: pd.Series, baseline_
     if not display.is_missing(profile["follow_up_days"]):
         known_days.append(profile["follow_up_days"])
     response = query("patient_response", patient_id=patient_id)
-    known_days += list(response["nominal_day"].dropna())  # a response mark is never off the axis
+    remission = query("patient_remission", patient_id=patient_id)
+    # A response or remission mark is never off the axis.
+    known_days += [*response["nominal_day"].dropna(), *remission["nominal_day"].dropna()]
     # The axis spans the whole known course, at least day -7 to 28, with a little room at the ends.
     day_range = (int(min([-7, *known_days])) - 2, int(max([28, *known_days])) + 3)
-    return TrajectoryData(observations, events, adverse, imaging, day_range, response)
+    return TrajectoryData(observations, events, adverse, imaging, day_range, response, remission)
 
 
 def load_case(query: Query, meta: dict[str, str], patient_id: str, presenting: bool) -> Case:
@@ -91,6 +93,9 @@ def load_case(query: Query, meta: dict[str, str], patient_id: str, presenting: b
         follow_up_days=profile["follow_up_days"],
         depletion_threshold=depletion,
         recovery_threshold=recovery,
+        remission=data.remission,
+        exposure=query("patient_exposure", patient_id=patient_id),
+        indication=profile.get("indication"),
     )
     # Presentation: a chart a slide, larger type and marks, each chart as high as a slide at
     # 1920 x 1080 leaves room for (and so the PDF page and the PPTX slide).

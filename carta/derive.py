@@ -167,28 +167,43 @@ def _hematotox(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
 
 def _response(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     values = run_query(con, "timepoint_values_of_codes", codes=RESPONSE_CODES)
-    patients = run_query(con, "patient_last_days")
-    populations = tis_populations(patients, settings["tis_population"])
-    frames = [
-        response_rows(values[values["patient_id"].isin(ids)], settings["tis_measure_set"], group)
-        for group, ids in populations.items()
-        if values["patient_id"].isin(ids).any()
-    ]
-    if not frames:  # no patient with a TIS: nothing to store
-        return
-    insert_frame(con, "response_by_timepoint", pd.concat(frames, ignore_index=True))
+    patients = run_query(con, "patient_last_days").set_index("patient_id")["indication"]
+    rows = response_by_indication(
+        values, patients, settings["tis_measure_set"], settings["tis_population"]
+    )
+    if not rows.empty:
+        insert_frame(con, "response_by_timepoint", rows)
 
 
-def tis_populations(patients: pd.DataFrame, unspecified: str) -> dict[str, list[str]]:
-    """The TIS thresholds each patient is scored with, from the indication
+def tis_population(indication: object, unspecified: str) -> str | None:
+    """The TIS thresholds a patient is scored with, from the indication
     (data/reference/indications.csv: JDM 30/45/70, adult myositis 20/40/60); a patient whose
     indication is not given is scored with the setting `unspecified` (flagged where shown);
-    lupus and systemic sclerosis have no TIS."""
+    None for lupus and systemic sclerosis, which have no TIS."""
+    if not isinstance(indication, str) or not indication:
+        return unspecified
     known = dictionary.indications().set_index("indication")["tis_population"]
-    population = patients["indication"].map(known)
-    population = population.where(patients["indication"].notna(), unspecified)
-    groups = patients.groupby(population.to_numpy())["patient_id"].apply(list)
-    return {str(name): ids for name, ids in groups.items()}
+    found = known.get(indication)
+    return found if isinstance(found, str) and found else None
+
+
+def response_by_indication(
+    values: pd.DataFrame,
+    indications: pd.Series,
+    measure_set: str,
+    unspecified: str,
+    baseline: str = "Baseline",
+) -> pd.DataFrame:
+    """response_rows for every patient of `values`, each with the thresholds of their
+    indication (`indications`: patient_id -> indication); empty when no patient has a TIS."""
+    population = values["patient_id"].map(
+        {p: tis_population(i, unspecified) for p, i in indications.items()}
+    )
+    frames = [
+        response_rows(values[population == group], measure_set, group, baseline=baseline)
+        for group in population.dropna().unique()
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _exposure(con: duckdb.DuckDBPyConnection, settings: dict) -> None:

@@ -26,8 +26,10 @@ def _response_with_windows(
         patients=list(everyone),
     )
     meta = ui.store_meta()
-    return derive.response_rows(
+    indications = ui.query("patient_last_days").set_index("patient_id")["indication"]
+    return derive.response_by_indication(
         values,
+        indications,
         meta.get("derived_tis_measure_set", derive.DEFAULT_SETTINGS["tis_measure_set"]),
         meta.get("derived_tis_population", derive.DEFAULT_SETTINGS["tis_population"]),
         baseline=dict(windows[0])["name"],  # the first window is the baseline

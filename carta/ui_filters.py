@@ -33,6 +33,7 @@ def _offered(reading: tuple) -> dict[str, list[str]]:
 
 # The multi-select filters: URL key, the field of queries/cohort_filter_options.sql, the label.
 CHOICE_FILTERS = (
+    ("ind", "indication", "Indication"),
     ("dx", "diagnosis", "Diagnosis"),
     ("ab", "autoantibody", "Autoantibody"),
     ("sex", "sex", "Sex"),
@@ -63,6 +64,12 @@ def cohort_filters() -> Filters:
     unknown_filter_values(options)
     with st.sidebar:
         st.subheader("Cohort")
+        indications = st.multiselect(
+            "Indication", offered("indication"), key="ind", bind="query-params",
+            format_func=indication_label,
+            help="Juvenile dermatomyositis, adult myositis, lupus, systemic sclerosis: the "
+            "indication decides the response definitions shown.",
+        )  # fmt: skip
         diagnoses = st.multiselect("Diagnosis", offered("diagnosis"), key="dx", bind="query-params")
         antibodies = st.multiselect(
             "Autoantibody", offered("autoantibody"), key="ab", bind="query-params"
@@ -88,7 +95,16 @@ def cohort_filters() -> Filters:
         tuple(sources),
         age,
         dose,
+        tuple(indications),
     )
+
+
+def indication_label(code: str) -> str:
+    """'SLE' -> 'SLE: Systemic lupus erythematosus (incl. lupus nephritis)'."""
+    from carta import dictionary
+
+    labels = dictionary.indications().set_index("indication")["label"]
+    return f"{code}: {labels[code]}" if code in labels.index else code
 
 
 def range_filter(
@@ -147,6 +163,7 @@ def lanes_text(selection: list[dict]) -> str:
 
 
 _FILTER_KEYS = {
+    "ind": "Indication",
     "dx": "Diagnosis",
     "ab": "Autoantibody",
     "sex": "Sex",

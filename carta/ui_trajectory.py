@@ -214,17 +214,47 @@ def recovery_figures(recovery: pd.DataFrame) -> None:
         st.markdown("\n".join(lines))
 
 
-def response_note(response: pd.DataFrame, measure_set: str, population: str) -> None:
-    """Say which response rules and settings the response strip shows."""
-    if response.empty:
+def response_note(
+    response: pd.DataFrame, measure_set: str, population: str | None, indication: object
+) -> None:
+    """Say which response rules and settings the response strip shows, and where the
+    thresholds come from (the indication, or a store setting when it is not given)."""
+    if response.empty or population is None:
         return
     cuts = "/".join(f"{v:g}" for v in response_rules.THRESHOLDS[population].values())
+    origin = (
+        "from the patient's indication"
+        if isinstance(indication, str) and indication
+        else "⚑ the store's setting: the patient's indication is not given"
+    )
     st.caption(
         "Response strip: 2016 ACR/EULAR Total Improvement Score against baseline, "
-        f"{measure_set} core set, {population} thresholds ({cuts}); a score and category only "
+        f"{measure_set} core set, {population} thresholds ({cuts}, {origin}); a score and "
+        "category only "
         "when all six components are present, otherwise “incomplete (n of 6)”. PRINTO CID: at "
         "least 3 of CK ≤ 150 U/L, CMAS ≥ 48, MMT8 ≥ 78, PGA ≤ 0.2 cm. The enzyme slot uses our "
         "reading of the formula (partly confirmed). Rules as implemented: docs/rules.md."
+    )
+
+
+def remission_note(remission: pd.DataFrame | None) -> None:
+    """Say what the remission strip's definitions are, with their status."""
+    if remission is None or remission.empty:
+        return
+    shown = set(remission["definition"])
+    parts = []
+    if "DORIS 2021" in shown:
+        parts.append("DORIS 2021: clinical SLEDAI 0, physician global < 0.5 (0–3), "
+                     "prednisone-equivalent ≤ 5 mg/day")  # fmt: skip
+    if "LLDAS" in shown:
+        parts.append("LLDAS: SLEDAI-2K ≤ 4 without major organ or new activity, physician global "
+                     "≤ 1, prednisone-equivalent ≤ 7.5 mg/day (partly confirmed)")  # fmt: skip
+    if "EUSTAR-AI < 2.5" in shown:
+        parts.append("revised EUSTAR activity index below 2.5 (not active)")
+    st.caption(
+        "Remission strip: " + "; ".join(parts) + ". Filled: met; ring: not met; grey dot: an "
+        "input is missing and nothing failed. Prednisone equivalents are unconfirmed "
+        "conversion factors (a setting). Rules as implemented: docs/rules.md."
     )
 
 

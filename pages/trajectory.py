@@ -89,10 +89,6 @@ with st.expander("Settings"):
         "Response core set", list(response_rules.MEASURE_SETS), key="tisset", bind="query-params",
         help="IMACS: MMT8, extramuscular activity, enzyme. PRINTO: CMAS, DAS, CHQ-PhS.",
     )  # fmt: skip
-    population = cols[1].selectbox(
-        "Response thresholds", list(response_rules.THRESHOLDS), key="tispop",
-        bind="query-params", help="JDM 30/45/70; adult 20/40/60 (2016 ACR/EULAR).",
-    )  # fmt: skip
     if threshold > recovery:
         st.warning(
             f"The B-cell depletion threshold ({threshold:g}) is above the recovery threshold "
@@ -139,7 +135,10 @@ st.session_state[ui_trajectory.drawn_key(chart_key)] = (window.value, picked.val
 response = data.response
 settings = dict(ui.query("store_settings").itertuples(index=False, name=None))
 igg_threshold = float(settings.get("hypogamma_igg_threshold", 4.0))
-if (measure_set, population) != (settings.get("tis_measure_set"), settings.get("tis_population")):
+# The thresholds are the indication's (adult myositis 20/40/60), not a choice on the page.
+stored_population = settings.get("tis_population", derive.DEFAULT_SETTINGS["tis_population"])
+population = derive.tis_population(profile.get("indication"), stored_population)
+if population is not None and measure_set != settings.get("tis_measure_set"):
     # Other settings than the stored table's: the same rules, for this patient only.
     values = ui.query(
         "patient_timepoint_values", patient_id=patient_id, codes=derive.RESPONSE_CODES
@@ -185,7 +184,8 @@ def side_column(day: int | None) -> None:
     )
     ui_safety.immune_figures(observations, events, igg_threshold)
     ui_trajectory.recovery_figures(ui.query("patient_recovery", patient_id=patient_id))
-    ui_trajectory.response_note(response, measure_set, population)
+    ui_trajectory.response_note(response, measure_set, population, profile.get("indication"))
+    ui_trajectory.remission_note(data.remission)
     ui_trajectory.unplaced_course(
         events, adverse, observations,
         ui.query("patient_undated_observations", patient_id=patient_id),

@@ -1,7 +1,11 @@
 -- Every value the cohort filters offer, with its number of patients; a missing value is offered
 -- as 'not reported'. For sources, the label says what kind of source it is.
-SELECT 'diagnosis' AS field, coalesce(diagnosis, 'not reported') AS value,
-    coalesce(diagnosis, 'not reported') AS label, count(*) AS patients
+SELECT 'indication' AS field, coalesce(indication, 'not reported') AS value,
+    coalesce(indication, 'not reported') AS label, count(*) AS patients
+FROM patients GROUP BY ALL
+UNION ALL
+SELECT 'diagnosis', coalesce(diagnosis, 'not reported'),
+    coalesce(diagnosis, 'not reported'), count(*)
 FROM patients GROUP BY ALL
 UNION ALL
 SELECT 'autoantibody', coalesce(autoantibody, 'not reported'),

@@ -4,7 +4,9 @@
 SELECT p.patient_id, s.kind AS source_kind
 FROM patients p
 JOIN sources s USING (source_id)
-WHERE (len($diagnoses) = 0 OR list_contains($diagnoses, coalesce(p.diagnosis, 'not reported')))
+WHERE (len($indications) = 0
+        OR list_contains($indications, coalesce(p.indication, 'not reported')))
+    AND (len($diagnoses) = 0 OR list_contains($diagnoses, coalesce(p.diagnosis, 'not reported')))
     AND (len($autoantibodies) = 0
         OR list_contains($autoantibodies, coalesce(p.autoantibody, 'not reported')))
     AND (len($sexes) = 0 OR list_contains($sexes, coalesce(p.sex, 'not reported')))

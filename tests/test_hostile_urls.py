@@ -20,11 +20,11 @@ HOSTILE = [
     ";".join(f"W{i}:{i}:{i}:{i}" for i in range(4000)), ",".join(f"P{i}" for i in range(5000)),
 ]  # fmt: skip
 # The parameters each page reads (bound widgets and the views' own state).
-FILTERS = ["dx", "ab", "sex", "prod", "src", "age", "dose"]
+FILTERS = ["ind", "dx", "ab", "sex", "prod", "src", "age", "dose"]
 PAGE_PARAMETERS = {
     "pages/home.py": ["q"],
     "pages/trajectory.py": ["patient", "find", "view", "raw", "bfrom", "bto", "near", "bcell",
-                            "brec", "tisset", "tispop", "win", "day"],
+                            "brec", "tisset", "win", "day"],
     "pages/summary.py": ["patient", "find", "present", "slide"],
     "pages/cohort.py": ["param", "show", "tps", "tw", "brush", "cat", "lanes", "nlanes", "sort",
                         "wf", "thr", *FILTERS],

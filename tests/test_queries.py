@@ -22,6 +22,7 @@ FIXTURE_PARAMETERS = {
     "codes": [["CK", "ANC"], ["CART"]],
     "patients": [[PUBLISHED_ID, "SYN-00001"], []],
     "diagnoses": [[], ["Juvenile dermatomyositis"]],
+    "indications": [[], ["JDM"]],
     "autoantibodies": [[], ["not reported"]],
     "sexes": [[], ["M"]],
     "products": [[], ["not reported"]],

@@ -6,7 +6,9 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from carta import ui_summary
+from carta.measures import remission
 from tests.conftest import PUBLISHED_ID, open_page
+from tests.handmade import PATIENT, hand_store
 
 
 def shown_text(at: AppTest) -> str:
@@ -100,3 +102,23 @@ def test_the_toggle_turns_presentation_on_in_the_url(default_store, monkeypatch)
     at.toggle(key="present-toggle").set_value(True).run()
     assert at.query_params["present"] == "1"
     assert at.header[0].value.startswith("Patient 1: ")
+
+
+def test_a_lupus_patient_gets_remission_and_glucocorticoid_cards(tmp_path, monkeypatch) -> None:
+    items = {f"SLEDAI_{k}": 0 for k in remission.WEIGHTS}
+    store = hand_store(
+        tmp_path / "sle.duckdb",
+        [*[(-7, c, 1 if c == "SLEDAI_ARTHRITIS" else v) for c, v in items.items()],
+         (-7, "PGA_SLE", 2.0), *[(90, c, v) for c, v in items.items()], (90, "PGA_SLE", 0.3)],
+        indication="SLE",
+        # 10 mg/day to day 29, 5 mg/day from day 30 on: 300 + 5 x 211 = 1,355 mg from day 0.
+        medications=[("Prednisolone", -60, 29, 10, "mg/day"), ("Prednisolone", 30, None, 5,
+                                                               "mg/day")],
+    )  # fmt: skip
+    at = open_page(store, monkeypatch, "pages/summary.py", patient=PATIENT)
+    assert not at.exception
+    text = shown_text(at)
+    assert "DORIS 2021" in text and "yes at M3" in text and "met at M3" in text
+    assert "Glucocorticoids" in text and "5 mg/day" in text and "1,355 mg" in text
+    # No TIS for lupus: the myositis cards are not shown.
+    assert "TIS category" not in text and "Inactive disease (CID)" not in text

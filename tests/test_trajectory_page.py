@@ -9,6 +9,7 @@ import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
+from carta.measures import remission
 from tests.conftest import open_page
 from tests.handmade import PATIENT, hand_store
 
@@ -150,8 +151,52 @@ def test_the_response_strip_follows_the_chosen_criteria(default_store, monkeypat
     assert {r["status"] for r in rows} == {"incomplete"}
     assert all(r["category"] is None for r in rows)
     assert "PRINTO core set" in shown_text(printo)
-    adult = trajectory(default_store, monkeypatch, patient="SYN-00002", tispop="adult")
-    assert "adult thresholds (20/40/60)" in shown_text(adult)
+    # The thresholds are the indication's, not a choice on the page.
+    assert "JDM thresholds (30/45/70, from the patient's indication)" in shown_text(printo)
+    assert not [s for s in printo.selectbox if s.label == "Response thresholds"]
+
+
+def test_an_adult_is_scored_with_the_adult_thresholds(tmp_path, monkeypatch) -> None:
+    # PGA 6 -> 4.5, parent 5 -> 4, CHAQ 1.5 -> 0.9, extramuscular 4 -> 1, CK 2000 -> 200 and
+    # MMT8 112.5 -> 135 of 150 (bilateral): 7.5 + 2.5 + 7.5 + 15 + 7.5 + 20 = TIS 60, major for
+    # an adult (>= 60), moderate for a child (tests/test_indications.py).
+    store = hand_store(
+        tmp_path / "adult.duckdb",
+        [(-6, "PGA", 6.0), (90, "PGA", 4.5), (-6, "PARENT_GA", 5.0), (90, "PARENT_GA", 4.0),
+         (-6, "CHAQ", 1.5), (90, "CHAQ", 0.9), (-6, "EXTRAMUSC", 4.0), (90, "EXTRAMUSC", 1.0),
+         (-6, "CK", 2000.0), (90, "CK", 200.0), (-6, "MMT8", 112.5, None, 150),
+         (90, "MMT8", 135.0, None, 150)],
+        indication="IIM",
+    )  # fmt: skip
+    at = trajectory(store, monkeypatch, patient=PATIENT)
+    assert not at.exception
+    rows = dataset_of(the_spec(at), "Response: TIS and inactive disease (CID)", 0)
+    assert [(r["timepoint"], r["status"], r["tis_text"]) for r in rows] == [("M3", "major", "60")]
+    assert "adult thresholds (20/40/60, from the patient's indication)" in shown_text(at)
+
+
+def test_a_lupus_patient_has_a_remission_strip_and_no_tis(tmp_path, monkeypatch) -> None:
+    items = {f"SLEDAI_{k}": 0 for k in remission.WEIGHTS}
+    store = hand_store(
+        tmp_path / "sle.duckdb",
+        [*[(-7, c, 1 if c == "SLEDAI_ARTHRITIS" else v) for c, v in items.items()],
+         (-7, "PGA_SLE", 2.0), *[(90, c, v) for c, v in items.items()], (90, "PGA_SLE", 0.3),
+         (-7, "CK", 100.0), (90, "CK", 90.0)],
+        indication="SLE",
+        medications=[("Prednisolone", -60, None, 5, "mg/day")],
+    )  # fmt: skip
+    at = trajectory(store, monkeypatch, patient=PATIENT)
+    assert not at.exception
+    spec = the_spec(at)
+    titles = [v["title"]["text"] for v in spec["vconcat"]]
+    assert "Remission and low disease activity" in titles
+    assert "Response: TIS and inactive disease (CID)" not in titles
+    rows = dataset_of(spec, "Remission and low disease activity", 0)
+    shown = {(r["timepoint"], r["definition"]): r["result"] for r in rows}
+    # Month 3: no item present and PGA 0.3 on prednisolone 5 mg/day: DORIS and LLDAS met.
+    assert shown[("M3", "DORIS 2021")] == "met" and shown[("M3", "LLDAS")] == "met"
+    assert shown[("Baseline", "DORIS 2021")] == "not met"
+    assert "DORIS 2021: clinical SLEDAI 0" in shown_text(at)
 
 
 def test_recovery_and_kinetics_figures_are_shown(default_store, monkeypatch) -> None:

@@ -62,11 +62,13 @@ class TrajectoryData:
     imaging: pd.DataFrame  # queries/patient_imaging.sql
     day_range: tuple[int, int]
     response: pd.DataFrame | None = None  # queries/patient_response.sql
+    remission: pd.DataFrame | None = None  # queries/patient_remission.sql
 
 
 PANELS = {
     "course": "Course and adverse events",
     "response": "Response: TIS and inactive disease (CID)",
+    "remission": "Remission and low disease activity",
     "enzymes": "Muscle enzymes",
     "kinetics": "CAR T cells and CD19+ B cells",
     "counts": "Blood counts",
@@ -80,6 +82,7 @@ PANELS = {
 PANEL_SUBJECTS = {
     "course": "dated treatment events",
     "response": "response criteria",
+    "remission": "remission definitions",
     "enzymes": "muscle enzymes",
     "kinetics": "CAR T or B-cell counts",
     "counts": "blood counts",
@@ -96,6 +99,7 @@ def panels_with_data(data: TrajectoryData) -> dict[str, bool]:
     return {
         "course": bool(dated),
         "response": data.response is not None and not data.response.empty,
+        "remission": data.remission is not None and not data.remission.empty,
         "enzymes": obs["code"].isin(ENZYMES).any(),
         "kinetics": data.observations["code"].isin(KINETICS).any(),
         "counts": obs["code"].isin(BLOOD_COUNTS).any(),
@@ -134,6 +138,7 @@ def _builders(data: TrajectoryData, options: TrajectoryOptions, width: int) -> d
     return {
         "course": lambda: [(PANELS["course"], *_course(data))],
         "response": lambda: [(PANELS["response"], _response(data.response, data.day_range), 44)],
+        "remission": lambda: [(PANELS["remission"], *_remission(data.remission))],
         "enzymes": lambda: [(PANELS["enzymes"], _enzymes(data.observations, options), 150)],
         "kinetics": lambda: _kinetics(data.observations, options),
         "counts": lambda: _counts(data.observations, options, width),
@@ -648,6 +653,50 @@ def _response(response: pd.DataFrame, day_range: tuple[int, int]) -> list[alt.Ch
     )
     cid = [decided, undecided]
     return [tis, *tis_text, *cid]
+
+
+def _remission(remission: pd.DataFrame) -> tuple[list[alt.Chart], int]:
+    """One lane per definition of the patient's indication (DORIS 2021, LLDAS, EUSTAR-AI), a mark
+    at each window's nominal day: filled when met, an open ring when not, a small grey dot when
+    an input is missing and nothing failed; the tooltip lists the criteria and the inputs."""
+    rows = remission.rename(columns={"nominal_day": "day"}).copy()
+    met = rows["met"].astype("object")
+    rows["result"] = [
+        "undecided: " + (m or "an input is missing") if pd.isna(v) else ("met" if v else "not met")
+        for v, m in zip(met, rows["criteria_missing"], strict=True)
+    ]
+    rows["fill"] = [1.0 if (not pd.isna(v) and v) else 0.0 for v in met]
+    rows["score_text"] = ["" if pd.isna(x) else f"{x:g}" for x in rows["score"].astype("float64")]
+    lanes = list(dict.fromkeys(rows["definition"]))
+    named = _named(rows.drop(columns=["met"]).assign(decided=[not pd.isna(v) for v in met]))
+    y = alt.Y("definition:N", sort=lanes, title=None, scale=alt.Scale(domain=lanes))
+    tooltip = [
+        alt.Tooltip("timepoint:N", title="Visit"),
+        alt.Tooltip("definition:N", title="Definition"),
+        alt.Tooltip("result:N", title="Result"),
+        alt.Tooltip("score_text:N", title="Score"),
+        alt.Tooltip("criteria_met:N", title="Criteria met"),
+        alt.Tooltip("criteria_not_met:N", title="Criteria not met"),
+        alt.Tooltip("inputs:N", title="Inputs"),
+    ]
+    decided = (
+        alt.Chart(named)
+        .mark_circle(size=110, stroke="#238b45", strokeWidth=1.5, color="#238b45")
+        .encode(
+            x=alt.X("day:Q"),
+            y=y,
+            fillOpacity=alt.FillOpacity("fill:Q", scale=None, legend=None),
+            tooltip=tooltip,
+        )
+        .transform_filter("datum.decided")
+    )
+    undecided = (
+        alt.Chart(named)
+        .mark_circle(size=30, color="#999999")
+        .encode(x=alt.X("day:Q"), y=y, tooltip=tooltip)
+        .transform_filter("!datum.decided")
+    )
+    return [decided, undecided], 22 * len(lanes) + 10
 
 
 def _enzymes(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:

@@ -35,9 +35,11 @@ class Filters:
     sources: tuple[str, ...] = ()
     age: tuple[float | None, float | None] = (None, None)
     dose: tuple[float | None, float | None] = (None, None)
+    indications: tuple[str, ...] = ()
 
     def params(self) -> dict[str, object]:
         return {
+            "indications": list(self.indications),
             "diagnoses": list(self.diagnoses),
             "autoantibodies": list(self.autoantibodies),
             "sexes": list(self.sexes),
@@ -229,6 +231,24 @@ def thinned_by_rank(frame: pd.DataFrame, limit: int = MAX_CHART_ROWS) -> tuple[p
         return frame, 1
     step = int(np.ceil(len(frame) / limit))
     return frame.iloc[::step], step
+
+
+def remission_table(counts: pd.DataFrame) -> pd.DataFrame:
+    """queries/cohort_remission_counts.sql as a reader reads it: per window and definition, the
+    patients decided, met and its share of the decided, and the undecided."""
+    if counts.empty:
+        return pd.DataFrame()
+    return pd.DataFrame(
+        {
+            "Visit": counts["timepoint"],
+            "Definition": counts["definition"],
+            "Decided": counts["decided"].astype(int),
+            "Met": counts["met"].astype(int),
+            "Met %": [_percent(int(m), int(d)) for m, d in zip(counts["met"], counts["decided"],
+                                                              strict=True)],
+            "Undecided (input missing)": counts["undecided"].astype(int),
+        }
+    )  # fmt: skip
 
 
 def response_table(

@@ -105,8 +105,14 @@ def key_figures(
     follow_up_days: object,
     depletion_threshold: float,
     recovery_threshold: float,
+    remission: pd.DataFrame | None = None,
+    exposure: pd.DataFrame | None = None,
+    indication: object = None,
 ) -> list[Figure]:
-    """The cards of the summary, in order."""
+    """The cards of the summary, in order. The response cards are the indication's: TIS (and
+    CID for JDM) for myositis, or for a patient whose indication is not given; the remission
+    definitions for lupus and systemic sclerosis."""
+    scored = not isinstance(indication, str) or indication in ("JDM", "IIM")
     return [
         *_kinetics(kinetics),
         *aplasia_figures(aplasia, findings, depletion_threshold, recovery_threshold),
@@ -114,9 +120,60 @@ def key_figures(
         _worst_event(adverse, "ICANS"),
         *[_cytopenia(adverse, toxicity, term, lab) for term, lab in CYTOPENIAS.items()],
         *_summary_haematotoxicity(haematotoxicity),
-        *_response(response),
+        *(_response(response, cid=indication != "IIM") if scored else []),
+        *remission_figures(remission),
+        *glucocorticoid_figures(exposure),
         _off_immunosuppression(events, follow_up_days, findings),
     ]
+
+
+def remission_figures(remission: pd.DataFrame | None) -> list[Figure]:
+    """One card per remission definition: its answer at the last window where it was decided,
+    else "undecided" with what is missing (table remission_by_timepoint)."""
+    if remission is None or remission.empty:
+        return []
+    cards = []
+    for definition, rows in remission.groupby("definition", sort=False):
+        rows = rows.sort_values("timepoint_sort")
+        decided = rows[rows["met"].notna()]
+        if decided.empty:
+            last = rows.iloc[-1]
+            cards.append(Figure(definition, f"undecided at {last['timepoint']}",
+                                f"missing: {last['criteria_missing']}"))  # fmt: skip
+            continue
+        last = decided.iloc[-1]
+        met_at = decided[decided["met"].astype(bool)]["timepoint"].tolist()
+        detail = (f"met at {', '.join(met_at)}" if met_at else "not met at any visit") + (
+            "" if bool(last["met"]) else f"; not met: {last['criteria_not_met']}"
+        )
+        cards.append(Figure(definition, f"{'yes' if bool(last['met']) else 'no'} at "
+                            f"{last['timepoint']}", detail))  # fmt: skip
+    return cards
+
+
+def glucocorticoid_figures(exposure: pd.DataFrame | None) -> list[Figure]:
+    """The glucocorticoid card, from table patient_exposure: off for how long, or the dose on
+    the last day, with the cumulative prednisone-equivalent dose since the infusion; only for a
+    patient with a dated glucocorticoid."""
+    if exposure is None or exposure.empty or not int(exposure.iloc[0]["glucocorticoid_events"]):
+        return []
+    row = exposure.iloc[0]
+    cumulative = (
+        "cumulative since the infusion not known (a dose that is not in mg/day)"
+        if display.is_missing(row["cumulative_pred_eq_mg"])
+        else f"{display.plain_number(row['cumulative_pred_eq_mg'])} mg prednisone-equivalent "
+        "since the infusion"
+    )
+    off = row["days_off_glucocorticoids"]
+    if not display.is_missing(off) and int(off) > 0:
+        value = f"off for {int(off)} days"
+        detail = f"last dose day {int(row['last_glucocorticoid_day'])}; {cumulative}"
+    elif display.is_missing(row["pred_eq_mg_at_last"]):
+        value, detail = "on treatment, dose not known", cumulative
+    else:
+        value = f"{display.plain_number(row['pred_eq_mg_at_last'])} mg/day"
+        detail = f"prednisone-equivalent on the last day; {cumulative}"
+    return [Figure("Glucocorticoids", value, detail)]
 
 
 def _kinetics(kinetics: pd.DataFrame) -> list[Figure]:
@@ -296,7 +353,7 @@ def _grading(row: pd.Series) -> str:
     return "grading system not reported" if system in (None, "not reported") else str(system)
 
 
-def _response(response: pd.DataFrame) -> list[Figure]:
+def _response(response: pd.DataFrame, cid: bool = True) -> list[Figure]:
     evaluable = response[response["category"].notna()] if not response.empty else response
     if evaluable.empty:
         tis = Figure("TIS category", NOT_REPORTED, "no core set measures with numbers")
@@ -309,16 +366,16 @@ def _response(response: pd.DataFrame) -> list[Figure]:
         )
     assessed = response[response["cid"].notna()] if not response.empty else response
     if assessed.empty:
-        cid = Figure("Inactive disease (CID)", NOT_REPORTED, "PRINTO criteria")
+        cid_card = Figure("Inactive disease (CID)", NOT_REPORTED, "PRINTO criteria")
     else:
         last = assessed.sort_values("timepoint_sort").iloc[-1]
         met = f"{int(last['cid_n_met'])} of {int(last['cid_n_assessed'])} criteria met"
-        cid = Figure(
+        cid_card = Figure(
             "Inactive disease (CID)",
             f"{'yes' if bool(last['cid']) else 'no'} at {last['timepoint']}",
             f"PRINTO; {met}",
         )
-    return [tis, cid]
+    return [tis, cid_card] if cid else [tis]
 
 
 def _off_immunosuppression(
