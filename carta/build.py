@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from carta import __version__, dictionary, synth
+from carta import __version__, dictionary, synth, synth_indications
 from carta.derive import derive_tables
 from carta.ingest.carta_format import read_folder
 from carta.schema import DATA_TABLES, DERIVED_TABLES, SCHEMA_VERSION, create_tables
@@ -45,16 +45,17 @@ def build_store(
     *,
     n_patients: int = synth.DEFAULT_PATIENTS,
     seed: int = synth.DEFAULT_SEED,
+    other_indications: int = synth_indications.DEFAULT_PATIENTS,
     include_published: bool = True,
     force: bool = False,
     progress: Progress | None = None,
 ) -> BuildResult:
     """Build and publish a new store version, unless the published one already has this content."""
-    if n_patients < 0:
-        raise StoreError("--patients must be 0 or more")
+    if n_patients < 0 or other_indications < 0:
+        raise StoreError("--patients and --other-indications must be 0 or more")
     path = Path(path) if path else store_path()
     started = time.perf_counter()
-    fingerprint = _fingerprint(n_patients, seed, include_published)
+    fingerprint = _fingerprint(n_patients, seed, include_published, other_indications)
 
     def fill(con: duckdb.DuckDBPyConnection, version: int) -> dict[str, str]:
         create_tables(con)
@@ -63,8 +64,8 @@ def build_store(
         insert_frame(con, "ae_categories", reference_table("ae_categories"))
         if include_published:
             _load_seed(con, version)
-        if n_patients:
-            _load_synthetic(con, n_patients, seed, progress)
+        if n_patients or other_indications:
+            _load_synthetic(con, n_patients, seed, progress, other_indications)
         problems = run_query(con, "integrity_problems")
         if len(problems):
             lines = "; ".join(f"{r.problem}: {r.n}" for r in problems.itertuples())
@@ -76,7 +77,7 @@ def build_store(
             "fingerprint": fingerprint,
             "carta_version": __version__,
             "data_cut": dt.date.today().isoformat(),
-            "synthetic_patients": str(n_patients),
+            "synthetic_patients": str(n_patients + other_indications),
             "synthetic_seed": str(seed),
             "published_case": "yes" if include_published else "no",
         }
@@ -125,30 +126,34 @@ def _load_seed(con: duckdb.DuckDBPyConnection, version: int) -> None:
 
 
 def _load_synthetic(
-    con: duckdb.DuckDBPyConnection, n_patients: int, seed: int, progress: Progress | None
+    con: duckdb.DuckDBPyConnection,
+    n_patients: int,
+    seed: int,
+    progress: Progress | None,
+    other_indications: int = 0,
 ) -> None:
-    insert_frame(con, "sources", synth.synthetic_source(n_patients, seed))
+    total = n_patients + other_indications
+    insert_frame(con, "sources", synth.synthetic_source(total, seed))
     done = 0
     for chunk in synth.generate(n_patients, seed):
         for table, frame in chunk.items():
             insert_frame(con, table, frame)
         done += len(chunk["patients"])
         if progress:
-            progress(done / n_patients * 0.95, f"synthetic patients {done:,} of {n_patients:,}")
+            progress(done / total * 0.95, f"synthetic patients {done:,} of {total:,}")
+    if other_indications:
+        for table, frame in synth_indications.generate(other_indications, seed).items():
+            insert_frame(con, table, frame)
 
 
-def _fingerprint(n_patients: int, seed: int, include_published: bool) -> str:
+def _fingerprint(n_patients: int, seed: int, include_published: bool, others: int = 0) -> str:
     """Everything the built content depends on: the same fingerprint means the same store."""
     digest = hashlib.sha256()
-    for part in (SCHEMA_VERSION, __version__, n_patients, seed, include_published):
+    for part in (SCHEMA_VERSION, __version__, n_patients, seed, include_published, others):
         digest.update(f"{part}\n".encode())
     # The code that makes the content: the generator, the rules, the derive step and the queries.
     inputs = sorted((ROOT / "carta").rglob("*.py")) + sorted((ROOT / "queries").glob("*.sql"))
-    inputs += [
-        dictionary.REFERENCE_DIR / "parameters.csv",
-        dictionary.REFERENCE_DIR / "timepoints.csv",
-        dictionary.REFERENCE_DIR / "ae_categories.csv",
-    ]
+    inputs += sorted(dictionary.REFERENCE_DIR.glob("*.csv"))  # the reference data, all of it
     if include_published:
         inputs += sorted(SEED_DIR.glob("*.csv"))
     for file in inputs:

@@ -9,7 +9,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from carta import __version__, audit, synth
+from carta import __version__, audit, synth, synth_indications
 from carta.store import (
     StoreError,
     kept_versions,
@@ -40,7 +40,15 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=synth.DEFAULT_PATIENTS,
         metavar="N",
-        help=f"synthetic patients (default {synth.DEFAULT_PATIENTS}; 0 for none)",
+        help=f"synthetic JDM patients (default {synth.DEFAULT_PATIENTS}; 0 for none)",
+    )
+    build.add_argument(
+        "--other-indications",
+        type=int,
+        default=synth_indications.DEFAULT_PATIENTS,
+        metavar="N",
+        help="synthetic lupus, systemic sclerosis and adult myositis patients, in the mix of the "
+        f"published series (default {synth_indications.DEFAULT_PATIENTS}; 0 for none)",
     )
     build.add_argument(
         "--seed",
@@ -137,6 +145,7 @@ def _build(args: argparse.Namespace) -> int:
     result = build_store(
         path,
         n_patients=args.patients,
+        other_indications=args.other_indications,
         seed=args.seed,
         include_published=not args.no_published,
         force=args.force,

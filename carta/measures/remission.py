@@ -128,16 +128,22 @@ def remission_rows(
     days = days.reindex(index=wide.index, columns=list(INPUT_CODES))
     indication = wide.index.get_level_values("patient_id").map(indications)
     out = []
-    lupus = wide[np.asarray(indication == "SLE")]
+    # A visit counts where the indication's own measures were taken: a blood count's CRP or a
+    # day's glucocorticoid dose alone is no lupus or scleroderma assessment.
+    lupus_codes = [*ITEM_CODES, "SLEDAI2K", "CSLEDAI", "PGA_SLE"]
+    skin_codes = [c for c, *_ in EUSTAR_ITEMS if c != "CRP"]
+    lupus = wide[np.asarray(indication == "SLE") & wide[lupus_codes].notna().any(axis=1)]
     if len(lupus):
         dose = _dose_at_visit(lupus, days.loc[lupus.index], periods, medication_recorded)
         scores = _sledai(lupus)
         out.append(_rows(lupus, "DORIS 2021", _doris(lupus, scores, dose), None))
         out.append(_rows(lupus, "LLDAS", _lldas(lupus, scores, dose), scores["sledai"]))
-    sclerosis = wide[np.asarray(indication == "SSC")]
+    sclerosis = wide[np.asarray(indication == "SSC") & wide[skin_codes].notna().any(axis=1)]
     if len(sclerosis):
         criteria, score = _eustar(sclerosis)
         out.append(_rows(sclerosis, "EUSTAR-AI < 2.5", criteria, score))
+    if not out:
+        return pd.DataFrame(columns=list(COLUMNS))
     rows = pd.concat(out, ignore_index=True)
     assessed = rows["inputs"].notna()
     return (
