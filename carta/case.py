@@ -18,7 +18,7 @@ from carta.exports import fitted
 from carta.measures import kinetics
 from carta.measures import summary as rules
 
-STORY = ("course", "remission", "enzymes", "kinetics", "scores", "mri")
+STORY = ("course", "remission", "enzymes", "kinetics", "scores", "disease", "mri")
 # A chart slide's chart, in CSS pixels: what a 1920 x 1080 screen leaves for it beside the slide's
 # controls and footer (tests/browser/test_summary_in_browser.py checks nothing scrolls).
 SLIDE_CHART_WIDTH, SLIDE_CHART_HEIGHT = 1500, 780

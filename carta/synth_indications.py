@@ -234,9 +234,13 @@ class _Group:
         present["PROTEINURIA"] = upcr > 0.5
         present["HEMATURIA"] = (nephritis & (rng.random(m) < 0.5))[:, None] & (upcr > 1.0)
         recorded = rng.random((m, k)) > 0.04  # now and then a visit's items are not recorded
-        for item in remission.WEIGHTS:
+        total = np.zeros((m, k))
+        for item, weight in remission.WEIGHTS.items():
             value = present.get(item, np.zeros((m, k), dtype=bool)).astype(float)
             self.add(f"SLEDAI_{item}", self.assess_days, value, recorded, decimals=0)
+            total += weight * value
+        # The clinic's total beside its items, as eCRFs keep both (the rule adds the items up).
+        self.add("SLEDAI2K", self.assess_days, total, recorded, decimals=0)
         pga = np.where(responder[:, None], self.decay(t, u(1.5, 2.5), u(0, 0.4), u(20, 45)),
                        self.decay(t, u(1.5, 2.5), u(0.5, 1.2), u(30, 60)))  # fmt: skip
         self.add("PGA_SLE", self.assess_days, pga, decimals=1)

@@ -64,11 +64,12 @@ def cohort_filters() -> Filters:
     unknown_filter_values(options)
     with st.sidebar:
         st.subheader("Cohort")
+        # The codes themselves are the options (a link carries them as they are), named in the
+        # help: a format_func would put the long names in the link instead.
         indications = st.multiselect(
             "Indication", offered("indication"), key="ind", bind="query-params",
-            format_func=indication_label,
-            help="Juvenile dermatomyositis, adult myositis, lupus, systemic sclerosis: the "
-            "indication decides the response definitions shown.",
+            help="; ".join(indication_label(c) for c in offered("indication"))
+            + ". The indication decides the response and remission definitions shown.",
         )  # fmt: skip
         diagnoses = st.multiselect("Diagnosis", offered("diagnosis"), key="dx", bind="query-params")
         antibodies = st.multiselect(

@@ -3,7 +3,8 @@
 -- lab_grades) and its change from baseline.
 -- Baseline (ADaM BASE, clinical-rules §6.2): the last value of the same parameter and specimen on a
 -- day in [$baseline_from, $baseline_to]; CHG = value - BASE; PCHG = CHG / |BASE| x 100, missing
--- when BASE is 0. A value beyond the assay limit ('<', '>') counts as its limit.
+-- when BASE is 0. A value beyond the assay limit ('<', '>') counts as its limit. scale_max is the
+-- value's own scale where it names one (MMT8 of 150), else the dictionary's.
 -- access: patient
 WITH patient AS (
     SELECT * FROM observations WHERE patient_id = $patient_id AND day IS NOT NULL
@@ -22,7 +23,7 @@ SELECT
     m.sort AS parameter_sort,
     m.log_scale,
     m.scale_min,
-    m.scale_max,
+    coalesce(o.scale_max, m.scale_max) AS scale_max,
     m.better,
     o.value,
     o.unit,

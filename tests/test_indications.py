@@ -4,6 +4,7 @@ definitions are computed; MMT8 is scored on the scale its value names (0-80 or 0
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,7 @@ import pytest
 from carta import dictionary
 from carta.build import build_store
 from carta.ingest.importer import import_files
+from tests.conftest import open_page
 from tests.handmade import PATIENT, hand_store
 
 
@@ -154,3 +156,57 @@ def test_the_cid_cutoff_of_78_is_read_on_the_0_to_80_scale_only(tmp_path: Path) 
     # CK and CMAS met; MMT8 79 of 150 is not assessed (not "met" as 79 of 80 would be).
     assert row["cid_n_assessed"] == 2 and "MMT8" not in row["cid_criteria_met"]
     assert pd.isna(row["cid"])
+
+
+# The default store's synthetic patients of each indication, under AppTest.
+PANELS_OF = {
+    "SYN-SLE-0001": {"Remission and low disease activity", "Anti-dsDNA antibodies (IU/mL)",
+                     "Complement C3 (g/L)", "Clinical scores"},
+    "SYN-SSC-0001": {"Remission and low disease activity", "Forced vital capacity (% predicted)",
+                     "Clinical scores"},
+    "SYN-IIM-0001": {"Response: TIS and inactive disease (CID)", "Muscle enzymes",
+                     "Clinical scores"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("patient", list(PANELS_OF))
+def test_each_indication_draws_its_own_panels(default_store, monkeypatch, patient) -> None:
+    at = open_page(default_store, monkeypatch, "pages/trajectory.py", patient=patient)
+    assert not at.exception
+    [chart] = at.get("vega_lite_chart")
+    titles = {v["title"]["text"] for v in json.loads(chart.proto.spec)["vconcat"]}
+    assert PANELS_OF[patient] <= titles, titles
+    if patient != "SYN-IIM-0001":
+        assert "Response: TIS and inactive disease (CID)" not in titles
+
+
+@pytest.mark.parametrize("patient", list(PANELS_OF))
+def test_each_indication_has_its_summary_cards(default_store, monkeypatch, patient) -> None:
+    at = open_page(default_store, monkeypatch, "pages/summary.py", patient=patient)
+    assert not at.exception
+    text = "\n".join(str(m.value) for m in [*at.markdown, *at.caption])
+    expected = {"SYN-SLE-0001": ("DORIS 2021", "LLDAS", "Glucocorticoids"),
+                "SYN-SSC-0001": ("EUSTAR-AI < 2.5", "Glucocorticoids"),
+                "SYN-IIM-0001": ("TIS category", "Glucocorticoids")}[patient]  # fmt: skip
+    for card in expected:
+        assert card in text, card
+    assert ("Inactive disease (CID)" in text) is False  # no PRINTO CID outside JDM
+
+
+def test_the_cohort_filters_and_counts_by_indication(default_store, monkeypatch) -> None:
+    at = open_page(default_store, monkeypatch, "pages/cohort.py", ind="SLE", param="CRP")
+    assert not at.exception
+    assert at.multiselect(key="ind").value == ["SLE"]
+    text = "\n".join(str(m.value) for m in at.markdown)
+    assert "**8 of 40 patients**" in text
+    [remission_table] = [d for d in at.dataframe if "Definition" in d.value.columns]
+    table = remission_table.value
+    assert set(table["Definition"]) == {"DORIS 2021", "LLDAS"}
+    # The table counts what the stored table holds for these patients.
+    con = duckdb.connect(str(default_store), read_only=True)
+    stored = con.execute(
+        "SELECT count(*) FILTER (WHERE met) FROM remission_by_timepoint r JOIN patients p "
+        "USING (patient_id) WHERE p.indication = 'SLE' AND r.definition = 'LLDAS'"
+    ).fetchone()[0]
+    con.close()
+    assert table.loc[table["Definition"] == "LLDAS", "Met"].sum() == stored > 0

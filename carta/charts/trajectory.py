@@ -37,7 +37,10 @@ INFUSION_COLOUR = "#0072B2"
 ENZYMES = ("CK", "LDH", "ALDOLASE", "AST", "ALT")
 KINETICS = ("CART", "CD19")
 BLOOD_COUNTS = ("ANC", "HGB", "PLT", "LYMPH")
-SCORES = ("CMAS", "MMT8", "PGA", "CAT_ACT", "CHAQ", "DAS")
+SCORES = ("CMAS", "MMT8", "PGA", "CAT_ACT", "CHAQ", "DAS", "SLEDAI2K", "PGA_SLE", "MRSS")
+# The indication's own measures beyond the scores, each in its own unit: lupus serology and
+# kidneys, systemic sclerosis lungs (data/reference/indications.csv names the panels' codes).
+DISEASE_MEASURES = ("DSDNA", "C3", "C4", "UPCR", "EGFR", "FVC_PCT", "DLCO_PCT")
 
 # What the toggle shows -> the y values drawn (ADaM CHG and PCHG from baseline for the changes).
 VIEWS = {"Values": "value", "Change": "chg", "% change": "pchg"}
@@ -69,6 +72,7 @@ PANELS = {
     "course": "Course and adverse events",
     "response": "Response: TIS and inactive disease (CID)",
     "remission": "Remission and low disease activity",
+    "disease": "Serology, kidneys and lungs",
     "enzymes": "Muscle enzymes",
     "kinetics": "CAR T cells and CD19+ B cells",
     "counts": "Blood counts",
@@ -83,6 +87,7 @@ PANEL_SUBJECTS = {
     "course": "dated treatment events",
     "response": "response criteria",
     "remission": "remission definitions",
+    "disease": "serology, kidney or lung function",
     "enzymes": "muscle enzymes",
     "kinetics": "CAR T or B-cell counts",
     "counts": "blood counts",
@@ -100,6 +105,7 @@ def panels_with_data(data: TrajectoryData) -> dict[str, bool]:
         "course": bool(dated),
         "response": data.response is not None and not data.response.empty,
         "remission": data.remission is not None and not data.remission.empty,
+        "disease": obs["code"].isin(DISEASE_MEASURES).any(),
         "enzymes": obs["code"].isin(ENZYMES).any(),
         "kinetics": data.observations["code"].isin(KINETICS).any(),
         "counts": obs["code"].isin(BLOOD_COUNTS).any(),
@@ -139,6 +145,7 @@ def _builders(data: TrajectoryData, options: TrajectoryOptions, width: int) -> d
         "course": lambda: [(PANELS["course"], *_course(data))],
         "response": lambda: [(PANELS["response"], _response(data.response, data.day_range), 44)],
         "remission": lambda: [(PANELS["remission"], *_remission(data.remission))],
+        "disease": lambda: _disease_measures(data.observations, options),
         "enzymes": lambda: [(PANELS["enzymes"], _enzymes(data.observations, options), 150)],
         "kinetics": lambda: _kinetics(data.observations, options),
         "counts": lambda: _counts(data.observations, options, width),
@@ -806,6 +813,38 @@ def _counts(
         layers += _lines(one, y, colour, _tooltip(*extra))
         title = f"{one['label'].iloc[0]} ({unit})"
         views.append((title, layers, 80))
+    return views
+
+
+def _disease_measures(
+    obs: pd.DataFrame, options: TrajectoryOptions
+) -> list[tuple[str, list[alt.Chart], int]]:
+    """One small view per measure of the indication (anti-dsDNA, C3, C4, UPCR, eGFR, FVC,
+    DLCO), in its own unit, with the reference limit the rules read as a dashed line."""
+    rows = _prepare(obs, DISEASE_MEASURES).dropna(subset=["value"])
+    views = []
+    for code in DISEASE_MEASURES:
+        one = rows[rows["code"] == code]
+        if one.empty:
+            continue
+        unit = unit_text(one["unit"].iloc[0])
+        colour = alt.Color("label:N", legend=None, scale=_palette([one["label"].iloc[0]]))
+        layers: list[alt.Chart] = []
+        if options.view == "value":
+            log = bool(one["log_scale"].iloc[0])
+            scale = alt.Scale(type="symlog") if log else alt.Scale(zero=False)
+            y = alt.Y("value:Q", title=unit, scale=scale)
+            limit = one["ref_high"].iloc[0] if one["better"].iloc[0] == "lower" else one[
+                "ref_low"].iloc[0]  # fmt: skip
+            if not pd.isna(limit):
+                layers.append(_reference_rule(float(limit), "reference limit"))
+        else:
+            field, title = _change_y(options, unit)
+            y = alt.Y(f"{field}:Q", title=title)
+            layers.append(_reference_rule(0.0, "baseline"))
+        layers += _lines(one, y, colour, _tooltip())
+        label = one["label"].iloc[0]
+        views.append((label if unit in label else f"{label} ({unit})", layers, 70))
     return views
 
 
