@@ -45,12 +45,18 @@ def build_store(
     *,
     n_patients: int = synth.DEFAULT_PATIENTS,
     seed: int = synth.DEFAULT_SEED,
-    other_indications: int = synth_indications.DEFAULT_PATIENTS,
+    other_indications: int | None = None,
     include_published: bool = True,
     force: bool = False,
     progress: Progress | None = None,
 ) -> BuildResult:
     """Build and publish a new store version, unless the published one already has this content."""
+    # The default store holds the other indications' demo patients beside the JDM cohort; a
+    # cohort of another size (a test's, a registry's) only when asked for.
+    if other_indications is None:
+        other_indications = (
+            synth_indications.DEFAULT_PATIENTS if n_patients == synth.DEFAULT_PATIENTS else 0
+        )
     if n_patients < 0 or other_indications < 0:
         raise StoreError("--patients and --other-indications must be 0 or more")
     path = Path(path) if path else store_path()

@@ -45,10 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument(
         "--other-indications",
         type=int,
-        default=synth_indications.DEFAULT_PATIENTS,
+        default=None,
         metavar="N",
         help="synthetic lupus, systemic sclerosis and adult myositis patients, in the mix of the "
-        f"published series (default {synth_indications.DEFAULT_PATIENTS}; 0 for none)",
+        f"published series (default {synth_indications.DEFAULT_PATIENTS} with the default "
+        "--patients, else 0)",
     )
     build.add_argument(
         "--seed",

@@ -333,21 +333,29 @@ class _Group:
                        end_day=self.follow_up, dose=200.0, dose_unit="mg/day",
                        drug_class="antimalarial")  # fmt: skip
         # CRS: grade 1 in most, grade 2 in a few; ICANS grade 1 now and then (Müller 2024) [C].
+        # Every patient was monitored for both: grade 0 is "assessed, not observed".
         draw = rng.random(m)
         grade = np.where(draw < 0.07, 2, np.where(draw < 0.72, 1, 0))
         onset = rng.integers(1, 4, m)
         crs = grade > 0
-        rows = [pd.DataFrame({
-            "patient_id": self.ids[crs], "term": "Cytokine release syndrome",
-            "grade": grade[crs], "grading_system": "ASTCT 2019", "onset_day": onset[crs],
-            "end_day": onset[crs] + rng.integers(1, 4, crs.sum()), "serious": False,
-            "source_id": SYNTHETIC_SOURCE_ID,
-        })]  # fmt: skip
+        end = onset + rng.integers(1, 4, m)
         icans = rng.random(m) < 0.07
-        rows.append(pd.DataFrame({
-            "patient_id": self.ids[icans],
-            "term": "Immune effector cell-associated neurotoxicity syndrome", "grade": 1,
-            "grading_system": "ASTCT 2019", "onset_day": 5, "end_day": 6, "serious": False,
-            "source_id": SYNTHETIC_SOURCE_ID,
-        }))  # fmt: skip
-        self.adverse_events = pd.concat(rows, ignore_index=True)
+        rows = [
+            pd.DataFrame({
+                "patient_id": self.ids, "term": "Cytokine release syndrome", "grade": grade,
+                "grading_system": "ASTCT 2019", "onset_day": np.where(crs, onset, np.nan),
+                "end_day": np.where(crs, end, np.nan), "serious": False,
+                "source_id": SYNTHETIC_SOURCE_ID,
+            }),
+            pd.DataFrame({
+                "patient_id": self.ids,
+                "term": "Immune effector cell-associated neurotoxicity syndrome",
+                "grade": icans.astype(int), "grading_system": "ASTCT 2019",
+                "onset_day": np.where(icans, 5, np.nan), "end_day": np.where(icans, 6, np.nan),
+                "serious": False, "source_id": SYNTHETIC_SOURCE_ID,
+            }),
+        ]  # fmt: skip
+        events = pd.concat(rows, ignore_index=True)
+        events["onset_day"] = events["onset_day"].astype("Int64")
+        events["end_day"] = events["end_day"].astype("Int64")
+        self.adverse_events = events

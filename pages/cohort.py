@@ -109,18 +109,6 @@ if ui.access().aggregate_only:  # a viewer: the numbers, small cells suppressed,
     if not patients:
         st.info("No patient passes these filters. Remove a filter above to widen the cohort.")
         st.stop()
-    remission = computed("remission-table", lambda: cohort.remission_table(
-        ui.query("cohort_remission_counts", patients=in_all)))  # fmt: skip
-    if not remission.empty:
-        st.subheader("Remission table")
-        st.dataframe(remission.style.format(na_rep="—", precision=1), hide_index=True,
-                     key="remission-table")  # fmt: skip
-        st.caption(
-            "Lupus: DORIS 2021 and LLDAS; systemic sclerosis: revised EUSTAR activity index "
-            "below 2.5. At the store's visit windows; a patient is undecided at a visit when an "
-            "input is missing and nothing failed. Prednisone equivalents are unconfirmed "
-            "conversion factors (a setting). Rules as implemented: docs/rules.md."
-        )
     rule = st.selectbox(
         "Laboratory threshold", list(cohort.THRESHOLDS), key="thr", bind="query-params"
     )

@@ -27,6 +27,7 @@ from carta.charts.trajectory import (
     PICK,
     VIEWS,
     TrajectoryOptions,
+    applicable_panels,
     panels_with_data,
     plot_width,
     trajectory_spec,
@@ -146,7 +147,8 @@ if population is not None and measure_set != settings.get("tis_measure_set"):
     response = derive.response_rows(values, measure_set, population)
     data = replace(data, response=response)
 present = panels_with_data(data)
-missing = [PANEL_SUBJECTS[name] for name, has in present.items() if not has]
+belongs = applicable_panels(profile.get("indication"))
+missing = [PANEL_SUBJECTS[name] for name, has in present.items() if not has and name in belongs]
 
 
 def bands_for(code: str) -> list[dict]:

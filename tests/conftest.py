@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from streamlit.testing.v1 import AppTest
 
+from carta import synth, synth_indications
 from carta.build import build_store
 from carta.store import ROOT
 
@@ -26,6 +27,10 @@ settings.load_profile("carta")
 
 FIXTURE_PATIENTS = 6
 PUBLISHED_ID = "NICOLAI-2024"
+# The default store: the published case, the JDM cohort and the lupus, systemic sclerosis and
+# adult myositis patients (carta/synth_indications.py).
+DEFAULT_SYNTHETIC = synth.DEFAULT_PATIENTS + synth_indications.DEFAULT_PATIENTS
+DEFAULT_PATIENT_COUNT = 1 + DEFAULT_SYNTHETIC
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from carta import audit
 from carta.store import ROOT
-from tests.conftest import PUBLISHED_ID
+from tests.conftest import DEFAULT_SYNTHETIC, PUBLISHED_ID
 from tests.test_pages import texts
 
 AUTH = {
@@ -88,7 +88,7 @@ def test_someone_signed_in_without_an_entry_sees_only_a_message(signed_in) -> No
 def test_a_clinician_lists_only_the_patients_of_their_source(signed_in) -> None:
     at = signed_in("clara@example.org")
     [patients] = dataframes(at)
-    assert len(patients) == 24 and PUBLISHED_ID not in " ".join(patients["open"])
+    assert len(patients) == DEFAULT_SYNTHETIC and PUBLISHED_ID not in " ".join(patients["open"])
     assert "clinician of synthetic" in texts(at)
 
 
@@ -127,7 +127,8 @@ def test_a_viewer_sees_the_cohort_as_tables_with_small_cells_suppressed(signed_i
     for table in tables:
         assert "patient_id" not in table.columns
     distribution = table_with(at, "median").set_index("timepoint")
-    assert distribution.at["M12", "n"] == "6"  # 6 patients have a CK value there
+    # 8 patients have a CK value there: 6 with JDM and 2 with adult myositis.
+    assert distribution.at["M12", "n"] == "8"
     assert "whisker_low" not in distribution  # a whisker ends at one patient's value
     response = table_with(at, "n evaluable (TIS)").set_index("timepoint")
     assert response.at["M1", "none"] == "<5" and pd.isna(response.at["M1", "none %"])

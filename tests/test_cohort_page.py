@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from carta import urlstate
 from carta.store import open_read_only, run_query
-from tests.conftest import open_page
+from tests.conftest import DEFAULT_PATIENT_COUNT, open_page
 
 
 def cohort_page(store, monkeypatch, **query) -> AppTest:
@@ -75,7 +75,7 @@ def test_the_url_restores_filters_settings_and_selections(default_store, monkeyp
     assert distribution["params"][0]["value"] == {"x": [1.8, 3.2], "y": [-90.0, 0.0]}
     assert distribution["layer"][0]["encoding"]["y"]["title"] == "% change in Lactate dehydrogenase"
     shown, total = counted(at)
-    assert 0 < shown < total == 25
+    assert 0 < shown < total == DEFAULT_PATIENT_COUNT
 
 
 def test_a_chip_removes_its_filter_and_its_url_key(default_store, monkeypatch) -> None:
@@ -87,7 +87,7 @@ def test_a_chip_removes_its_filter_and_its_url_key(default_store, monkeypatch) -
     assert widened > narrowed
     next(b for b in at.button if b.label == "Sex: F ✕").click().run()
     assert at.multiselect(key="sex").value == []
-    assert counted(at) == (25, 25) and chips(at) == []
+    assert counted(at) == (DEFAULT_PATIENT_COUNT, DEFAULT_PATIENT_COUNT) and chips(at) == []
 
 
 def test_clicking_a_response_category_narrows_the_other_views_only(
@@ -134,7 +134,7 @@ def test_a_brush_and_picked_lanes_narrow_the_cohort_but_not_their_own_view(
     at = select(at, "brush", {"jittered": [0.5, 1.5], "plotted": [0, 400]})
     assert at.query_params["brush"] == "0.5,1.5,0,400"
     brushed = counted(at)[0]
-    assert 0 < brushed < 25
+    assert 0 < brushed < DEFAULT_PATIENT_COUNT
     shown = next(d.value for d in at.dataframe if "USUBJID" in d.value.columns)
     baseline = shown[shown["AVISIT"] == "Baseline"]
     assert shown["USUBJID"].nunique() == brushed == len(baseline)
@@ -157,7 +157,7 @@ def test_a_selection_cleared_by_its_chip_can_be_picked_again(default_store, monk
     at = select(at, "category", picked)
     narrowed = counted(at)[0]
     next(b for b in at.button if b.label == "Response: major at M3 ✕").click().run()
-    assert "cat" not in at.query_params and counted(at)[0] == 25
+    assert "cat" not in at.query_params and counted(at)[0] == DEFAULT_PATIENT_COUNT
     at = select(at, "category", picked)
     assert at.query_params["cat"] == "M3:major" and counted(at)[0] == narrowed
 
@@ -167,9 +167,12 @@ def test_a_range_filter_has_a_chip_too(default_store, monkeypatch) -> None:
     full = at.slider(key="age").value
     at.slider(key="age").set_value((8.0, 12.0)).run()
     narrowed = counted(at)[0]
-    assert 0 < narrowed < 25 and "Age: 8–12 ✕" in chips(at)
+    assert 0 < narrowed < DEFAULT_PATIENT_COUNT and "Age: 8–12 ✕" in chips(at)
     next(b for b in at.button if b.label == "Age: 8–12 ✕").click().run()
-    assert counted(at) == (25, 25) and at.slider(key="age").value == full
+    assert (
+        counted(at) == (DEFAULT_PATIENT_COUNT, DEFAULT_PATIENT_COUNT)
+        and at.slider(key="age").value == full
+    )
 
 
 def test_renamed_windows_keep_the_first_as_the_baseline_of_the_response(
@@ -207,7 +210,7 @@ def test_an_unknown_filter_value_in_the_link_is_said(default_store, monkeypatch)
     at = cohort_page(default_store, monkeypatch, dx="Lupus [x](http://host)")
     [warning] = [w.value for w in at.warning if "not among this store's values" in w.value]
     assert warning.startswith("Diagnosis “Lupus \\[x\\]")  # escaped: no live link
-    assert counted(at) == (25, 25)  # and it filters nothing
+    assert counted(at) == (DEFAULT_PATIENT_COUNT, DEFAULT_PATIENT_COUNT)  # and it filters nothing
 
 
 def test_applying_the_stores_own_windows_is_not_an_edit(default_store, monkeypatch) -> None:

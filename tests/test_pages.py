@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from carta.store import ROOT
-from tests.conftest import PUBLISHED_ID
+from tests.conftest import DEFAULT_PATIENT_COUNT, PUBLISHED_ID
 
 PAGES = [
     "pages/home.py",
@@ -56,7 +56,7 @@ def test_every_page_renders(page, store_name, request, monkeypatch) -> None:
 def test_home_lists_the_published_case_first_with_its_source(default_store, monkeypatch) -> None:
     at = app_on(default_store, monkeypatch).run()
     table = at.dataframe[0].value
-    assert len(table) == 25  # the published case and 24 synthetic patients
+    assert len(table) == DEFAULT_PATIENT_COUNT  # the published case and the synthetic patients
     assert table["open"].iloc[0] == "trajectory?patient=NICOLAI-2024"
     assert table["source"].iloc[0] == "published"
     assert set(table["source"].iloc[1:]) == {"synthetic"}
@@ -122,7 +122,7 @@ def test_a_missing_store_is_built_on_first_start(tmp_path, monkeypatch) -> None:
     at = app_on(tmp_path / "new" / "carta.duckdb", monkeypatch).run()
     assert not at.exception
     assert (tmp_path / "new" / "carta.duckdb").is_symlink()
-    assert len(at.dataframe[0].value) == 25
+    assert len(at.dataframe[0].value) == DEFAULT_PATIENT_COUNT
 
 
 def test_the_patient_search_filters_the_list_and_lives_in_the_url(default_store, monkeypatch):

@@ -12,7 +12,7 @@ import pytest
 
 from carta.measures import safety
 from carta.store import open_read_only, run_query
-from tests.conftest import open_page
+from tests.conftest import DEFAULT_PATIENT_COUNT, DEFAULT_SYNTHETIC, open_page
 from tests.test_pages import texts
 
 
@@ -23,9 +23,9 @@ def incidence_table(at) -> pd.DataFrame:
 def test_the_page_shows_incidence_recovery_and_infections(default_store, monkeypatch) -> None:
     at = open_page(default_store, monkeypatch, "pages/safety.py")
     table = incidence_table(at).set_index("Category")
-    assert (table["At risk"].loc[safety.CATEGORY_LABELS["CRS"]]) == 25
+    assert (table["At risk"].loc[safety.CATEGORY_LABELS["CRS"]]) == DEFAULT_PATIENT_COUNT
     # The published case's counts give no ICAHT grade: it is not at risk there.
-    assert table["At risk"].loc[safety.CATEGORY_LABELS["ICAHT"]] == 24
+    assert table["At risk"].loc[safety.CATEGORY_LABELS["ICAHT"]] == DEFAULT_SYNTHETIC
     assert "infections per 100 patient-months" in texts(at)
     assert len(at.get("vega_lite_chart")) == 2  # incidence bars and recovery curves
 
@@ -33,9 +33,9 @@ def test_the_page_shows_incidence_recovery_and_infections(default_store, monkeyp
 def test_the_cohort_filters_narrow_every_number(default_store, monkeypatch) -> None:
     everyone = open_page(default_store, monkeypatch, "pages/safety.py")
     women = open_page(default_store, monkeypatch, "pages/safety.py", sex="F")
-    assert "of 25 patients" in texts(everyone)
-    n_women = int(texts(women).split(" of 25 patients")[0].split("**")[-1])
-    assert 0 < n_women < 25
+    assert f"of {DEFAULT_PATIENT_COUNT} patients" in texts(everyone)
+    n_women = int(texts(women).split(f" of {DEFAULT_PATIENT_COUNT} patients")[0].split("**")[-1])
+    assert 0 < n_women < DEFAULT_PATIENT_COUNT
     crs = safety.CATEGORY_LABELS["CRS"]
     assert incidence_table(women).set_index("Category").loc[crs, "At risk"] == n_women
     at_risk = next(d.value for d in women.dataframe if "Patients at risk" in d.value.columns)

@@ -221,6 +221,8 @@ def test_panels_without_data_are_left_out() -> None:
     assert panels_with_data(data) == {
         "course": True,
         "response": False,
+        "remission": False,
+        "disease": False,
         "enzymes": False,
         "kinetics": True,
         "counts": False,

@@ -115,6 +115,17 @@ def panels_with_data(data: TrajectoryData) -> dict[str, bool]:
     }
 
 
+def applicable_panels(indication: object) -> set[str]:
+    """The panels that belong to a patient's indication: the TIS strip to myositis (and to a
+    patient whose indication is not given), the remission strip and the serology, kidney and
+    lung measures to lupus and systemic sclerosis; a panel that does not belong is never
+    listed as "no data"."""
+    other = {"remission", "disease"}
+    if indication in ("SLE", "SSC"):
+        return set(PANELS) - {"response"}
+    return set(PANELS) - other
+
+
 def plot_width(data: TrajectoryData, total: int) -> int:
     """The panels' plot width for a chart `total` CSS pixels wide: what is left beside the widest
     left-hand labels (the course lane's names at about 6 px a character, or the y axes)."""

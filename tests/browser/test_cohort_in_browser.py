@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.harness import screenshot, wait_rendered
+from tests.conftest import DEFAULT_PATIENT_COUNT
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +58,7 @@ def test_a_response_click_narrows_the_other_views_and_the_download_matches(
     wait_rendered(page, charts=5)
     everyone, bars_before = patients_counted(page), waterfall_patients(page)
     n_before = distribution_n(page)
-    assert everyone == 25 and bars_before > 0 and n_before > 0
+    assert everyone == DEFAULT_PATIENT_COUNT and bars_before > 0 and n_before > 0
 
     segment = page.locator(
         'svg.marks path[aria-roledescription="bar"][aria-label*="category: moderate"]'
@@ -109,5 +110,7 @@ def test_filters_live_in_the_url_and_their_chips_remove_them(page: Page, app_url
     assert patients_counted(page) > narrowed
     page.get_by_role("button", name="Sex: F ✕").click()
     after_rerun(page, lambda q: "sex" not in q)
-    assert parse_qs(urlparse(page.url).query) == {} and patients_counted(page) == 25
+    assert (
+        parse_qs(urlparse(page.url).query) == {} and patients_counted(page) == DEFAULT_PATIENT_COUNT
+    )
     assert page.locator('[data-testid="stException"]').count() == 0

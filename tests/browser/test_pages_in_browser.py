@@ -6,12 +6,12 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.harness import screenshot, start_server, stop_server, wait_rendered
-from tests.conftest import PUBLISHED_ID
+from tests.conftest import DEFAULT_PATIENT_COUNT, PUBLISHED_ID
 
 pytestmark = pytest.mark.browser
 
 VIEWS = [
-    ("home", "/", 0, "Patients (25)"),
+    ("home", "/", 0, f"Patients ({DEFAULT_PATIENT_COUNT})"),
     ("patient-published", f"/trajectory?patient={PUBLISHED_ID}", 1, "Reported findings"),
     ("patient-synthetic", "/trajectory?patient=SYN-00002", 1, "Synthetic patient"),
 ]

@@ -1,0 +1,58 @@
+"""Lupus and systemic sclerosis patients in Chromium: the trajectory draws their remission lanes
+and their own measures, the summary their cards, the cohort explorer filters by indication."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.harness import screenshot, settled, wait_rendered
+from tests.browser.test_cohort_in_browser import patients_counted
+from tests.conftest import DEFAULT_PATIENT_COUNT
+
+pytestmark = pytest.mark.browser
+
+
+def chart_texts(page: Page) -> list[str]:
+    return page.locator('[data-testid="stVegaLiteChart"] svg.marks text').all_text_contents()
+
+
+@pytest.mark.parametrize(
+    ("patient", "lanes", "measure"),
+    [
+        ("SYN-SLE-0001", {"DORIS 2021", "LLDAS"}, "Anti-dsDNA antibodies (IU/mL)"),
+        ("SYN-SSC-0001", {"EUSTAR-AI < 2.5"}, "Forced vital capacity (% predicted)"),
+    ],
+)
+def test_the_trajectory_draws_the_indications_lanes(page: Page, app_url, patient, lanes, measure):
+    page.set_viewport_size({"width": 1440, "height": 2400})
+    page.goto(f"{app_url}/trajectory?patient={patient}")
+    wait_rendered(page, charts=1)
+    settled(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    texts = set(chart_texts(page))
+    assert lanes <= texts, texts  # the lanes are named on the chart itself
+    assert "Remission and low disease activity" in texts and measure in texts
+    assert "Response: TIS and inactive disease (CID)" not in texts  # no TIS for these
+    label = page.locator('[role="graphics-document"]').first.get_attribute("aria-label")
+    assert "Remission and low disease activity" in label
+    assert page.get_by_text("Remission strip:").first.is_visible()
+    screenshot(page, f"trajectory-{patient}")
+
+
+def test_the_summary_and_the_cohort_of_lupus_patients(page: Page, app_url) -> None:
+    page.set_viewport_size({"width": 1440, "height": 2400})
+    page.goto(f"{app_url}/summary?patient=SYN-SLE-0001")
+    wait_rendered(page, charts=1)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "DORIS 2021" in main and "LLDAS" in main and "Glucocorticoids" in main
+    assert "TIS category" not in main
+    page.goto(f"{app_url}/cohort?ind=SLE")
+    wait_rendered(page, charts=1, timeout=60_000)
+    assert patients_counted(page) == 8
+    assert (
+        f"of {DEFAULT_PATIENT_COUNT} patients"
+        in page.locator('[data-testid="stMain"]').inner_text()
+    )
+    assert page.get_by_text("Remission table").first.is_visible()
+    screenshot(page, "cohort-lupus")
