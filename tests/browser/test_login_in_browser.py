@@ -23,7 +23,7 @@ from tests.browser.harness import (
     wait_answering,
     wait_rendered,
 )
-from tests.conftest import PUBLISHED_ID
+from tests.conftest import DEFAULT_SYNTHETIC, PUBLISHED_ID
 
 ACCESS = """
 [users."clara@example.org"]
@@ -119,7 +119,8 @@ def test_a_clinician_sees_their_source_only_in_every_view_and_download(login_app
     sign_in(page, url, "clara@example.org")
     assert "clinician of synthetic" in page.inner_text("body")
     home = page.inner_text("body")  # the patient list itself is drawn on a canvas
-    assert "Patients (24)" in home and "synthetic 24 patients" in home
+    assert f"Patients ({DEFAULT_SYNTHETIC})" in home
+    assert f"synthetic {DEFAULT_SYNTHETIC} patients" in home
     assert "published" not in home.split("infusion.")[-1]
     for path in (f"trajectory?patient={PUBLISHED_ID}", f"summary?patient={PUBLISHED_ID}"):
         body = open_view(page, url, path)
