@@ -196,9 +196,10 @@ def response_by_indication(
 ) -> pd.DataFrame:
     """response_rows for every patient of `values`, each with the thresholds of their
     indication (`indications`: patient_id -> indication); empty when no patient has a TIS."""
-    population = values["patient_id"].map(
-        {p: tis_population(i, unspecified) for p, i in indications.items()}
-    )
+    # One lookup per indication, not per patient: a registry has a handful of indications.
+    by_indication = {i: tis_population(i, unspecified) for i in indications.dropna().unique()}
+    per_patient = indications.map(by_indication).where(indications.notna(), unspecified)
+    population = values["patient_id"].map(per_patient)
     frames = [
         response_rows(values[population == group], measure_set, group, baseline=baseline)
         for group in population.dropna().unique()

@@ -128,7 +128,11 @@ def exposure_periods(events: pd.DataFrame, last_days: pd.Series) -> pd.DataFrame
     if meds.empty:
         return pd.DataFrame(columns=columns)
     recorded = meds["drug_class"] if "drug_class" in meds else pd.Series(None, index=meds.index)
-    meds["drug_class"] = [drug_class(n, c) for n, c in zip(meds["name"], recorded, strict=True)]
+    # Per distinct name and class, not per row: a registry's events name a few dozen drugs.
+    pairs = list(zip(meds["name"], recorded.astype(object).where(recorded.notna(), None),
+                     strict=True))  # fmt: skip
+    classes = {pair: drug_class(*pair) for pair in set(pairs)}
+    meds["drug_class"] = [classes[pair] for pair in pairs]
     last = meds["patient_id"].map(last_days).astype("Float64")
     start = meds["start_day"].astype("Float64")
     end = meds["end_day"].astype("Float64")
@@ -139,7 +143,8 @@ def exposure_periods(events: pd.DataFrame, last_days: pd.Series) -> pd.DataFrame
         for d, u, b, s, e in zip(meds["dose"], meds["dose_unit"], basis, meds["start_day"],
                                  meds["end_day"], strict=True)
     ]  # fmt: skip
-    factor = meds["name"].map(prednisone_factor).astype("float64")
+    factors = {name: prednisone_factor(name) for name in meds["name"].unique()}
+    factor = meds["name"].map(factors).astype("float64")
     is_gc = meds["drug_class"] == GLUCOCORTICOID
     # Rounded as the rules compare (0.75 mg dexamethasone x 5/0.75 is 5, not 5.000000000000001).
     meds["pred_eq_mg_per_day"] = signif(
@@ -160,9 +165,10 @@ def doses_at(periods: pd.DataFrame, points: pd.DataFrame) -> pd.Series:
         return out
     pairs = points.reset_index().merge(gc, on="patient_id", how="inner")
     covering = pairs[(pairs["start_day"] <= pairs["day"]) & (pairs["day"] <= pairs["end_day"])]
-    # min_count=1 keeps NaN when any covering dose is unknown: sum() would read it as 0.
-    unknown = covering.groupby("index")["pred_eq_mg_per_day"].apply(lambda s: s.isna().any())
-    total = covering.groupby("index")["pred_eq_mg_per_day"].sum()
+    # A day with one unknown covering dose has an unknown dose: sum() alone would read it as 0.
+    dose = covering["pred_eq_mg_per_day"]
+    unknown = dose.isna().groupby(covering["index"]).any()
+    total = dose.groupby(covering["index"]).sum()
     out.loc[total.index] = total.where(~unknown, np.nan)
     return out
 

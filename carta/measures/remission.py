@@ -117,8 +117,10 @@ def remission_rows(
     if values.empty:
         return pd.DataFrame(columns=list(COLUMNS))
     keys = ["patient_id", "timepoint"]
-    wide = values.pivot_table(index=keys, columns="code", values="value", aggfunc="first")
-    days = values.pivot_table(index=keys, columns="code", values="day", aggfunc="first")
+    # One value per patient, window and code (timepoint_values' key): unstacked, not pivoted.
+    long = values.drop_duplicates([*keys, "code"]).set_index([*keys, "code"])
+    wide = long["value"].astype("float64").unstack("code")
+    days = long["day"].astype("float64").unstack("code")
     order = values.drop_duplicates(keys).set_index(keys)[["timepoint_sort", "nominal_day"]]
     wide = (
         wide.reindex(columns=list(INPUT_CODES))
@@ -310,11 +312,11 @@ def _eustar(w: pd.DataFrame) -> tuple[list[Criterion], pd.Series]:
         False,
         np.where(recorded + missing_max < EUSTAR_ACTIVE_FROM, True, None),
     )
+    labels = [label for _code, label, _h, _w in EUSTAR_ITEMS]
     shown = [
-        None if points.loc[i].isna().all() else "; ".join(
-            f"{label} {'yes' if p > 0 else 'no'}" for (code, label, _h, _w), p in
-            zip(EUSTAR_ITEMS, points.loc[i], strict=True) if not np.isnan(p))
-        for i in points.index
+        "; ".join(f"{label} {'yes' if p > 0 else 'no'}"
+                  for label, p in zip(labels, row, strict=True) if not np.isnan(p)) or None
+        for row in points.to_numpy()
     ]  # fmt: skip
     criterion = Criterion(
         "EUSTAR-AI < 2.5",
@@ -333,12 +335,14 @@ def _rows(w: pd.DataFrame, definition: str, criteria: list[Criterion], score) ->
     met = np.where(is_not_met.any(axis=1), False, np.where(is_met.all(axis=1), True, None))
 
     def names(which: pd.DataFrame) -> list[str | None]:
-        listed = ["; ".join(c for c, hit in row.items() if hit) for _, row in which.iterrows()]
-        return [text or None for text in listed]
+        columns = [(name, which[name].to_numpy()) for name in which.columns]
+        return [
+            "; ".join(name for name, hits in columns if hits[i]) or None for i in range(len(which))
+        ]
 
+    shown = [c.shown.to_numpy() for c in criteria]
     inputs = [
-        "; ".join(s for s in (c.shown.loc[i] for c in criteria) if isinstance(s, str)) or None
-        for i in results.index
+        "; ".join(s for s in row if isinstance(s, str)) or None for row in zip(*shown, strict=True)
     ]
     return pd.DataFrame(
         {
