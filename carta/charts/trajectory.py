@@ -651,26 +651,32 @@ def _response(response: pd.DataFrame, day_range: tuple[int, int]) -> list[alt.Ch
         .transform_filter(f"{'' if near_end else '!'}datum.near_end")
         for near_end, dx, align in ((False, 9, "left"), (True, -9, "right"))
     ]
-    decided = (
+    cid = _met_marks(named, y_cid, "cid_fill", "isValid(datum.cid)", tooltip)
+    return [tis, *tis_text, *cid]
+
+
+def _met_marks(named, y: alt.Y, fill: str, decided: str, tooltip: list) -> list[alt.Chart]:
+    """A definition's answer at each visit: a green circle, filled when met and open when not,
+    where `decided` holds; where it does not (too few inputs to decide), a small grey dot, not
+    an empty "not met" ring."""
+    answered = (
         alt.Chart(named)
         .mark_circle(size=110, stroke="#238b45", strokeWidth=1.5, color="#238b45")
         .encode(
             x=alt.X("day:Q"),
-            y=y_cid,
-            fillOpacity=alt.FillOpacity("cid_fill:Q", scale=None, legend=None),
+            y=y,
+            fillOpacity=alt.FillOpacity(f"{fill}:Q", scale=None, legend=None),
             tooltip=tooltip,
         )
-        .transform_filter("isValid(datum.cid)")
+        .transform_filter(decided)
     )
-    # Too few criteria measured to decide: a small grey dot, not an empty "no CID" ring.
-    undecided = (
+    open_question = (
         alt.Chart(named)
         .mark_circle(size=30, color="#999999")
-        .encode(x=alt.X("day:Q"), y=y_cid, tooltip=tooltip)
-        .transform_filter("!isValid(datum.cid)")
+        .encode(x=alt.X("day:Q"), y=y, tooltip=tooltip)
+        .transform_filter(f"!({decided})")
     )
-    cid = [decided, undecided]
-    return [tis, *tis_text, *cid]
+    return [answered, open_question]
 
 
 def _remission(remission: pd.DataFrame) -> tuple[list[alt.Chart], int]:
@@ -697,24 +703,7 @@ def _remission(remission: pd.DataFrame) -> tuple[list[alt.Chart], int]:
         alt.Tooltip("criteria_not_met:N", title="Criteria not met"),
         alt.Tooltip("inputs:N", title="Inputs"),
     ]
-    decided = (
-        alt.Chart(named)
-        .mark_circle(size=110, stroke="#238b45", strokeWidth=1.5, color="#238b45")
-        .encode(
-            x=alt.X("day:Q"),
-            y=y,
-            fillOpacity=alt.FillOpacity("fill:Q", scale=None, legend=None),
-            tooltip=tooltip,
-        )
-        .transform_filter("datum.decided")
-    )
-    undecided = (
-        alt.Chart(named)
-        .mark_circle(size=30, color="#999999")
-        .encode(x=alt.X("day:Q"), y=y, tooltip=tooltip)
-        .transform_filter("!datum.decided")
-    )
-    return [decided, undecided], 22 * len(lanes) + 10
+    return _met_marks(named, y, "fill", "datum.decided", tooltip), 22 * len(lanes) + 10
 
 
 def _enzymes(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:
