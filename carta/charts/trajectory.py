@@ -794,26 +794,12 @@ def _counts(
     obs: pd.DataFrame, options: TrajectoryOptions, width: int
 ) -> list[tuple[str, list[alt.Chart], int]]:
     """One small view per count, in its own unit, with its CTCAE v5.0 grade bands behind it."""
-    rows = _prepare(obs, BLOOD_COUNTS).dropna(subset=["value"])
-    views = []
-    for code in BLOOD_COUNTS:
-        one = rows[rows["code"] == code]
-        if one.empty:
-            continue
-        unit = unit_text(one["unit"].iloc[0])
-        colour = alt.Color("label:N", legend=None, scale=_palette([one["label"].iloc[0]]))
-        if options.view == "value":
-            y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False))
-            layers = _bands(options.grade_bands.get(code, []), width)
-        else:
-            field, title = _change_y(options, unit)
-            y = alt.Y(f"{field}:Q", title=title)
-            layers = [_reference_rule(0.0, "baseline")]
-        extra = [alt.Tooltip("grade_text:N", title="CTCAE v5.0")]
-        layers += _lines(one, y, colour, _tooltip(*extra))
-        title = f"{one['label'].iloc[0]} ({unit})"
-        views.append((title, layers, 80))
-    return views
+
+    def bands(code: str, one: pd.DataFrame) -> tuple[alt.Scale, list[alt.Chart]]:
+        return alt.Scale(zero=False), _bands(options.grade_bands.get(code, []), width)
+
+    extra = [alt.Tooltip("grade_text:N", title="CTCAE v5.0")]
+    return _small_views(obs, BLOOD_COUNTS, options, bands, extra, height=80)
 
 
 def _disease_measures(
@@ -821,30 +807,39 @@ def _disease_measures(
 ) -> list[tuple[str, list[alt.Chart], int]]:
     """One small view per measure of the indication (anti-dsDNA, C3, C4, UPCR, eGFR, FVC,
     DLCO), in its own unit, with the reference limit the rules read as a dashed line."""
-    rows = _prepare(obs, DISEASE_MEASURES).dropna(subset=["value"])
+
+    def limit(code: str, one: pd.DataFrame) -> tuple[alt.Scale, list[alt.Chart]]:
+        first = one.iloc[0]
+        scale = alt.Scale(type="symlog") if bool(first["log_scale"]) else alt.Scale(zero=False)
+        bound = first["ref_high"] if first["better"] == "lower" else first["ref_low"]
+        rule = [] if pd.isna(bound) else [_reference_rule(float(bound), "reference limit")]
+        return scale, rule
+
+    return _small_views(obs, DISEASE_MEASURES, options, limit, height=70)
+
+
+def _small_views(obs, codes, options, behind, extra=(), height: int = 80) -> list[tuple]:
+    """One small view per code that has values, in its own unit. `behind(code, rows)` gives the
+    value view's y scale and what is drawn behind the line (grade bands, a reference limit); the
+    change views draw the baseline instead."""
+    rows = _prepare(obs, codes).dropna(subset=["value"])
     views = []
-    for code in DISEASE_MEASURES:
+    for code in codes:
         one = rows[rows["code"] == code]
         if one.empty:
             continue
         unit = unit_text(one["unit"].iloc[0])
         colour = alt.Color("label:N", legend=None, scale=_palette([one["label"].iloc[0]]))
-        layers: list[alt.Chart] = []
         if options.view == "value":
-            log = bool(one["log_scale"].iloc[0])
-            scale = alt.Scale(type="symlog") if log else alt.Scale(zero=False)
+            scale, layers = behind(code, one)
             y = alt.Y("value:Q", title=unit, scale=scale)
-            limit = one["ref_high"].iloc[0] if one["better"].iloc[0] == "lower" else one[
-                "ref_low"].iloc[0]  # fmt: skip
-            if not pd.isna(limit):
-                layers.append(_reference_rule(float(limit), "reference limit"))
         else:
             field, title = _change_y(options, unit)
             y = alt.Y(f"{field}:Q", title=title)
-            layers.append(_reference_rule(0.0, "baseline"))
-        layers += _lines(one, y, colour, _tooltip())
+            layers = [_reference_rule(0.0, "baseline")]
+        layers = [*layers, *_lines(one, y, colour, _tooltip(*extra))]
         label = one["label"].iloc[0]
-        views.append((label if unit in label else f"{label} ({unit})", layers, 70))
+        views.append((label if unit in label else f"{label} ({unit})", layers, height))
     return views
 
 
