@@ -15,7 +15,7 @@ from carta.charts.theme import enlarged, figure_config
 from carta.charts.trajectory import PANELS, TrajectoryData, TrajectoryOptions, panel_specs
 from carta.documents import CaseDocument
 from carta.exports import fitted
-from carta.measures import kinetics
+from carta.measures import exposure, kinetics
 from carta.measures import summary as rules
 
 STORY = ("course", "remission", "enzymes", "kinetics", "scores", "disease", "mri")
@@ -69,7 +69,33 @@ def trajectory_data(query: Query, patient_id: str, profile: pd.Series, baseline_
     known_days += [*response["nominal_day"].dropna(), *remission["nominal_day"].dropna()]
     # The axis spans the whole known course, at least day -7 to 28, with a little room at the ends.
     day_range = (int(min([-7, *known_days])) - 2, int(max([28, *known_days])) + 3)
-    return TrajectoryData(observations, events, adverse, imaging, day_range, response, remission)
+    indication = profile.get("indication")
+    indication = None if display.is_missing(indication) else str(indication)
+    return TrajectoryData(observations, events, adverse, imaging, day_range, response, remission,
+                          glucocorticoid_steps(events, patient_id, profile, observations,
+                                               day_range[0]), indication)  # fmt: skip
+
+
+def glucocorticoid_steps(events: pd.DataFrame, patient_id: str, profile: pd.Series,
+                         observations: pd.DataFrame, first_day: int):  # fmt: skip
+    """The patient's prednisone-equivalent dose lane (exposure.dose_steps), None without a dated
+    glucocorticoid. An open-ended medication runs to the last day as queries/patient_last_days
+    defines it (the follow-up, else the last observation; unknown for a publication that gives
+    its follow-up in words), and the lane stops there."""
+    follow_up = profile["follow_up_days"]
+    if not display.is_missing(follow_up):
+        last_day = float(follow_up)
+    elif profile["source_kind"] != "published" and observations["day"].notna().any():
+        last_day = float(observations["day"].max())
+    else:
+        last_day = float("nan")
+    periods = exposure.exposure_periods(events.assign(patient_id=patient_id),
+                                        pd.Series({patient_id: last_day}))  # fmt: skip
+    periods = periods[periods["drug_class"] == exposure.GLUCOCORTICOID]
+    if periods.empty:
+        return None
+    end = int(periods["end_day"].max()) if display.is_missing(last_day) else int(last_day)
+    return exposure.dose_steps(periods, first_day, end)
 
 
 def load_case(query: Query, meta: dict[str, str], patient_id: str, presenting: bool) -> Case:

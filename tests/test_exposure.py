@@ -92,3 +92,19 @@ def test_the_dose_on_a_day_adds_what_covers_it() -> None:
     assert doses[:3] == [635, 10, 0] and math.isnan(doses[3]) and doses[4] == 0
     series = exposure.daily_series(periods[periods["patient_id"] == "A"], 8, 11)
     assert series["pred_eq_mg_per_day"].tolist() == [10, 10, 0, 0]
+
+
+def test_the_dose_lane_steps_where_the_dose_changes_and_breaks_where_it_is_unknown() -> None:
+    # 10 mg/day on days 0-4, then a dose per kg on days 5-6 (unknown), then nothing (0 mg).
+    events = pd.DataFrame([
+        medication("P", "Prednisone", 0, 4, 10, "mg/day"),
+        medication("P", "Prednisolone", 5, 6, 1, "mg/kg/day"),
+    ])  # fmt: skip
+    periods = exposure.exposure_periods(events, pd.Series({"P": 8}))
+    steps, unknown = exposure.dose_steps(periods, -1, 8)
+    # Step-after rows: 0 from day -1, 10 from day 0 (closed on day 5); a new stretch of 0 from
+    # day 7 to the last day (8), closed on day 9. Never drawn through days 5-6 as 0.
+    assert list(steps.itertuples(index=False, name=None)) == [
+        (-1, 0.0, 0), (0, 10.0, 0), (5, 10.0, 0), (7, 0.0, 1), (9, 0.0, 1)
+    ]  # fmt: skip
+    assert list(unknown.itertuples(index=False, name=None)) == [(5, 6)]

@@ -11,8 +11,11 @@ import duckdb
 import pandas as pd
 import pytest
 
+from carta.charts.trajectory import GLUCOCORTICOID_TITLE
 from carta.measures import exposure, remission
+from tests.conftest import open_page
 from tests.handmade import PATIENT, hand_store
+from tests.test_trajectory_page import the_spec
 
 NO_ITEMS = dict.fromkeys(remission.WEIGHTS, 0)
 
@@ -183,3 +186,28 @@ def test_the_stored_table_holds_what_the_rule_gives(tmp_path: Path) -> None:
     row = exposure_row.iloc[0]
     assert row["cumulative_pred_eq_mg"] == 1505 and row["pred_eq_mg_at_last"] == 5
     assert row["days_off_glucocorticoids"] == 0 and row["glucocorticoid_events"] == 2
+
+
+def test_the_dose_lane_on_screen_is_the_stored_dose(tmp_path: Path, monkeypatch) -> None:
+    """The same tapered lupus patient on the trajectory: the dose lane steps from 0 to 10 mg/day
+    on day -30 and to 5 mg/day on day 60, and its last step is the stored pred_eq_mg_at_last;
+    the DORIS and LLDAS ceilings are drawn on it."""
+    store = hand_store(
+        tmp_path / "sle.duckdb", [(-7, "PGA_SLE", 1.5), (90, "PGA_SLE", 0.5)], indication="SLE",
+        medications=[("Methylprednisolone", -30, 59, 8, "mg/day"),
+                     ("Methylprednisolone", 60, None, 4, "mg/day")],
+    )  # fmt: skip
+    con = duckdb.connect(str(store), read_only=True)
+    stored = con.execute("SELECT pred_eq_mg_at_last, last_day FROM patient_exposure").fetchone()
+    con.close()
+    at = open_page(store, monkeypatch, "pages/trajectory.py", patient=PATIENT)
+    spec = the_spec(at)
+    [lane] = [v for v in spec["vconcat"] if v["title"]["text"] == GLUCOCORTICOID_TITLE]
+    line = next(layer for layer in lane["layer"] if layer.get("mark", {}).get("type") == "line")
+    steps = [(r["day"], r["pred_eq_mg_per_day"]) for r in spec["datasets"][line["data"]["name"]]]
+    assert steps[1:] == [(-30, 10.0), (60, 5.0), (stored[1] + 1, 5.0)]
+    assert steps[-1][1] == stored[0] == 5
+    rules = [layer for layer in lane["layer"] if "y" in layer.get("encoding", {})
+             and layer["mark"]["type"] == "rule"]  # fmt: skip
+    ceilings = {r["y"] for layer in rules for r in spec["datasets"][layer["data"]["name"]]}
+    assert ceilings == {5.0, 7.5}

@@ -66,6 +66,9 @@ class TrajectoryData:
     day_range: tuple[int, int]
     response: pd.DataFrame | None = None  # queries/patient_response.sql
     remission: pd.DataFrame | None = None  # queries/patient_remission.sql
+    # The prednisone-equivalent dose as exposure.dose_steps gives it: (steps, unknown stretches).
+    glucocorticoids: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    indication: str | None = None
 
 
 PANELS = {
@@ -153,7 +156,7 @@ def trajectory_spec(data: TrajectoryData, options: TrajectoryOptions, width: int
 def _builders(data: TrajectoryData, options: TrajectoryOptions, width: int) -> dict:
     """Panel name -> a function giving its views as (title, Altair layers, height)."""
     return {
-        "course": lambda: [(PANELS["course"], *_course(data))],
+        "course": lambda: [(PANELS["course"], *_course(data)), *_glucocorticoids(data)],
         "response": lambda: [(PANELS["response"], _response(data.response, data.day_range), 44)],
         "remission": lambda: [(PANELS["remission"], *_remission(data.remission))],
         "disease": lambda: _disease_measures(data.observations, options),
@@ -570,6 +573,49 @@ def _course(data: TrajectoryData) -> tuple[list[alt.Chart], int]:
             )
         )
     return layers, height
+
+
+# The dose ceilings of the lupus definitions, drawn on the lupus patient's dose lane
+# (carta/measures/remission.py: DORIS 2021 <= 5 mg/day, LLDAS <= 7.5 mg/day).
+DOSE_CEILINGS = {"SLE": ((5.0, "DORIS 2021: ≤ 5 mg/day"), (7.5, "LLDAS: ≤ 7.5 mg/day"))}
+GLUCOCORTICOID_TITLE = "Glucocorticoids: prednisone-equivalent mg/day (⚑ equivalence table [U])"
+
+
+def _glucocorticoids(data: TrajectoryData) -> list[tuple[str, list, int]]:
+    """The daily prednisone-equivalent dose under the course lane, as a step line that breaks
+    where the dose cannot be known (a dose per kg or m²); those stretches are grey and say why.
+    For lupus, the DORIS and LLDAS dose ceilings as dashed rules."""
+    if data.glucocorticoids is None:
+        return []
+    steps, unknown = data.glucocorticoids
+    doses = steps["pred_eq_mg_per_day"]
+    steps = steps.assign(dose_text=[f"{plain_number(v)} mg/day" for v in doses])
+    y = alt.Y("pred_eq_mg_per_day:Q", title="mg/day", scale=alt.Scale(zero=True))
+    tooltip = [alt.Tooltip("day:Q", title="From day"), alt.Tooltip("dose_text:N", title="Dose")]
+    # A stretch's closing row only gives the last step its width: no mark, no tooltip.
+    closing = steps["day"].eq(steps.groupby("run")["day"].transform("max"))
+    layers = [
+        alt.Chart(_named(steps))
+        .mark_line(interpolate="step-after", color="#444444", strokeWidth=2)
+        .encode(x=alt.X("day:Q"), y=y, detail="run:N"),
+        alt.Chart(_named(steps[~closing]))
+        .mark_point(size=30, filled=True, color="#444444")
+        .encode(x=alt.X("day:Q"), y=y, tooltip=tooltip),
+    ]
+    if not unknown.empty:
+        spans = unknown.assign(
+            end=unknown["end_day"] + 1,
+            when=[
+                _span(s, e) for s, e in zip(unknown["start_day"], unknown["end_day"], strict=True)
+            ],
+            why="dose per kg or m² (or not given): not converted",
+        )
+        tooltip = [alt.Tooltip("when:N", title="When"), alt.Tooltip("why:N", title="Dose unknown")]
+        grey = alt.Chart(_named(spans)).mark_rect(color="#BDBDBD", opacity=0.5)
+        layers.insert(0, grey.encode(x=alt.X("start_day:Q"), x2=alt.X2("end"), tooltip=tooltip))
+    for ceiling, label in DOSE_CEILINGS.get(data.indication or "", ()):
+        layers.append(_reference_rule(ceiling, label))
+    return [(GLUCOCORTICOID_TITLE, layers, 70)]
 
 
 def _span(start: object, end: object) -> str:

@@ -238,3 +238,42 @@ def patient_exposure(events: pd.DataFrame, last_days: pd.Series, from_day: int =
     withdrawn = set(events.loc[events["kind"] == "withdrawal", "patient_id"])
     out["withdrawal_reported"] = out.index.isin(list(withdrawn))
     return out.reset_index()
+
+
+def dose_steps(
+    periods: pd.DataFrame, first_day: int, last_day: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One patient's prednisone-equivalent dose as a step line over first_day..last_day, drawn
+    with step-after interpolation: (steps, unknown).
+
+    `steps` has one row where the dose changes (day, pred_eq_mg_per_day, run) and, at the end
+    of each known stretch, a closing row on the next day, so that the last step has its width;
+    `run` numbers the known stretches, so that the line breaks where the dose is unknown and is
+    never drawn through it as 0. `unknown` has one row per unknown stretch (start_day, end_day).
+
+    >>> periods = pd.DataFrame({"patient_id": "P", "drug_class": GLUCOCORTICOID,
+    ...     "start_day": [0, 5], "end_day": [4, 6], "pred_eq_mg_per_day": [10.0, np.nan]})
+    >>> steps, unknown = dose_steps(periods, -1, 8)
+    >>> list(steps.itertuples(index=False, name=None))
+    [(-1, 0.0, 0), (0, 10.0, 0), (5, 10.0, 0), (7, 0.0, 1), (9, 0.0, 1)]
+    >>> unknown.values.tolist()
+    [[5, 6]]
+    """
+    series = daily_series(periods, first_day, last_day)
+    dose = series["pred_eq_mg_per_day"]
+    known = dose.notna()
+    # A new stretch starts on every known day that follows an unknown one (and on the first).
+    starts = known & ~known.shift(fill_value=False)
+    run = starts.cumsum() - 1
+    changed = dose.ne(dose.shift()) | starts
+    steps = series[known & changed].assign(run=run[known & changed])
+    ends = known & ~known.shift(-1, fill_value=False)
+    closing = series[ends].assign(day=series.loc[ends, "day"] + 1, run=run[ends])
+    steps = pd.concat([steps, closing]).sort_values(["run", "day"], kind="stable")
+    gaps = ~known
+    gap_start = gaps & ~gaps.shift(fill_value=False)
+    gap_end = gaps & ~gaps.shift(-1, fill_value=False)
+    unknown = pd.DataFrame({"start_day": series.loc[gap_start, "day"].to_numpy(),
+                            "end_day": series.loc[gap_end, "day"].to_numpy()})  # fmt: skip
+    steps = steps.astype({"day": "int64", "run": "int64"}).reset_index(drop=True)
+    return steps[["day", "pred_eq_mg_per_day", "run"]], unknown

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
+from carta.charts.trajectory import GLUCOCORTICOID_TITLE
 from tests.browser.harness import screenshot, settled, wait_rendered
 from tests.browser.test_cohort_in_browser import patients_counted
 from tests.conftest import DEFAULT_PATIENT_COUNT
@@ -33,6 +34,8 @@ def test_the_trajectory_draws_the_indications_lanes(page: Page, app_url, patient
     texts = set(chart_texts(page))
     assert lanes <= texts, texts  # the lanes are named on the chart itself
     assert "Remission and low disease activity" in texts and measure in texts
+    # The prednisone-equivalent dose under the course lane (both taper glucocorticoids).
+    assert GLUCOCORTICOID_TITLE in texts
     assert "Response: TIS and inactive disease (CID)" not in texts  # no TIS for these
     label = page.locator('[role="graphics-document"]').first.get_attribute("aria-label")
     assert "Remission and low disease activity" in label
