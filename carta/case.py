@@ -18,7 +18,7 @@ from carta.exports import fitted
 from carta.measures import exposure, kinetics
 from carta.measures import summary as rules
 
-STORY = ("course", "remission", "enzymes", "kinetics", "scores", "disease", "mri")
+STORY = ("course", "remission", "enzymes", "kinetics", "scores", "disease", "serology", "mri")
 # A chart slide's chart, in CSS pixels: what a 1920 x 1080 screen leaves for it beside the slide's
 # controls and footer (tests/browser/test_summary_in_browser.py checks nothing scrolls).
 SLIDE_CHART_WIDTH, SLIDE_CHART_HEIGHT = 1500, 780
@@ -122,6 +122,7 @@ def load_case(query: Query, meta: dict[str, str], patient_id: str, presenting: b
         remission=data.remission,
         exposure=query("patient_exposure", patient_id=patient_id),
         indication=profile.get("indication"),
+        serology=query("patient_serology", patient_id=patient_id),
     )
     # Presentation: a chart a slide, larger type and marks, each chart as high as a slide at
     # 1920 x 1080 leaves room for (and so the PDF page and the PPTX slide).

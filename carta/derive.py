@@ -19,6 +19,7 @@ from carta.measures import (
     kinetics,
     remission,
     response,
+    serology,
     summary,
 )
 from carta.store import insert_frame, insert_query_result, run_query
@@ -228,6 +229,12 @@ def _remission(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     insert_frame(con, "remission_by_timepoint", rows)
 
 
+def _serology(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
+    insert_frame(
+        con, "serology_status", serology.serology_status(run_query(con, "serology_results"))
+    )
+
+
 def response_rows(
     values: pd.DataFrame,
     measure_set: str,
@@ -272,4 +279,5 @@ STEPS = (
     ("response_by_timepoint", _response),
     ("patient_exposure", _exposure),
     ("remission_by_timepoint", _remission),
+    ("serology_status", _serology),
 )

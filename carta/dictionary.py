@@ -157,6 +157,14 @@ def _key(name: str) -> str:
     return " ".join(str(name).strip().lower().replace("_", " ").replace("-", " ").split())
 
 
+@cache
+def serology_codes() -> frozenset[str]:
+    """The codes of the serology domain: results that may be read as negative, borderline or
+    positive (observations.interpretation) as well as, or instead of, a number."""
+    params = parameters()
+    return frozenset(params.loc[params["domain"] == "serology", "code"])
+
+
 def code_lookup(extra: dict[str, str] | None = None) -> dict[str, str]:
     """Every name a parameter goes by -> its code: the code, the label, the LOINC code, the
     common names in data/reference/parameter_aliases.csv and a user's mapping file (`extra`).

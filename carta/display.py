@@ -157,7 +157,8 @@ def _superscript(number: int) -> str:
 
 
 _UNIT_TEXT = {"{cells}/uL": "cells/µL", "10*9/L": "×10⁹/L", "{score}": "points", "mg/m2": "mg/m²",
-              "[IU]/mL": "IU/mL", "mL/min/{1.73_m2}": "mL/min/1.73 m²"}  # fmt: skip
+              "[IU]/mL": "IU/mL", "mL/min/{1.73_m2}": "mL/min/1.73 m²",
+              "{titer}": "titre (reciprocal)"}  # fmt: skip
 
 
 def unit_text(ucum: object) -> str:

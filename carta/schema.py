@@ -8,7 +8,7 @@ import duckdb
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 
 # Bump when schema.sql changes; a store with another version is refused with a rebuild hint.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # The tables users import against, in load order (sources before the rows that cite them).
 DATA_TABLES = (
@@ -34,6 +34,7 @@ DERIVED_TABLES = (
     "response_by_timepoint",
     "patient_exposure",
     "remission_by_timepoint",
+    "serology_status",
 )
 ALL_TABLES = ("store_meta", *REFERENCE_TABLES, *DATA_TABLES, *DERIVED_TABLES, "imports")
 

@@ -366,3 +366,17 @@ CREATE TABLE remission_by_timepoint (
     criteria_missing VARCHAR,
     inputs VARCHAR
 );
+
+-- Each patient's autoantibodies before and after the infusion, from the results read as
+-- negative, borderline or positive (carta/measures/serology.py; a design rule, [U]).
+CREATE TABLE serology_status (
+    patient_id VARCHAR NOT NULL,
+    code VARCHAR NOT NULL,
+    results INTEGER NOT NULL,
+    baseline_day INTEGER,
+    baseline_result VARCHAR,
+    first_negative_day INTEGER,
+    last_day INTEGER,
+    last_result VARCHAR,
+    status VARCHAR NOT NULL
+);

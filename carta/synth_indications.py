@@ -37,6 +37,14 @@ ASSESSMENTS = np.array([-6, 28, 90, 180, 270, 365])  # the scores' visits
 RECOVERY_MEAN, RECOVERY_SD = 110.0, 32.0  # B-cell reappearance, Mackensen 2022 [C]
 
 _SEEDS = {"SLE": 11, "IIM": 12, "SSC": 13}
+# Autoantibodies tested at baseline and months 3, 6 and 12: one per indication (by diagnosis for
+# myositis), and an ANA titre for lupus. About half turn negative after the infusion: a synthetic
+# design choice that gives the serology track both outcomes, not a published rate.
+SEROLOGY_VISITS = np.array([-6, 90, 180, 365])
+ANTIBODIES = {"SLE": ("ANTI_SM",), "SSC": ("ANTI_SCL70",), "IIM": ("ANTI_JO1", "ANTI_MDA5")}
+ANTIBODY_NAMES = {"ANTI_SM": "anti-Sm", "ANTI_SCL70": "anti-Scl-70", "ANTI_JO1": "anti-Jo-1",
+                  "ANTI_MDA5": "anti-MDA5"}  # fmt: skip
+SEROCONVERSION_SHARE = 0.5
 
 
 def _units() -> dict[str, str]:
@@ -91,6 +99,10 @@ class _Group:
     def __init__(self, indication: str, m: int, seed: int):
         self.ind, self.m = indication, m
         self.rng = np.random.default_rng(np.random.SeedSequence([seed, _SEEDS[indication]]))
+        # Its own stream, so that adding serology left every other drawn value as it was.
+        self.serology_rng = np.random.default_rng(
+            np.random.SeedSequence([seed, _SEEDS[indication], 1])
+        )
         self.ids = np.array([f"SYN-{indication}-{i + 1:04d}" for i in range(m)])
         self._obs: list[pd.DataFrame] = []
         self._events: list[pd.DataFrame] = []
@@ -98,6 +110,7 @@ class _Group:
         self._visits()
         self._common_labs()
         {"SLE": self._lupus, "SSC": self._sclerosis, "IIM": self._myositis}[indication]()
+        self._serology()
         self._treatment()
         self.observations = pd.concat(self._obs, ignore_index=True).sort_values(
             ["patient_id", "day", "code"], kind="stable"
@@ -295,6 +308,32 @@ class _Group:
                      note="HAQ disability index (adult)" if code == "CHAQ" else None)  # fmt: skip
         self.add("CRP", self.days, self.decay(t, u(3, 20), u(1, 4), u(20, 50)), decimals=1)
         self.taper = self.rng.choice([0.0, 0.0, 5.0], m)
+
+    # -- autoantibodies -------------------------------------------------------------------------
+    def _serology(self):
+        rng, m = self.serology_rng, self.m
+        days = self.days[:, np.searchsorted(VISITS, SEROLOGY_VISITS)]
+        t = days.astype(float)
+        turns = rng.random(m) < SEROCONVERSION_SHARE
+        negative_from = np.where(turns, rng.choice(SEROLOGY_VISITS[1:], m), 10**6)
+        # Borderline at the visit before the first negative one, now and then.
+        borderline_first = turns & (rng.random(m) < 0.4)
+        previous = np.select([negative_from == 180, negative_from == 365], [90, 180], 10**6)
+        result = np.where(t >= self.col(negative_from) - 3, "negative", "positive")
+        result = np.where(borderline_first[:, None] & (np.abs(t - self.col(previous)) <= 3),
+                          "borderline", result)  # fmt: skip
+        codes = ANTIBODIES[self.ind]
+        # Myositis: anti-Jo-1 in antisynthetase syndrome, anti-MDA5 in dermatomyositis.
+        which = self.subtype if len(codes) > 1 else np.zeros(m, dtype=int)
+        for index, code in enumerate(codes):
+            mask = np.broadcast_to((which == index)[:, None], days.shape)
+            self.add(code, days, np.full(days.shape, np.nan), mask, unit="{titer}",
+                     interpretation=result)  # fmt: skip
+        self.patients["autoantibody"] = [ANTIBODY_NAMES[codes[i]] for i in which]
+        if self.ind == "SLE":
+            titre = np.where(t > 0, rng.choice([160.0, 320.0], (m, len(SEROLOGY_VISITS))), 640.0)
+            self.add("ANA", days, titre, unit="{titer}", decimals=0,
+                     interpretation=np.full(days.shape, "positive"))  # fmt: skip
 
     # -- treatment and safety ---------------------------------------------------------------------
     def _treatment(self):

@@ -36,6 +36,7 @@ SELECT
     (o.value - b.base) / nullif(abs(b.base), 0) * 100 AS pchg,
     o.specimen,
     o.qualifier,
+    o.interpretation,
     o.source_id,
     g.grade,
     g.range_default,

@@ -53,6 +53,10 @@ NO_CDISC_CODE = {"CART", "NK", "CMAS", "MMT8", "PGA", "PARENT_GA", "CHAQ", "CAT_
 NO_CDISC_CODE |= {"SLEDAI2K", "CSLEDAI", "PGA_SLE", "DSDNA", "EGFR", "MRSS", "FVC_PCT",
                   "DLCO_PCT", "SKIN_WORSE", "DIGITAL_ULCERS", "TFR",
                   *(f"SLEDAI_{item}" for item in remission.WEIGHTS)}  # fmt: skip
+# Autoantibodies: their CDISC test codes were not checked, so they resolve by name only.
+NO_CDISC_CODE |= {"ANA", "ANTI_MDA5", "ANTI_TIF1G", "ANTI_NXP2", "ANTI_MI2", "ANTI_SAE", "ANTI_JO1",
+                  "ANTI_PL7", "ANTI_PL12", "ANTI_SRP", "ANTI_HMGCR", "ANTI_RO52", "ANTI_PMSCL",
+                  "ANTI_SCL70", "ANTI_CENPB", "ANTI_RNAP3", "ANTI_SM"}  # fmt: skip
 
 # Test codes of the shared CDISC data deliberately left out of the dictionary: imported as other
 # tests (their own code, name, unit and text), never graded, drawn or scored.

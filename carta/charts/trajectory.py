@@ -76,6 +76,7 @@ PANELS = {
     "response": "Response: TIS and inactive disease (CID)",
     "remission": "Remission and low disease activity",
     "disease": "Serology, kidneys and lungs",
+    "serology": "Autoantibodies",
     "enzymes": "Muscle enzymes",
     "kinetics": "CAR T cells and CD19+ B cells",
     "counts": "Blood counts",
@@ -91,6 +92,7 @@ PANEL_SUBJECTS = {
     "response": "response criteria",
     "remission": "remission definitions",
     "disease": "serology, kidney or lung function",
+    "serology": "autoantibody results",
     "enzymes": "muscle enzymes",
     "kinetics": "CAR T or B-cell counts",
     "counts": "blood counts",
@@ -109,6 +111,7 @@ def panels_with_data(data: TrajectoryData) -> dict[str, bool]:
         "response": data.response is not None and not data.response.empty,
         "remission": data.remission is not None and not data.remission.empty,
         "disease": obs["code"].isin(DISEASE_MEASURES).any(),
+        "serology": not _autoantibodies(data.observations).empty,
         "enzymes": obs["code"].isin(ENZYMES).any(),
         "kinetics": data.observations["code"].isin(KINETICS).any(),
         "counts": obs["code"].isin(BLOOD_COUNTS).any(),
@@ -160,6 +163,7 @@ def _builders(data: TrajectoryData, options: TrajectoryOptions, width: int) -> d
         "response": lambda: [(PANELS["response"], _response(data.response, data.day_range), 44)],
         "remission": lambda: [(PANELS["remission"], *_remission(data.remission))],
         "disease": lambda: _disease_measures(data.observations, options),
+        "serology": lambda: [(PANELS["serology"], *_serology(data.observations))],
         "enzymes": lambda: [(PANELS["enzymes"], _enzymes(data.observations, options), 150)],
         "kinetics": lambda: _kinetics(data.observations, options),
         "counts": lambda: _counts(data.observations, options, width),
@@ -377,7 +381,13 @@ def _tooltip(*extra: alt.Tooltip) -> list[alt.Tooltip]:
 SPECIMEN_WORDS = {"blood": "blood", "bone_marrow": "bone marrow", "urine": "urine"}
 # Legends name a parameter as clinicians abbreviate it, so that they fit beside a chart at any
 # width; the tooltip gives the full name. A code not listed here is its own short name.
-LEGEND_LABELS = {"CAT_ACT": "CAT", "CART": "CAR T cells", "CD19": "CD19+ B cells", "IGG": "IgG"}
+LEGEND_LABELS = {
+    "CAT_ACT": "CAT",
+    "CART": "CAR T cells",
+    "CD19": "CD19+ B cells",
+    "IGG": "IgG",
+    "ANA": "ANA",
+}
 
 
 def short_name(code: str, label: str) -> str:
@@ -750,6 +760,62 @@ def _remission(remission: pd.DataFrame) -> tuple[list[alt.Chart], int]:
         alt.Tooltip("inputs:N", title="Inputs"),
     ]
     return _met_marks(named, y, "fill", "datum.decided", tooltip), 22 * len(lanes) + 10
+
+
+# A result as the laboratory reads it: told apart by shape and fill as well as by colour.
+SEROLOGY_RESULTS = {
+    "positive": ("#D55E00", "circle"),
+    "borderline": ("#999999", "diamond"),
+    "negative": ("#FFFFFF", "circle"),
+    "titre, not interpreted": ("#DDDDDD", "square"),
+}
+
+
+def _autoantibodies(obs: pd.DataFrame) -> pd.DataFrame:
+    """The serology results drawn as a track: every autoantibody result, and an anti-dsDNA
+    result read as negative or positive (a dsDNA level is drawn with the disease measures)."""
+    interpretation = (
+        obs["interpretation"] if "interpretation" in obs else pd.Series(None, obs.index)
+    )
+    serology = obs["domain"].eq("serology") & obs["day"].notna()
+    wanted = serology & (interpretation.notna() | ~obs["code"].isin(DISEASE_MEASURES))
+    return obs[wanted & (interpretation.notna() | obs["value"].notna())]
+
+
+def _serology(obs: pd.DataFrame) -> tuple[list[alt.Chart], int]:
+    """One lane per antibody, a mark at each result: positive, borderline, negative (open), or a
+    titre the source did not interpret (never read as positive or negative here)."""
+    rows = _autoantibodies(obs).sort_values(["parameter_sort", "day"]).copy()
+    rows["lane"] = [
+        LEGEND_LABELS.get(c) or str(label).removesuffix(" antibodies")
+        for c, label in zip(rows["code"], rows["label"], strict=True)
+    ]
+    titre = ["" if pd.isna(v) else f"1:{plain_number(v)}" for v in rows["value"]]
+    rows["titre"] = titre
+    rows["result"] = rows["interpretation"].fillna("titre, not interpreted")
+    lanes = list(dict.fromkeys(rows["lane"]))
+    results = list(SEROLOGY_RESULTS)
+    y = alt.Y("lane:N", sort=lanes, title=None, axis=alt.Axis(labelLimit=0, labelOverlap=False))
+    marks = (
+        alt.Chart(_named(rows[["day", "lane", "label", "result", "titre", "source_kind"]]))
+        .mark_point(size=90, filled=True, stroke="#333333", strokeWidth=1.2, opacity=1)
+        .encode(
+            x=alt.X("day:Q"),
+            y=y,
+            color=alt.Color("result:N", title="Result", scale=alt.Scale(
+                domain=results, range=[c for c, _ in SEROLOGY_RESULTS.values()])),
+            shape=alt.Shape("result:N", scale=alt.Scale(
+                domain=results, range=[s for _, s in SEROLOGY_RESULTS.values()]), legend=None),
+            tooltip=[
+                alt.Tooltip("label:N", title="Antibody"),
+                alt.Tooltip("day:Q", title="Day"),
+                alt.Tooltip("result:N", title="Result"),
+                alt.Tooltip("titre:N", title="Titre"),
+                alt.Tooltip("source_kind:N", title="Source"),
+            ],
+        )
+    )  # fmt: skip
+    return [marks], 22 * len(lanes) + 10
 
 
 def _enzymes(obs: pd.DataFrame, options: TrajectoryOptions) -> list[alt.Chart]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from carta import dictionary
 from carta.ingest import personal
 from carta.ingest.problems import Problem
 from carta.ingest.reading import batches, header
@@ -117,12 +118,26 @@ _NOT_PARSED = {
 }
 
 
+def _unit_of_a_reading(raw: pd.DataFrame) -> pd.DataFrame:
+    """A serology result given only as negative, borderline or positive has no number, so its
+    unit cannot be wrong: it takes the dictionary's ({titer}) rather than being refused."""
+    blank = raw["unit"].str.strip().eq("") & raw["value"].str.strip().eq("")
+    reading = blank & raw["interpretation"].str.strip().ne("")
+    reading &= raw["code"].str.strip().isin(dictionary.serology_codes())
+    if not reading.any():
+        return raw
+    units = dictionary.parameters().set_index("code")["unit"]
+    return raw.assign(unit=raw["unit"].where(~reading, raw["code"].str.strip().map(units)))
+
+
 def _typed_rows(raw: pd.DataFrame, expected, required, result: TableFile) -> pd.DataFrame:
     """One batch parsed by the columns' types; a row with a value that does not parse is left
     out and reported. Rows keep their line number in the file as index."""
     typed = {}
     bad_rows: set[int] = set()
     name = result.path.name
+    if result.table == "observations":
+        raw = _unit_of_a_reading(raw)
     for column, dtype in expected:
         text = raw[column].str.strip()
         values, bad = _parse(text, dtype)

@@ -97,6 +97,8 @@ DATE_FIELDS = {
     "med_end_date": "med_end_day",
 }
 QUALIFIERS = {"lt": "<", "gt": ">", "nd": "not_detected"}
+# A serology result as the laboratory reads it (observations.interpretation).
+INTERPRETATIONS = {"neg": "negative", "bord": "borderline", "pos": "positive"}
 LD_UNIT = "mg/m2"
 
 
@@ -160,6 +162,7 @@ DOSE_BASES = (("total", "Total over the course"), ("per_day", "Per day"),
 QUALIFIER_CHOICES = (("lt", "Below the assay limit (the value is the limit)"),
                      ("gt", "Above the assay limit (the value is the limit)"),
                      ("nd", "Not detected (no value)"))  # fmt: skip
+INTERPRETATION_CHOICES = (("neg", "Negative"), ("bord", "Borderline"), ("pos", "Positive"))
 _DOMAIN_SECTIONS = {
     "enzyme": "Enzymes", "inflammation": "Inflammation", "hematology": "Blood count",
     "cellular": "CAR T, B and T cells", "immunoglobulin": "Immunoglobulins",
@@ -308,6 +311,13 @@ def project_dictionary(params: pd.DataFrame | None = None) -> pd.DataFrame:
                        choices=_choices(QUALIFIER_CHOICES),
                        annotation=f"Carta: qualifier of {p.code} (<, > or not detected)")
             )  # fmt: skip
+        if p.domain == "serology":
+            forms[form].append(
+                _field(f"{name}_result", form, "dropdown", f"{p.label}: result",
+                       choices=_choices(INTERPRETATION_CHOICES),
+                       annotation=f"Carta: interpretation of {p.code} (negative, borderline or "
+                                  "positive; the value may then be left empty)")
+            )  # fmt: skip
     fields = [*enrolment_treatment, *forms["labs"], *forms["vitals"], *forms["scores"], *rest]
     names = [r["Variable / Field Name"] for r in fields]
     clashing = sorted({n for n in names if names.count(n) > 1})
@@ -449,7 +459,7 @@ def _key(text: object) -> str:
 def _read_fields(project: Project) -> set[str]:
     static = {r["Variable / Field Name"] for r in _static_fields()}
     static |= {name for pair in VISIT_FIELDS.values() for name in pair}
-    quals = {f"{name}_qual" for name in project.codes}
+    quals = {f"{name}_{part}" for name in project.codes for part in ("qual", "result")}
     return (static | set(project.codes) | quals) & set(project.fields)
 
 
@@ -675,6 +685,18 @@ def _whole(text: str) -> int:
     if number % 1 or abs(number) >= 2**31:
         raise Bad("not a whole number of days")
     return int(number)
+
+
+def _interpretation(f: Field, text: str) -> str:
+    """negative, borderline or positive from a result field's choice (by its code in Carta's
+    project, else by its label in a site's own)."""
+    code = _choice(f, text)
+    if code in INTERPRETATIONS:
+        return INTERPRETATIONS[code]
+    label = _key(dict(f.choices).get(code, code))
+    if label not in INTERPRETATIONS.values():
+        raise Bad(f"{f.name}: a result is negative, borderline or positive")
+    return label
 
 
 def _choice(f: Field, text: str) -> str:
@@ -1289,7 +1311,11 @@ class _Reader:
             name[: -len("_qual")]: (c, text) for name, (c, text) in values.items()
             if c.kind == "field" and name.endswith("_qual")
         }  # fmt: skip
-        value_cells = [c.name for c, _ in (*results.values(), *quals.values())]
+        interps = {
+            name[: -len("_result")]: (c, text) for name, (c, text) in values.items()
+            if c.kind == "field" and name.endswith("_result")
+        }  # fmt: skip
+        value_cells = [c.name for c, _ in (*results.values(), *quals.values(), *interps.values())]
         state, day = self._when(line, record, values, date_field, day_field, "observations",
                                 value_cells)  # fmt: skip
         if state == "bad":
@@ -1304,8 +1330,20 @@ class _Reader:
                     self.problem("observations", line, date_field, None, reason, value_cells)
                 return
             timing = name
-        if not results and not quals:
+        if not results and not quals and not interps:
             return
+        interpretation = {}
+        for name, (c, text) in interps.items():
+            try:
+                interpretation[name] = _interpretation(self.project.fields[c.field], text)
+            except Bad as bad:
+                self.problem("observations", line, c.name, text, str(bad))
+        # A result read as negative or positive with no value beside it.
+        for name in [n for n in interpretation if n not in results and n not in quals]:
+            code = self.project.codes.get(name)
+            self._observation(line, record, code, None, None, day, timing,
+                              self.project.units.get(code), [interps[name][0].name, *day_cells],
+                              interpretation=interpretation[name])  # fmt: skip
         for name in sorted(set(quals) - set(results), key=list(quals).index):
             c, text = quals[name]
             try:
@@ -1319,10 +1357,12 @@ class _Reader:
                 continue
             code = self.project.codes.get(name)
             self._observation(line, record, code, None, qualifier, day, timing,
-                              self.project.units.get(code), [c.name, *day_cells])  # fmt: skip
+                              self.project.units.get(code), [c.name, *day_cells],
+                              interpretation=interpretation.get(name))  # fmt: skip
         for name, (c, text) in results.items():
             qual = quals.get(name)
             cells = [c.name] + ([qual[0].name] if qual else [])
+            cells += [interps[name][0].name] if name in interpretation else []
             try:
                 value, qualifier = _result(text)
                 if qual:
@@ -1339,14 +1379,15 @@ class _Reader:
             unit = self.project.units.get(c.code) if c.kind == "field" else None
             note = None if c.kind == "field" else f"REDCap field {c.name}"
             self._observation(line, record, c.code, value, qualifier, day, timing, unit,
-                              [*cells, *day_cells], note)  # fmt: skip
+                              [*cells, *day_cells], note,
+                              interpretation.get(name))  # fmt: skip
 
     def _observation(self, line, record, code, value, qualifier, day, timing, unit, cells,
-                     note=None) -> None:  # fmt: skip
+                     note=None, interpretation=None) -> None:  # fmt: skip
         self.add("observations", line, {
             "patient_id": record.patient_id, "day": day, "code": code, "value": value,
             "unit": unit, "specimen": self.project.specimens.get(code, "blood"),
-            "qualifier": qualifier,
+            "qualifier": qualifier, "interpretation": interpretation,
             "source_id": record.source_id, "note": note, "timing": timing,
         }, [*self.keys, *cells])  # fmt: skip
 

@@ -13,6 +13,7 @@ import pandas as pd
 from carta import display
 from carta.display import NOT_REPORTED
 from carta.measures import ctcae, hematotox
+from carta.measures import serology as serology_rules
 
 # Medications that end a patient's time off immunosuppression when restarted after the withdrawal
 # (glucocorticoids and disease-modifying drugs). Drugs given for CAR T toxicity (tocilizumab for
@@ -108,6 +109,7 @@ def key_figures(
     remission: pd.DataFrame | None = None,
     exposure: pd.DataFrame | None = None,
     indication: object = None,
+    serology: pd.DataFrame | None = None,
 ) -> list[Figure]:
     """The cards of the summary, in order. The response cards are the indication's: TIS (and
     CID for JDM) for myositis, or for a patient whose indication is not given; the remission
@@ -123,6 +125,7 @@ def key_figures(
         *(_response(response, cid=indication != "IIM") if scored else []),
         *remission_figures(remission),
         *glucocorticoid_figures(exposure),
+        *serology_figures(serology),
         _off_immunosuppression(events, follow_up_days, findings),
     ]
 
@@ -149,6 +152,31 @@ def remission_figures(remission: pd.DataFrame | None) -> list[Figure]:
         cards.append(Figure(definition, f"{'yes' if bool(last['met']) else 'no'} at "
                             f"{last['timepoint']}", detail))  # fmt: skip
     return cards
+
+
+def serology_figures(serology: pd.DataFrame | None) -> list[Figure]:
+    """The autoantibody card, from table serology_status: how many antibodies positive at
+    baseline turned negative after the infusion, naming each; the rule is a design rule, [U]."""
+    if serology is None or serology.empty:
+        return []
+    positive = serology[serology["baseline_result"] == "positive"]
+    if positive.empty:
+        return [Figure("Autoantibodies", "none positive at baseline",
+                       f"{len(serology)} tested ⚑ design rule [U]")]  # fmt: skip
+    parts = []
+    for row in positive.itertuples(index=False):
+        name = str(row.label).removesuffix(" antibodies")
+        if row.status == serology_rules.SEROCONVERTED:
+            parts.append(f"{name} negative from day {int(row.first_negative_day)}")
+        elif row.status == serology_rules.PERSISTING:
+            again = ("" if display.is_missing(row.first_negative_day)
+                     else f", negative on day {int(row.first_negative_day)}")  # fmt: skip
+            parts.append(f"{name} still {row.last_result} on day {int(row.last_day)}{again}")
+        else:
+            parts.append(f"{name}: {row.status}")
+    turned = int((positive["status"] == serology_rules.SEROCONVERTED).sum())
+    value = f"{turned} of {len(positive)} turned negative"
+    return [Figure("Autoantibodies", value, "; ".join(parts) + " ⚑ design rule [U]")]
 
 
 def glucocorticoid_figures(exposure: pd.DataFrame | None) -> list[Figure]:

@@ -28,6 +28,13 @@ from carta.schema import columns
 
 # A result with an optional "<" or ">" (and "<= 5", "< 5"); values are stripped already.
 _NUMBER = r"^(?P<qualifier>[<>])?=? ?(?P<number>[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)$"
+# A serology result as the laboratory writes it in words, and a titre ("1:160" -> 160); an
+# equivocal result is read as borderline [U: design rule]. Results in words of other tests stay
+# other observations.
+INTERPRETATION_WORDS = {"NEGATIVE": "negative", "NEG": "negative", "POSITIVE": "positive",
+                        "POS": "positive", "BORDERLINE": "borderline",
+                        "EQUIVOCAL": "borderline"}  # fmt: skip
+_TITRE = r"^\s*1\s*:\s*(\d+)\s*$"
 SPECIMENS = {"BLOOD": "blood", "SERUM": "blood", "PLASMA": "blood", "WHOLE BLOOD": "blood",
              "SERUM OR PLASMA": "blood", "VENOUS BLOOD": "blood", "ARTERIAL BLOOD": "blood",
              "BONE MARROW": "bone_marrow", "URINE": "urine"}  # fmt: skip
@@ -333,9 +340,21 @@ def findings(dataset: Dataset, subjects: Subjects) -> list[TableFile]:
     # signs and scores have none, and are filed as 'blood' (the column is only for lab values).
     urine = category.fillna("").str.upper().str.contains("URIN")
     specimen = specimen.where(specimen_text.notna(), np.where(urine, "urine", "blood"))
+    # Serology: a result in words is an interpretation, a titre is its reciprocal; a number with
+    # the reference-range indicator POSITIVE or NEGATIVE is interpreted so (LBNRIND, ANRIND).
+    serology = code.isin(dictionary.serology_codes())
+    titre = _number(text.str.extract(_TITRE)[0])
+    value = pd.Series(value, index=data.index)
+    value = value.where(~serology | value.notna(), titre)
+    indicator = _col(data, f"{p}NRIND" if p else "ANRIND").str.upper()
+    interpretation = (
+        text.str.strip().str.upper().map(INTERPRETATION_WORDS)
+        .fillna(indicator.map({"POSITIVE": "positive", "NEGATIVE": "negative"}))
+        .where(serology)
+    )  # fmt: skip
     status = _col(data, f"{p}STAT").str.upper()
     not_done = status.eq("NOT DONE").fillna(False)
-    numeric = pd.Series(value, index=data.index).notna()
+    numeric = value.notna()
     has_text = text.notna() & ~numeric
     problems = _unreadable_dates(dataset, day)
     reason = _col(data, f"{p}REASND")
@@ -358,7 +377,7 @@ def findings(dataset: Dataset, subjects: Subjects) -> list[TableFile]:
         for line in lines[undated]
     ]
     usable = ~not_done & ~nothing & ~undated
-    main = usable & code.isin(known) & numeric & specimen.notna()
+    main = usable & code.isin(known) & (numeric | interpretation.notna()) & specimen.notna()
     # Several results of one test on one day (vital signs by position and time point, repeats):
     # Carta keeps one value per patient, day, test and specimen, and picking one would be a
     # guess, so all of them are kept as other tests, listed with their time point.
@@ -388,6 +407,7 @@ def findings(dataset: Dataset, subjects: Subjects) -> list[TableFile]:
             "ref_high": pd.to_numeric(high, errors="coerce"),
             "specimen": specimen,
             "qualifier": qualifier,
+            "interpretation": interpretation,
             "note": f"{dataset.standard} {dataset.name} " + code_text.fillna(""),
         },
         data.index,
