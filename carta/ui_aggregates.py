@@ -64,12 +64,26 @@ def adverse_table(adverse: pd.DataFrame, n_patients: int) -> pd.DataFrame:
     return disclosure.suppress(table, counts, depends, parts=[[*grades, *severity]])
 
 
-def cohort_view(values, measured, response, adverse, patients, shown, code, rule) -> None:
+def remission_table(counts: pd.DataFrame) -> pd.DataFrame:
+    """The remission table with its "not met" count beside "met": the two add up to the
+    decided, so one small cell takes the other with it."""
+    table = cohort.remission_table(counts)
+    if table.empty:
+        return table
+    table.insert(table.columns.get_loc("Met %"), "Not met", table["Decided"] - table["Met"])
+    counts_ = ["Decided", "Met", "Not met", "Undecided (input missing)"]
+    return disclosure.suppress(table, counts_, {"Met": ["Met %"], "Decided": ["Met %"]},
+                               parts=[["Met", "Not met"]])  # fmt: skip
+
+
+def cohort_view(values, measured, response, adverse, patients, shown, code, rule,
+                remission: pd.DataFrame | None = None) -> None:  # fmt: skip
     """The cohort explorer's numbers for a viewer."""
     left, right = st.columns(2)
     tables = {
         "distribution": distribution_table(values),
         "response": response_table(response, patients, shown),
+        "remission": remission_table(remission if remission is not None else pd.DataFrame()),
         "threshold": threshold_table(
             measured[measured["patient_id"].isin(set(patients))], rule, shown
         ),
@@ -84,6 +98,14 @@ def cohort_view(values, measured, response, adverse, patients, shown, code, rule
         st.subheader("Response by visit window")
         _table(tables["response"], "agg-response")
         st.caption("2016 ACR/EULAR Total Improvement Score and PRINTO CID (docs/rules.md).")
+        if not tables["remission"].empty:
+            st.subheader("Remission table")
+            _table(tables["remission"], "agg-remission")
+            st.caption("Lupus: DORIS 2021 and LLDAS; systemic sclerosis: revised EUSTAR "
+                       "activity index below 2.5 (docs/rules.md).")  # fmt: skip
+    tables = {
+        name: frame for name, frame in tables.items() if not frame.empty or name != "remission"
+    }
     st.subheader("Adverse events")
     _table(display.headed(tables["adverse-events"]), "agg-adverse-events")
     st.subheader("Take it away")

@@ -113,7 +113,9 @@ if ui.access().aggregate_only:  # a viewer: the numbers, small cells suppressed,
         "Laboratory threshold", list(cohort.THRESHOLDS), key="thr", bind="query-params"
     )
     adverse = ui.query("cohort_adverse_events", patients=patients)
-    ui_aggregates.cohort_view(values, measured, response, adverse, patients, shown, code, rule)
+    remission = ui.query("cohort_remission_counts", patients=patients)
+    ui_aggregates.cohort_view(values, measured, response, adverse, patients, shown, code, rule,
+                              remission)  # fmt: skip
     st.stop()
 
 brush_state = urlstate.brush(st.query_params.get("brush"))

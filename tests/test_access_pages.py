@@ -176,3 +176,27 @@ def test_a_broken_access_file_stops_with_a_message_not_a_traceback(signed_in, tm
     at = signed_in("clara@example.org")
     assert "access settings cannot be used" in texts(at)
     assert not at.dataframe
+
+
+def test_a_viewers_remission_table_hides_small_cells_and_what_gives_them_away(signed_in) -> None:
+    viewer = table_with(signed_in("vic@example.org", "pages/cohort.py", ind="SLE"), "Not met")
+    clinician = table_with(signed_in("clara@example.org", "pages/cohort.py", ind="SLE"),
+                           "Undecided (input missing)")  # fmt: skip
+    assert len(viewer) == len(clinician) > 0
+    hidden = 0
+    for (_, shown), (_, full) in zip(viewer.iterrows(), clinician.iterrows(), strict=True):
+        not_met = full["Decided"] - full["Met"]
+        for column, count in (("Decided", full["Decided"]), ("Met", full["Met"]),
+                              ("Not met", not_met)):  # fmt: skip
+            if 0 < count < 5:
+                assert shown[column] == "<5", (column, count)
+            elif shown[column] != "<5":
+                assert shown[column] == str(count)
+        # With the decided shown, one of met / not met hidden takes the other with it (they add
+        # up to the decided).
+        if shown["Decided"] != "<5":
+            assert (shown["Met"] == "<5") == (shown["Not met"] == "<5")
+        if shown["Met"] == "<5":
+            assert pd.isna(shown["Met %"])
+            hidden += 1
+    assert hidden > 0  # the lupus patients are few: some cells are small
