@@ -148,6 +148,14 @@ def drug_classes() -> pd.DataFrame:
     return _read("drug_classes").copy()
 
 
+def published_figures() -> pd.DataFrame:
+    """The summary figures of the published series Carta compares a cohort with, from their
+    abstracts only (data/reference/published_figures.csv): `figure_id`, `source`, `indication`
+    (empty: the whole series), `n_patients`, `measure`, `figure` (the sentence shown), `value`,
+    `spread` (the SD of a mean), `unit`, `status` ([C] or [P]) and the note."""
+    return _read("published_figures").copy()
+
+
 def timepoints() -> pd.DataFrame:
     """Default visit windows (study days, day 0 = infusion)."""
     return _read("timepoints").copy()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from carta import display, ui
+from carta import dictionary, display, ui
 from carta.measures import cohort as cohort_measures
 
 
@@ -95,3 +95,28 @@ def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> No
         st.dataframe(display.table_style(adam.head(1000)), hide_index=True, key="values-shown")
         if len(adam) > 1000:
             st.caption(f"The first 1,000 of {len(adam):,} rows; the download holds them all.")
+
+
+def published_figures(indications: tuple[str, ...]) -> None:
+    """The published series' summary figures beside the cohort's own, for the indications
+    filtered to (all of them without a filter): another series, from its abstract only, never
+    mixed into the counts above."""
+    figures = dictionary.published_figures()
+    if indications:
+        figures = figures[figures["indication"].isna() | figures["indication"].isin(indications)]
+    if figures.empty:
+        return
+    table = pd.DataFrame({
+        "Source": figures["source"],
+        "Indication": figures["indication"].fillna("all in the series"),
+        "Patients": figures["n_patients"].astype(int),
+        "Figure": figures["figure"],
+        "Status": figures["status"],
+    })  # fmt: skip
+    st.subheader("Published series, for comparison")
+    st.dataframe(table, hide_index=True, key="published-figures")
+    st.caption(
+        "From the abstracts only ([C] confirmed there, [P] partly: the stored abstract is cut "
+        "off); other patients than these, never counted in the tables above. The B-cell "
+        "reappearance figure is drawn as a grey band on the safety view's recovery curves."
+    )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from carta import display, ui, ui_width
+from carta import dictionary, display, ui, ui_width
 from carta.charts import safety as safety_charts
 from carta.measures import ctcae, survival
 from carta.measures import safety as safety_rules
@@ -182,6 +182,8 @@ def recovery_section(safety: CohortSafety, state: tuple) -> None:
         "(recovery: ≥ 0.5 on 3 consecutive values, CIBMTR); platelets after < 20 ×10⁹/L "
         "(recovery: ≥ 20 on 3 consecutive days, T-ICAHT); B cells after aplasia (recovery "
         "thresholds are settings of an unconfirmed rule, docs/rules.md)."
+        + " A grey band is a published figure for comparison (mean ± SD, from the abstract; "
+        "its source in the label and the tooltip): another series, not these patients."
         + (
             f" For {safety.follow_up_from_values} patient(s) the source gives no follow-up day "
             "count, so the last dated value stands in for the last follow-up."
@@ -194,9 +196,10 @@ def recovery_section(safety: CohortSafety, state: tuple) -> None:
     # for the at-risk table's row names.
     measured_width, measured = ui_width.container_width("safety-km-width", default=700)
     width = max(160, measured_width - 190)
-    curves = ui.page_chart("safety-km", lambda: safety_charts.recovery_chart(km, at_risk,
-                                                                           width=width),
-                           (*state, width))  # fmt: skip
+    references = safety_rules.reference_bands(dictionary.published_figures(),
+                                              list(km["group"].unique()))  # fmt: skip
+    curves = ui.page_chart("safety-km", lambda: safety_charts.recovery_chart(
+        km, at_risk, width=width, references=references), (*state, width))  # fmt: skip
     # The container's key says whether the width has come back from the browser, so that a
     # test (or a script) can wait for the final drawing rather than guess.
     with st.container(key=f"safety-km-chart{'' if measured else '-unmeasured'}"):

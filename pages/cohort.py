@@ -116,6 +116,7 @@ if ui.access().aggregate_only:  # a viewer: the numbers, small cells suppressed,
     remission = ui.query("cohort_remission_counts", patients=patients)
     ui_aggregates.cohort_view(values, measured, response, adverse, patients, shown, code, rule,
                               remission)  # fmt: skip
+    ui_cohort.published_figures(filters.indications)
     st.stop()
 
 brush_state = urlstate.brush(st.query_params.get("brush"))
@@ -328,6 +329,7 @@ with left:
         measured[measured["patient_id"].isin(cohort_now)], rule, shown), rule)  # fmt: skip
     st.dataframe(threshold.style.format(na_rep="—", precision=1), hide_index=True, key="thr-table")
     st.caption(f"{code} {rule}, with each result's own reference range where the lab gave one.")
+    ui_cohort.published_figures(filters.indications)
 with right:
     st.subheader("Adverse events")
     adverse = computed("adverse-events", lambda: cohort.adverse_event_table(

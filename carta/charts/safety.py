@@ -54,12 +54,14 @@ def recovery_chart(
     y_title: str = RECOVERED_TITLE,
     width: int = WIDTH,
     interval: bool = True,
+    references: pd.DataFrame | None = None,
 ) -> alt.VConcatChart:
     """KM step curves of ``km`` (:func:`carta.measures.survival.kaplan_meier`) over the number at
     risk (:func:`carta.measures.survival.at_risk_table`; by default at ``AT_RISK_DAYS`` up to the
     last day of ``km``). The day axis ticks are the at-risk days, so that the numbers sit under
     them; the legend is left out when there is a single group. ``interval=False`` leaves out the
-    bands (several overlapping groups)."""
+    bands (several overlapping groups). ``references`` (day_from, day_to, label) are published
+    figures drawn as grey bands behind the curves, labelled with their citation."""
     groups = list(pd.unique(km["group"])) if len(km) else []
     if at_risk is None:
         last = int(km["day"].max()) if len(km) else 0
@@ -129,7 +131,19 @@ def recovery_chart(
             ],
         )
     )
-    curves = alt.layer(*([band] if interval else []), line, ticks_layer, hover).properties(
+    behind = []
+    day_scale = alt.Scale(domain=[0, end], nice=False, zero=True)
+    if references is not None and not references.empty:
+        shown = references.assign(day_to=references["day_to"].clip(upper=end))
+        behind = [
+            alt.Chart(shown).mark_rect(color="#7F7F7F", opacity=0.14).encode(
+                x=alt.X("day_from:Q", scale=day_scale), x2="day_to:Q",
+                tooltip=alt.Tooltip("label:N", title="Published")),
+            alt.Chart(shown).mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=10,
+                                       color="#555555").encode(
+                x=alt.X("day_from:Q", scale=day_scale), y=alt.value(0), text="short:N"),
+        ]  # fmt: skip
+    curves = alt.layer(*behind, *([band] if interval else []), line, ticks_layer, hover).properties(
         width=width, height=CURVE_HEIGHT
     )
     numbers = (

@@ -113,3 +113,30 @@ def infection_rate(
     counted = infections["onset_day"].notna() & infections["onset_day"].ge(0) & last.notna()
     counted &= infections["onset_day"].le(last)
     return survival.rate_per_100_patient_months(int(counted.sum()), float(follow.sum()))
+
+
+# Published figures drawn behind a recovery curve: measure of data/reference/published_figures.csv
+# -> the recovery group they compare with.
+REFERENCE_MEASURES = {"bcell_reappearance_day": "B cells (aplasia ended)"}
+
+
+def reference_bands(figures: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
+    """The confirmed ([C]) published means ± SD of the recovery days whose group is drawn, as
+    bands (day_from, day_to) with their full label and a short one that names the source.
+
+    Mackensen 2022 (B cells back after 110 ± 32 days) -> a band from day 78 to day 142."""
+    columns = ["day_from", "day_to", "label", "short"]
+    wanted = figures[figures["measure"].map(REFERENCE_MEASURES).isin(groups)
+                     & figures["status"].eq("[C]") & figures["spread"].notna()]  # fmt: skip
+    if wanted.empty:
+        return pd.DataFrame(columns=columns)
+    author = wanted["source"].str.extract(r"^(\S+)")[0]
+    year = wanted["source"].str.extract(r"(\d{4});")[0]
+    who = author + " " + year + " (" + wanted["indication"].fillna("all") + ", n = " + wanted[
+        "n_patients"].astype(int).astype(str) + ")"  # fmt: skip
+    mean, sd = wanted["value"].astype(float), wanted["spread"].astype(float)
+    return pd.DataFrame({
+        "day_from": (mean - sd).clip(lower=0), "day_to": mean + sd,
+        "label": wanted["figure"] + " (" + wanted["source"] + "; " + wanted["status"] + ")",
+        "short": who + ": " + mean.map("{:g}".format) + " ± " + sd.map("{:g}".format) + " d",
+    })[columns].reset_index(drop=True)  # fmt: skip
