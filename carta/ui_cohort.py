@@ -120,3 +120,10 @@ def published_figures(indications: tuple[str, ...]) -> None:
         "off); other patients than these, never counted in the tables above. The B-cell "
         "reappearance figure is drawn as a grey band on the safety view's recovery curves."
     )
+
+
+def with_indication(rows: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
+    """The drawn rows with each patient's indication (from queries/cohort_patients.sql), which
+    colours them where they differ."""
+    indication = patients.set_index("patient_id")["indication"].fillna("not given")
+    return rows.assign(indication=rows["patient_id"].map(indication))

@@ -144,6 +144,7 @@ crossfilter = computed("crossfilter", narrowed)
 in_all = crossfilter.patients_for(None)
 
 kind_of = filtered.set_index("patient_id")["source_kind"]
+
 ui_filters.cohort_chips(filters, selections, kind_of.loc[in_all], total, len(patients))
 if not patients:
     st.info("No patient passes these filters. Remove a filter above to widen the cohort.")
@@ -170,6 +171,7 @@ with left:
     else:
         # The boxes' rows count too: at most one per window, so keep that much room.
         points, left_out = cohort.capped(own, "patient_id", cohort.MAX_CHART_ROWS - len(shown))
+        points = ui_cohort.with_indication(points, filtered)
         spec = drawn("distribution", lambda: charts.distribution_spec(
             points, cohort.box_stats(own), shown, title, log, selections.brush))  # fmt: skip
         st.vega_lite_chart(
@@ -220,6 +222,7 @@ with left:
         st.info("No values to draw for the patients picked.")
     else:
         some, left_out = cohort.capped(lines, "patient_id", cohort.MAX_CHART_ROWS - len(shown))
+        some = ui_cohort.with_indication(some, filtered)
         st.vega_lite_chart(drawn("spaghetti", lambda: charts.spaghetti_chart(
             some, cohort.median_band(lines), shown, title, log)),
             alt=f"{title} by visit window: a line a patient, the median and its interquartile "

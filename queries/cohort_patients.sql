@@ -1,7 +1,8 @@
--- The patients that pass the cohort filters, in id order, with the kind of their source. An empty list means "any"; a missing
+-- The patients that pass the cohort filters, in id order, with the kind of their source and their
+-- indication. An empty list means "any"; a missing
 -- value is matched by 'not reported'; a NULL bound leaves that side of a range open, and a range
 -- that is set leaves out patients whose age or dose is not reported.
-SELECT p.patient_id, s.kind AS source_kind
+SELECT p.patient_id, s.kind AS source_kind, p.indication
 FROM patients p
 JOIN sources s USING (source_id)
 WHERE (len($indications) = 0

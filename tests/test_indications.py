@@ -16,6 +16,7 @@ from carta.build import build_store
 from carta.ingest.importer import import_files
 from tests.conftest import open_page
 from tests.handmade import PATIENT, hand_store
+from tests.test_cohort_page import chart_rows
 
 
 @pytest.mark.parametrize(
@@ -210,3 +211,27 @@ def test_the_cohort_filters_and_counts_by_indication(default_store, monkeypatch)
     ).fetchone()[0]
     con.close()
     assert table.loc[table["Definition"] == "LLDAS", "Met"].sum() == stored > 0
+
+
+def test_the_cohort_charts_compare_the_indications_by_colour(default_store, monkeypatch) -> None:
+    at = open_page(default_store, monkeypatch, "pages/cohort.py", param="CRP")
+    charts = at.get("vega_lite_chart")
+    distribution = next(c for c in charts if "distribution_points" in c.proto.spec)
+    spec = json.loads(distribution.proto.spec)
+    [points] = [layer for layer in spec["layer"] if layer.get("name") == "distribution_points"]
+    assert points["encoding"]["color"]["field"] == "indication"
+    rows = chart_rows(distribution)
+    drawn = rows.dropna(subset=["indication"]).drop_duplicates("patient_id")
+    con = duckdb.connect(str(default_store), read_only=True)
+    stored = dict(con.execute("SELECT patient_id, coalesce(indication, 'not given') "
+                              "FROM patients").fetchall())  # fmt: skip
+    con.close()
+    assert {"JDM", "SLE", "SSC"} <= set(drawn["indication"])
+    assert all(stored[p] == i for p, i in zip(drawn["patient_id"], drawn["indication"],
+                                              strict=True))  # fmt: skip
+    # Filtered to one indication, one colour again.
+    lupus = open_page(default_store, monkeypatch, "pages/cohort.py", param="CRP", ind="SLE")
+    one = next(c for c in lupus.get("vega_lite_chart") if "distribution_points" in c.proto.spec)
+    [points] = [la for la in json.loads(one.proto.spec)["layer"]
+                if la.get("name") == "distribution_points"]  # fmt: skip
+    assert "color" not in points["encoding"]

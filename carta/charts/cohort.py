@@ -67,7 +67,8 @@ def distribution_spec(
 ) -> dict:
     """Box plot per visit window (from `stats`, computed over every patient) with each patient's
     point over it (jittered), n under each window; an interval brush selects a value range at some
-    windows."""
+    windows. Points of several indications (column `indication`) are coloured by it, so that
+    the indications can be compared at each window."""
     x = _timepoint_axis(order, dict(zip(stats["timepoint"], stats["n"], strict=True)))
     y = _y(title, log)
     dots = (
@@ -77,8 +78,10 @@ def distribution_spec(
         .encode(
             x=alt.X("jittered:Q"),
             y=y,
+            **_indication_colour(points),
             tooltip=[
                 "patient_id:N",
+                *(["indication:N"] if "indication" in points else []),
                 "timepoint:N",
                 alt.Tooltip("plotted:Q", format=".4~g"),
                 "day:Q",
@@ -116,6 +119,16 @@ def distribution_spec(
     return spec
 
 
+def _indication_colour(rows: pd.DataFrame) -> dict:
+    """A colour per indication where the rows hold more than one, else none (one colour)."""
+    if "indication" not in rows or rows["indication"].nunique() < 2:
+        return {}
+    kinds = sorted(rows["indication"].unique())
+    scale = alt.Scale(domain=kinds, range=OKABE_ITO[: len(kinds)])
+    return {"color": alt.Color("indication:N", title="Indication", scale=scale,
+                               legend=alt.Legend(orient="top"))}  # fmt: skip
+
+
 def spaghetti_chart(
     lines: pd.DataFrame, band: pd.DataFrame, order: list[str], title: str, log: bool
 ):
@@ -125,7 +138,7 @@ def spaghetti_chart(
     patients = (
         alt.Chart(lines)
         .mark_line(strokeWidth=0.8, opacity=0.35, color=OKABE_ITO[0])
-        .encode(x=x, y=y, detail="patient_id:N",
+        .encode(x=x, y=y, detail="patient_id:N", **_indication_colour(lines),
                 tooltip=["patient_id:N", "timepoint:N", alt.Tooltip("plotted:Q", format=".4~g")])
     )  # fmt: skip
     iqr = (
