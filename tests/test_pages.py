@@ -81,8 +81,8 @@ def test_published_case_page_shows_only_what_was_reported(default_store, monkeyp
         "CD19+ B cells (cells/µL)",
     ]
     assert (
-        "No data for this patient: response criteria; muscle enzymes; blood counts; IgG; "
-        "clinical scores; MRI." in shown
+        "No data for this patient: response criteria; autoantibody results; muscle enzymes; "
+        "blood counts; IgG; clinical scores; MRI." in shown
     )
     assert "CAR T Cmax** 32.69 cells/µL, Tmax day 7" in shown
     # Only what the abstract supports: one value gives no AUC and no "last detectable" day; the

@@ -223,6 +223,7 @@ def test_panels_without_data_are_left_out() -> None:
         "response": False,
         "remission": False,
         "disease": False,
+        "serology": False,
         "enzymes": False,
         "kinetics": True,
         "counts": False,
