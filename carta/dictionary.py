@@ -1,6 +1,7 @@
 """Reference data shipped with Carta: the parameter dictionary, the plausible range of each
 parameter, the unit conversions and unit spellings, and the default visit windows."""
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -101,6 +102,25 @@ def parameter_scales() -> pd.DataFrame:
     0-150 bilateral): `code`, `scale_min`, `scale_max`, `label`, `source_note`. A value names
     its scale in observations.scale_max; without one it is on the dictionary's scale."""
     return _read("parameter_scales").copy()
+
+
+def scale_named(code: object, text: object) -> float | None:
+    """The scale (its maximum) a test's name or label gives for a score recorded on more than
+    one (parameter_scales.csv): "MMT8 (0-150)", "MMT-8 bilateral" -> 150; "unilateral",
+    "/80" -> 80; None when the name names none (the value is then on the dictionary's scale)."""
+    if not isinstance(text, str):
+        return None
+    scales = parameter_scales()
+    scales = scales[scales["code"] == code]
+    words = text.lower()
+    for row in scales.itertuples(index=False):
+        top = f"{row.scale_max:g}"
+        side = next((w for w in ("unilateral", "bilateral") if w in str(row.label)), None)
+        if re.search(rf"(?:0\s*[-–]\s*|/\s*|\bof\s+){top}\b", words) or (
+            side and re.search(rf"\b{side}\b", words)
+        ):
+            return float(row.scale_max)
+    return None
 
 
 def indications() -> pd.DataFrame:

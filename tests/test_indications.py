@@ -235,3 +235,44 @@ def test_the_cohort_charts_compare_the_indications_by_colour(default_store, monk
     [points] = [la for la in json.loads(one.proto.spec)["layer"]
                 if la.get("name") == "distribution_points"]  # fmt: skip
     assert "color" not in points["encoding"]
+
+
+@pytest.mark.parametrize(
+    ("text", "scale"),
+    [("MMT8 (0-150)", 150), ("MMT-8 bilateral", 150), ("MMT8 unilateral", 80),
+     ("MMT8 total /80", 80), ("MMT8 (0–80)", 80), ("Manual muscle testing", None)],
+)  # fmt: skip
+def test_a_scale_is_read_from_a_tests_name(text, scale) -> None:
+    assert dictionary.scale_named("MMT8", text) == scale
+    assert dictionary.scale_named("CK", text) is None  # CK has one scale
+
+
+def test_sdtm_and_redcap_name_the_scale_of_mmt8(tmp_path: Path) -> None:
+    from carta.ingest import redcap
+    from tests.test_cdisc_import import package_with_dm, write_csv
+    from tests.test_redcap import ENROLMENT_1, P1, TREATMENT_1, UNTICKED, write_export
+
+    folder = package_with_dm(tmp_path)
+    write_csv(folder / "qs.csv", "STUDYID,DOMAIN,USUBJID,QSTESTCD,QSTEST,QSORRES,QSDTC",
+              "S1,QS,S1-001,MMT8,MMT8 (0-150),120,2023-01-05",
+              "S1,QS,S1-001,MMT8,MMT8,70,2023-04-05")  # fmt: skip
+    store = build_store(tmp_path / "store" / "carta.duckdb", n_patients=0,
+                        include_published=False).path  # fmt: skip
+    result = import_files([folder], store)
+    [qs] = [r for r in result.files if r.file.name == "qs.csv" and r.table == "observations"]
+    assert (qs.accepted, qs.rejected) == (2, 0)
+    con = duckdb.connect(str(result_store(store)), read_only=True)
+    stored = con.execute("SELECT day, value, scale_max FROM observations ORDER BY day").fetchall()
+    con.close()
+    assert stored == [(0, 120.0, 150.0), (90, 70.0, None)]
+    lines = [
+        (P1, "baseline_arm_1", "", "", ENROLMENT_1 | TREATMENT_1 | {
+            "score_day": "-3", "mmt8": "120", "mmt8_scale": "150", "scores_complete": "2"}),
+        (P1, "day_7_arm_1", "", "", UNTICKED | {
+            "score_day": "7", "mmt8": "75", "scores_complete": "2"}),
+    ]  # fmt: skip
+    export = write_export(tmp_path / "export.csv", lines=lines)
+    [observations] = [t for t in redcap.read_redcap(export) if t.table == "observations"]
+    got = sorted((r.day, r.value, None if pd.isna(r.scale_max) else r.scale_max)
+                 for r in observations.rows.itertuples() if r.code == "MMT8")  # fmt: skip
+    assert got == [(-3, 120.0, 150.0), (7, 75.0, None)]

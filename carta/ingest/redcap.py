@@ -299,6 +299,11 @@ def project_dictionary(params: pd.DataFrame | None = None) -> pd.DataFrame:
             note = f"{unit}, {low}–{high}"
         elif low:
             note = f"{unit}, {low} or more"
+        scales = carta_dictionary.parameter_scales()
+        scales = scales[scales["code"] == p.code]
+        if not scales.empty:  # checked against the scale the next field names, at import
+            high = f"{scales['scale_max'].max():g}"
+            note += f" (another scale: name it in {name}_scale)"
         forms[form].append(
             _field(name, form, "text", p.label, validation="number", vmin=low or 0, vmax=high,
                    note=note, section="" if (form, section) in sections else section,
@@ -310,6 +315,14 @@ def project_dictionary(params: pd.DataFrame | None = None) -> pd.DataFrame:
                 _field(f"{name}_qual", form, "dropdown", f"{p.label}: beyond the assay limit",
                        choices=_choices(QUALIFIER_CHOICES),
                        annotation=f"Carta: qualifier of {p.code} (<, > or not detected)")
+            )  # fmt: skip
+        if not scales.empty:
+            forms[form].append(
+                _field(f"{name}_scale", form, "dropdown", f"{p.label}: scale",
+                       choices=_choices((f"{m:g}", label) for m, label in
+                                        zip(scales["scale_max"], scales["label"], strict=True)),
+                       annotation=f"Carta: the scale {p.code} is recorded on (scale_max); "
+                                  "empty: the dictionary's")
             )  # fmt: skip
         if p.domain == "serology":
             forms[form].append(
@@ -459,7 +472,7 @@ def _key(text: object) -> str:
 def _read_fields(project: Project) -> set[str]:
     static = {r["Variable / Field Name"] for r in _static_fields()}
     static |= {name for pair in VISIT_FIELDS.values() for name in pair}
-    quals = {f"{name}_{part}" for name in project.codes for part in ("qual", "result")}
+    quals = {f"{name}_{part}" for name in project.codes for part in ("qual", "result", "scale")}
     return (static | set(project.codes) | quals) & set(project.fields)
 
 
@@ -1315,6 +1328,10 @@ class _Reader:
             name[: -len("_result")]: (c, text) for name, (c, text) in values.items()
             if c.kind == "field" and name.endswith("_result")
         }  # fmt: skip
+        scales = {
+            name[: -len("_scale")]: (c, text) for name, (c, text) in values.items()
+            if c.kind == "field" and name.endswith("_scale")
+        }  # fmt: skip
         value_cells = [c.name for c, _ in (*results.values(), *quals.values(), *interps.values())]
         state, day = self._when(line, record, values, date_field, day_field, "observations",
                                 value_cells)  # fmt: skip
@@ -1363,6 +1380,17 @@ class _Reader:
             qual = quals.get(name)
             cells = [c.name] + ([qual[0].name] if qual else [])
             cells += [interps[name][0].name] if name in interpretation else []
+            scale_max = None
+            if name in scales:
+                c_scale, scale_text = scales[name]
+                try:
+                    scale_max = float(_choice(self.project.fields[c_scale.field], scale_text))
+                except (Bad, ValueError):
+                    self.problem("observations", line, c_scale.name, scale_text,
+                                 "not a scale of this score: its value is refused with it",
+                                 [c.name, c_scale.name])  # fmt: skip
+                    continue
+                cells.append(c_scale.name)
             try:
                 value, qualifier = _result(text)
                 if qual:
@@ -1380,14 +1408,14 @@ class _Reader:
             note = None if c.kind == "field" else f"REDCap field {c.name}"
             self._observation(line, record, c.code, value, qualifier, day, timing, unit,
                               [*cells, *day_cells], note,
-                              interpretation.get(name))  # fmt: skip
+                              interpretation.get(name), scale_max)  # fmt: skip
 
     def _observation(self, line, record, code, value, qualifier, day, timing, unit, cells,
-                     note=None, interpretation=None) -> None:  # fmt: skip
+                     note=None, interpretation=None, scale_max=None) -> None:  # fmt: skip
         self.add("observations", line, {
             "patient_id": record.patient_id, "day": day, "code": code, "value": value,
             "unit": unit, "specimen": self.project.specimens.get(code, "blood"),
-            "qualifier": qualifier, "interpretation": interpretation,
+            "qualifier": qualifier, "interpretation": interpretation, "scale_max": scale_max,
             "source_id": record.source_id, "note": note, "timing": timing,
         }, [*self.keys, *cells])  # fmt: skip
 

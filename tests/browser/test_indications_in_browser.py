@@ -19,13 +19,16 @@ def chart_texts(page: Page) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("patient", "lanes", "measure"),
+    ("patient", "lanes", "measure", "antibody"),
     [
-        ("SYN-SLE-0001", {"DORIS 2021", "LLDAS"}, "Anti-dsDNA antibodies (IU/mL)"),
-        ("SYN-SSC-0001", {"EUSTAR-AI < 2.5"}, "Forced vital capacity (% predicted)"),
+        ("SYN-SLE-0001", {"DORIS 2021", "LLDAS"}, "Anti-dsDNA antibodies (IU/mL)", "Anti-Sm"),
+        ("SYN-SSC-0001", {"EUSTAR-AI < 2.5"}, "Forced vital capacity (% predicted)",
+         "Anti-Scl-70 (topoisomerase I)"),
     ],
-)
-def test_the_trajectory_draws_the_indications_lanes(page: Page, app_url, patient, lanes, measure):
+)  # fmt: skip
+def test_the_trajectory_draws_the_indications_lanes(
+    page: Page, app_url, patient, lanes, measure, antibody
+):
     page.set_viewport_size({"width": 1440, "height": 2400})
     page.goto(f"{app_url}/trajectory?patient={patient}")
     wait_rendered(page, charts=1)
@@ -34,8 +37,10 @@ def test_the_trajectory_draws_the_indications_lanes(page: Page, app_url, patient
     texts = set(chart_texts(page))
     assert lanes <= texts, texts  # the lanes are named on the chart itself
     assert "Remission and low disease activity" in texts and measure in texts
-    # The prednisone-equivalent dose under the course lane (both taper glucocorticoids).
+    # The prednisone-equivalent dose under the course lane (both taper glucocorticoids), and
+    # the autoantibody track with the indication's antibody.
     assert GLUCOCORTICOID_TITLE in texts
+    assert "Autoantibodies" in texts and antibody in texts
     assert "Response: TIS and inactive disease (CID)" not in texts  # no TIS for these
     label = page.locator('[role="graphics-document"]').first.get_attribute("aria-label")
     assert "Remission and low disease activity" in label
@@ -59,3 +64,14 @@ def test_the_summary_and_the_cohort_of_lupus_patients(page: Page, app_url) -> No
     )
     assert page.get_by_text("Remission table").first.is_visible()
     screenshot(page, "cohort-lupus")
+
+
+def test_the_safety_curves_show_the_published_band(page: Page, app_url) -> None:
+    page.set_viewport_size({"width": 1440, "height": 1600})
+    page.goto(f"{app_url}/safety")
+    wait_rendered(page, charts=2, timeout=60_000)
+    settled(page)
+    page.locator(".st-key-safety-km-chart svg.marks").first.wait_for()
+    texts = chart_texts(page)
+    assert "Mackensen 2022 (SLE, n = 5): 110 ± 32 d" in texts
+    screenshot(page, "safety-published-band")

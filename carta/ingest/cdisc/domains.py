@@ -408,6 +408,7 @@ def findings(dataset: Dataset, subjects: Subjects) -> list[TableFile]:
             "specimen": specimen,
             "qualifier": qualifier,
             "interpretation": interpretation,
+            "scale_max": _scales_named(code, name_text),
             "note": f"{dataset.standard} {dataset.name} " + code_text.fillna(""),
         },
         data.index,
@@ -433,6 +434,17 @@ def findings(dataset: Dataset, subjects: Subjects) -> list[TableFile]:
         _table(dataset, "observations", observations, problems),
         _table(dataset, "other_observations", other, []),
     ]
+
+
+def _scales_named(code: pd.Series, name: pd.Series) -> pd.Series:
+    """The scale a score's test name (QSTEST, PARAM) gives where it has more than one: "MMT8
+    (0-150)" -> 150 (dictionary.scale_named); otherwise empty, the dictionary's scale."""
+    scaled = code.isin(set(dictionary.parameter_scales()["code"]))
+    pairs = {(c, n) for c, n in zip(code[scaled], name[scaled], strict=True)}
+    found = {pair: dictionary.scale_named(*pair) for pair in pairs}
+    return pd.Series([found.get((c, n)) if s else None
+                      for c, n, s in zip(code, name, scaled, strict=True)],
+                     index=code.index, dtype="Float64")  # fmt: skip
 
 
 def _unit_in_name(name: pd.Series) -> pd.Series:
