@@ -202,7 +202,7 @@ def test_the_cohort_filters_and_counts_by_indication(default_store, monkeypatch)
     assert "**8 of 40 patients**" in text
     [remission_table] = [d for d in at.dataframe if "Definition" in d.value.columns]
     table = remission_table.value
-    assert set(table["Definition"]) == {"DORIS 2021", "LLDAS"}
+    assert set(table["Definition"]) == {"DORIS 2021", "LLDAS", "Renal response (EULAR 2019)"}
     # The table counts what the stored table holds for these patients.
     con = duckdb.connect(str(default_store), read_only=True)
     stored = con.execute(

@@ -211,3 +211,40 @@ def test_the_dose_lane_on_screen_is_the_stored_dose(tmp_path: Path, monkeypatch)
              and layer["mark"]["type"] == "rule"]  # fmt: skip
     ceilings = {r["y"] for layer in rules for r in spec["datasets"][layer["data"]["name"]]}
     assert ceilings == {5.0, 7.5}
+
+
+def test_the_renal_response_targets_at_3_6_and_12_months(tmp_path: Path) -> None:
+    """Lupus nephritis, UPCR 2.0 g/g and eGFR 70 at baseline: 1.5 at month 3 is exactly 25 %
+    lower (met); 1.2 at month 6 is 40 % lower, short of 50 % (not met); 0.4 with eGFR 65 at
+    month 12 is a complete response (UPCR < 0.5, eGFR within 10 % of baseline); and a patient
+    without proteinuria at baseline is not assessed."""
+    observations = [(-7, "UPCR", 2.0), (-7, "EGFR", 70.0), (90, "UPCR", 1.5), (180, "UPCR", 1.2),
+                    (365, "UPCR", 0.4), (365, "EGFR", 65.0)]  # fmt: skip
+    store = hand_store(tmp_path / "ln.duckdb", observations, indication="SLE")
+    con = duckdb.connect(str(store), read_only=True)
+    stored = con.execute(
+        "SELECT timepoint, met, score, criteria_not_met FROM remission_by_timepoint "
+        "WHERE definition = ? ORDER BY timepoint_sort",
+        [remission.RENAL_RESPONSE],
+    ).fetchall()
+    con.close()
+    assert stored == [("M3", True, 25.0, None),
+                      ("M6", False, 40.0, "proteinuria ≥ 50 % lower (6 months)"),
+                      ("M12", True, 80.0, None)]  # fmt: skip
+    # eGFR 62 at month 12 is neither >= 90 nor within 10 % of 70 (63): not a complete response.
+    lower = hand_store(tmp_path / "ln2.duckdb", [*observations[:-1], (365, "EGFR", 62.0)],
+                       indication="SLE")  # fmt: skip
+    con = duckdb.connect(str(lower), read_only=True)
+    [(met, not_met)] = con.execute(
+        "SELECT met, criteria_not_met FROM remission_by_timepoint "
+        "WHERE definition = ? AND timepoint = 'M12'",
+        [remission.RENAL_RESPONSE],
+    ).fetchall()
+    no_proteinuria = hand_store(tmp_path / "ln3.duckdb", [(-7, "UPCR", 0.3), (90, "UPCR", 0.1)],
+                                indication="SLE")  # fmt: skip
+    con.close()
+    assert (met, not_met) == (False, "near-normal eGFR")
+    con = duckdb.connect(str(no_proteinuria), read_only=True)
+    assert con.execute("SELECT count(*) FROM remission_by_timepoint WHERE definition = ?",
+                       [remission.RENAL_RESPONSE]).fetchone() == (0,)  # fmt: skip
+    con.close()

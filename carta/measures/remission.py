@@ -21,6 +21,16 @@ Sources and status (docs/rules.md, "Remission"):
   standard maintenance immunosuppression tolerated [P: as a later paper's table restates it;
   haemolytic anaemia and gastrointestinal activity, which SLEDAI-2K does not score, are not
   checked].
+- Renal response in lupus nephritis, EULAR/ERA-EDTA 2019 (Fanouriakis A et al. Ann Rheum Dis
+  2020;79:713): "at least 25% reduction in proteinuria at 3 months, 50% at 6 months and complete
+  renal response (<500-700 mg/day) at 12 months" with "(near-)normal glomerular filtration rate"
+  [C: abstract and its companion review, Kostopoulou M et al. RMD Open 2020;6:e001263]. As Carta
+  applies it [U: design rules, settings]: UPCR in g/g stands for proteinuria in g/24 h; the
+  low end of the range, < 0.5, is the complete response; a near-normal eGFR is >= 90
+  mL/min/1.73 m2 or within 10 % of the patient's baseline (the 2012 recommendations' "within 10%
+  of normal GFR if previously abnormal", Bertsias 2012 [P]); the 3-, 6- and 12-month targets
+  are read at windows from day 60, 150 and 330; a patient is assessed when the baseline UPCR
+  is 0.5 g/g or more (proteinuria to respond from).
 - Revised EUSTAR activity index: Valentini G et al. Ann Rheum Dis 2017;76:270-276: skin worse
   in the previous month 1.5, mRSS > 18 1.5, digital ulcers 1.5, tendon friction rubs 2.25,
   CRP > 1 mg/dL 2.25, DLCO < 70 % predicted 1.0; >= 2.5 = active disease [C: abstract].
@@ -69,8 +79,19 @@ EUSTAR_ITEMS = (
 )
 EUSTAR_ACTIVE_FROM = 2.5
 
-DEFINITIONS = {"SLE": ("DORIS 2021", "LLDAS"), "SSC": ("EUSTAR-AI < 2.5",)}
-INPUT_CODES = (*ITEM_CODES, "SLEDAI2K", "CSLEDAI", "PGA_SLE", *(c for c, *_ in EUSTAR_ITEMS))
+RENAL_RESPONSE = "Renal response (EULAR 2019)"
+# (first nominal day of the target, its name, the UPCR as a share of baseline at most) [C/U].
+RENAL_TARGETS = ((60, "proteinuria ≥ 25 % lower (3 months)", 0.75),
+                 (150, "proteinuria ≥ 50 % lower (6 months)", 0.5))  # fmt: skip
+RENAL_COMPLETE_FROM_DAY = 330
+RENAL_COMPLETE_UPCR_BELOW = 0.5  # g/g; the low end of "<0.5-0.7 g/24 hours" [U]
+RENAL_ASSESSED_FROM_UPCR = 0.5  # g/g at baseline [U]
+NEAR_NORMAL_EGFR = 90.0  # mL/min/1.73 m2 [U]
+NEAR_NORMAL_OF_BASELINE = 0.9  # within 10 % of the patient's baseline eGFR [P/U]
+
+DEFINITIONS = {"SLE": ("DORIS 2021", "LLDAS", RENAL_RESPONSE), "SSC": ("EUSTAR-AI < 2.5",)}
+INPUT_CODES = (*ITEM_CODES, "SLEDAI2K", "CSLEDAI", "PGA_SLE", *(c for c, *_ in EUSTAR_ITEMS),
+               "UPCR", "EGFR")  # fmt: skip
 
 COLUMNS = ("patient_id", "timepoint", "timepoint_sort", "nominal_day", "definition", "met",
            "score", "criteria_met", "criteria_not_met", "criteria_missing", "inputs")  # fmt: skip
@@ -140,6 +161,8 @@ def remission_rows(
         scores = _sledai(lupus)
         out.append(_rows(lupus, "DORIS 2021", _doris(lupus, scores, dose), None))
         out.append(_rows(lupus, "LLDAS", _lldas(lupus, scores, dose), scores["sledai"]))
+    kidneys = wide[np.asarray(indication == "SLE")]
+    out += _renal(kidneys)
     sclerosis = wide[np.asarray(indication == "SSC") & wide[skin_codes].notna().any(axis=1)]
     if len(sclerosis):
         criteria, score = _eustar(sclerosis)
@@ -292,6 +315,55 @@ def _lldas(w, scores, dose) -> list[Criterion]:
         Criterion("prednisone ≤ 7.5 mg/day",
                   _test(dose["dose"], lambda v: v <= LLDAS_PREDNISONE_AT_MOST), _dose_shown(dose)),
     ]  # fmt: skip
+
+
+def _renal(w: pd.DataFrame) -> list[pd.DataFrame]:
+    """The EULAR 2019 target of each window from day 60 for the patients with proteinuria at
+    baseline (UPCR >= 0.5 g/g in a window up to day 0): >= 25 % lower by 3 months, >= 50 % by 6,
+    complete response (UPCR < 0.5 g/g with a near-normal eGFR) from 12 months; the score is the
+    UPCR's reduction from baseline in %."""
+    if w.empty:
+        return []
+    patient = w.index.get_level_values("patient_id")
+    before = w[w["nominal_day"].le(0).to_numpy()]
+    base = before.groupby(level="patient_id")[["UPCR", "EGFR"]].last()
+    base_upcr = pd.Series(patient.map(base["UPCR"]), index=w.index, dtype="float64")
+    base_egfr = pd.Series(patient.map(base["EGFR"]), index=w.index, dtype="float64")
+    assessed = base_upcr.ge(RENAL_ASSESSED_FROM_UPCR) & w["nominal_day"].ge(RENAL_TARGETS[0][0])
+    assessed &= w["UPCR"].notna() | w["EGFR"].notna()
+    w, base_upcr, base_egfr = w[assessed], base_upcr[assessed], base_egfr[assessed]
+    if w.empty:
+        return []
+    share = _r(w["UPCR"] / base_upcr)
+    score = _r((1 - share) * 100)
+    shown = pd.Series(
+        [None if pd.isna(v) else f"UPCR {v:g} g/g (baseline {b:g})"
+         for v, b in zip(w["UPCR"], base_upcr, strict=True)], index=w.index
+    )  # fmt: skip
+    out = []
+    windows = [*RENAL_TARGETS, (RENAL_COMPLETE_FROM_DAY, None, None)]
+    for (start, name, at_most), (end, *_rest) in zip(windows, [*windows[1:], (10**9,)],
+                                                     strict=True):  # fmt: skip
+        here = w["nominal_day"].ge(start) & w["nominal_day"].lt(end)
+        if not here.any():
+            continue
+        if name is not None:
+            criteria = [Criterion(name, _test(share[here], lambda v, m=at_most: v <= m),
+                                  shown[here])]  # fmt: skip
+        else:
+            egfr = w.loc[here, "EGFR"]
+            near = _test(egfr, lambda v: v >= NEAR_NORMAL_EGFR)
+            of_base = _test(egfr / base_egfr[here], lambda v: v >= NEAR_NORMAL_OF_BASELINE)
+            criteria = [
+                Criterion("UPCR < 0.5 g/g (complete response)",
+                          _test(w.loc[here, "UPCR"], lambda v: v < RENAL_COMPLETE_UPCR_BELOW),
+                          shown[here]),
+                Criterion("near-normal eGFR", near | of_base,
+                          pd.Series([None if pd.isna(v) else f"eGFR {v:g} mL/min/1.73 m²"
+                                     for v in egfr], index=egfr.index)),
+            ]  # fmt: skip
+        out.append(_rows(w[here], RENAL_RESPONSE, criteria, score[here]))
+    return out
 
 
 def _eustar(w: pd.DataFrame) -> tuple[list[Criterion], pd.Series]:
