@@ -116,8 +116,9 @@ def published_figures(indications: tuple[str, ...]) -> None:
     st.subheader("Published series, for comparison")
     st.dataframe(table, hide_index=True, key="published-figures")
     st.caption(
-        "From the abstracts only ([C] confirmed there, [P] partly: the stored abstract is cut "
-        "off); other patients than these, never counted in the tables above. The B-cell "
+        "From the abstracts only ([C] confirmed there; [P] partly: the stored abstract ends "
+        "before it, and secondary summaries give it); other patients than these, never counted "
+        "in the tables above. The B-cell "
         "reappearance figure is drawn as a grey band on the safety view's recovery curves."
     )
 
