@@ -96,7 +96,8 @@ def test_every_export_of_the_slide_show_holds_what_it_shows(page: Page, app_url:
     page.get_by_role("button", name="Export or leave").click()
     buttons = page.locator('[data-testid="stPopoverBody"] [data-testid="stDownloadButton"] button')
     buttons.first.wait_for(timeout=15_000)
-    assert buttons.count() == 2 + 2 * 5
+    # The documents' buttons come first, the charts' as their files are made: wait for all.
+    expect(buttons).to_have_count(2 + 2 * 5, timeout=30_000)
     files = {}
     for index in range(buttons.count()):
         with page.expect_download(timeout=30_000) as download:
