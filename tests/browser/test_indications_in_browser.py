@@ -75,3 +75,21 @@ def test_the_safety_curves_show_the_published_band(page: Page, app_url) -> None:
     texts = chart_texts(page)
     assert "Mackensen 2022 (SLE, n = 5): 110 ± 32 d" in texts
     screenshot(page, "safety-published-band")
+
+
+def test_the_summary_and_the_cohort_of_scleroderma_patients(page: Page, app_url) -> None:
+    page.set_viewport_size({"width": 1440, "height": 2400})
+    page.goto(f"{app_url}/summary?patient=SYN-SSC-0002")
+    wait_rendered(page, charts=1)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "EUSTAR-AI < 2.5" in main and "Glucocorticoids" in main
+    # Anti-Scl-70 positive at baseline, negative from month 3 (synthetic).
+    assert "Autoantibodies" in main and "1 of 1 turned negative" in main
+    assert "TIS category" not in main and "DORIS 2021" not in main
+    assert "Autoantibodies" in chart_texts(page)
+    page.goto(f"{app_url}/cohort?ind=SSC")
+    wait_rendered(page, charts=1, timeout=60_000)
+    assert patients_counted(page) == 4
+    assert page.get_by_text("Remission table").first.is_visible()
+    assert page.get_by_text("Published series, for comparison").first.is_visible()
+    screenshot(page, "cohort-scleroderma")
