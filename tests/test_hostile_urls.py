@@ -14,9 +14,11 @@ from carta.store import ROOT
 
 LINK = "[Session expired, log in again](http://evil.example/login)"
 IMAGE = "![x](http://evil.example/p.png)"
+# One of each kind (a non-finite or overflowing number, a negative, zero, empty, huge, Markdown,
+# HTML, SQL, a list too long): the values each parameter gets alone are tried below as well.
 HOSTILE = [
-    "inf", "-inf", "nan", "1e309", "-1e309", "-1", "0", "", "9" * 400, "x" * 10_000,
-    IMAGE, LINK, "<script>alert(1)</script>", "' OR 1=1 --", "nan,nan", "1,2,3,4,5,6,7,8",
+    "-inf", "nan", "1e309", "-1", "0", "", "9" * 400, "x" * 10_000,
+    IMAGE, LINK, "<script>alert(1)</script>", "' OR 1=1 --", "1,2,3,4,5,6,7,8",
     ";".join(f"W{i}:{i}:{i}:{i}" for i in range(4000)), ",".join(f"P{i}" for i in range(5000)),
 ]  # fmt: skip
 # The parameters each page reads (bound widgets and the views' own state).
@@ -66,7 +68,7 @@ def test_every_parameter_at_once(fixture_store, monkeypatch, page, value) -> Non
 )
 def test_each_parameter_alone(fixture_store, monkeypatch, page, parameter) -> None:
     # One at a time, so that no value is masked by another one's message.
-    for value in ("inf", "nan", "1e309", "", "x" * 10_000, LINK):
+    for value in ("inf", "nan,nan", "", "x" * 10_000, LINK):
         at = opened(fixture_store, monkeypatch, page, {parameter: value})
         assert_safe(at, f"{page} {parameter}={value[:30]!r}")
 

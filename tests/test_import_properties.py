@@ -57,7 +57,7 @@ def write(folder: Path, rows: list[dict]) -> Path:
     return path
 
 
-@settings(max_examples=60)
+@settings(max_examples=30)
 @given(st.lists(row, max_size=30))
 def test_random_rows_never_crash_and_every_row_is_accounted_for(store, tmp_path_factory, rows):
     path = write(tmp_path_factory.mktemp("random"), rows)

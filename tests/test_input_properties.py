@@ -54,7 +54,7 @@ def test_parsed_url_state_is_finite_or_absent(text) -> None:
         assert parsed.problem is None or not re.search(r"(?<!\\)\]\(", parsed.problem)
 
 
-@settings(max_examples=25)
+@settings(max_examples=12)
 @given(age=hostile_numbers, days=hostile_numbers)
 def test_no_non_finite_or_out_of_bounds_number_is_stored(tmp_path_factory, age, days) -> None:
     folder = tmp_path_factory.mktemp("numbers")

@@ -113,6 +113,7 @@ def test_a_changed_filter_redraws_the_charts(default_store, monkeypatch) -> None
     """The charts are shared by sessions in the same state: the filters', not the query string's
     (which the server may not have updated yet on a rerun after a widget changed)."""
     at = open_page(default_store, monkeypatch, "pages/safety.py")
+
     def drawn() -> list[bytes]:  # every data set of each chart (a reference band stays put)
         return [b"".join(d.data.data for d in c.proto.datasets) for c in at.get("vega_lite_chart")]
 
