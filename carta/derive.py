@@ -225,7 +225,8 @@ def _remission(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     events = run_query(con, "medication_events")
     periods = exposure.exposure_periods(events, patients.set_index("patient_id")["last_day"])
     recorded = set(events["patient_id"])
-    rows = remission.remission_rows(values, indications[wanted], periods, recorded)
+    adverse = run_query(con, "adverse_event_terms")
+    rows = remission.remission_rows(values, indications[wanted], periods, recorded, adverse)
     insert_frame(con, "remission_by_timepoint", rows)
 
 

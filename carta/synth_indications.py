@@ -100,9 +100,8 @@ class _Group:
         self.ind, self.m = indication, m
         self.rng = np.random.default_rng(np.random.SeedSequence([seed, _SEEDS[indication]]))
         # Its own stream, so that adding serology left every other drawn value as it was.
-        self.serology_rng = np.random.default_rng(
-            np.random.SeedSequence([seed, _SEEDS[indication], 1])
-        )
+        self.stream = [seed, _SEEDS[indication]]
+        self.serology_rng = np.random.default_rng(np.random.SeedSequence([*self.stream, 1]))
         self.ids = np.array([f"SYN-{indication}-{i + 1:04d}" for i in range(m)])
         self._obs: list[pd.DataFrame] = []
         self._events: list[pd.DataFrame] = []
@@ -285,6 +284,16 @@ class _Group:
             active = (rng.random(m) < p)[:, None] & (t < col(u(*until)))
             self.add(code, self.assess_days, active.astype(float), decimals=0)
         self.taper = rng.choice([0.0, 0.0, 5.0], m)
+        # ACR-CRISS inputs beside mRSS and FVC: the globals (0-10) and HAQ-DI, falling after the
+        # infusion (a stream of their own, so that the values above are as they were).
+        extra = np.random.default_rng(np.random.SeedSequence([*self.stream, 2]))
+        for code, lo, hi, end_lo, end_hi, d in (("PGA", 4, 7, 0.5, 3, 1),
+                                                ("PARENT_GA", 4, 8, 1, 4, 1),
+                                                ("CHAQ", 0.8, 2.0, 0.2, 1.0, 3)):  # fmt: skip
+            start, end = extra.uniform(lo, hi, m), extra.uniform(end_lo, end_hi, m)
+            tau = extra.uniform(40, 120, m)
+            self.add(code, self.assess_days, self.decay(t, start, end, tau), decimals=d,
+                     note="HAQ disability index (adult)" if code == "CHAQ" else None)  # fmt: skip
 
     # -- adult myositis: enzymes and the core set, MMT8 on the bilateral scale ------------------
     def _myositis(self):

@@ -31,6 +31,19 @@ Sources and status (docs/rules.md, "Remission"):
   of normal GFR if previously abnormal", Bertsias 2012 [P]); the 3-, 6- and 12-month targets
   are read at windows from day 60, 150 and 330; a patient is assessed when the baseline UPCR
   is 0.5 g/g or more (proteinuria to respond from).
+- ACR-CRISS, Khanna D et al. Arthritis Rheumatol 2016;68:299 (early diffuse cutaneous SSc):
+  step 1, the probability of improvement is 0 after a new scleroderma renal crisis, a decline
+  in FVC % predicted of 15 % (relative) or more, new left ventricular failure or new pulmonary
+  arterial hypertension [C: the companion paper's table]; step 2, the probability from the
+  changes since baseline in mRSS, FVC % predicted, the patient's and the physician's global
+  (0-10) and HAQ-DI, exp(x) / (1 + exp(x)) with x = -5.54 - 0.81 dMRSS + 0.21 dFVC - 0.40 dPtGA
+  - 0.44 dMDGA - 3.41 dHAQ-DI [P: the coefficients' sizes and the sign of dFVC read; the other
+  signs are those of the clinical direction (less skin, less activity, less disability is
+  better), as the stored copies lost them]; improved at >= 0.6 [P: secondary sources]. As Carta
+  applies it [U]: at windows from day 330 (the index is defined at one year); step 1's FVC
+  decline is read from the values (without the confirmation a month later and the HRCT the
+  definition asks for), its other events from adverse-event terms, for patients whose source
+  records adverse events; a HAQ-DI is the CHAQ / HAQ-DI value, the patient's global PARENT_GA.
 - Revised EUSTAR activity index: Valentini G et al. Ann Rheum Dis 2017;76:270-276: skin worse
   in the previous month 1.5, mRSS > 18 1.5, digital ulcers 1.5, tendon friction rubs 2.25,
   CRP > 1 mg/dL 2.25, DLCO < 70 % predicted 1.0; >= 2.5 = active disease [C: abstract].
@@ -79,6 +92,21 @@ EUSTAR_ITEMS = (
 )
 EUSTAR_ACTIVE_FROM = 2.5
 
+CRISS = "ACR-CRISS ≥ 0.6"
+# (code, the change's name in x, coefficient) [P]; the intercept; improved from [P].
+CRISS_TERMS = (("MRSS", "mRSS", -0.81), ("FVC_PCT", "FVC % predicted", 0.21),
+               ("PARENT_GA", "patient global", -0.40), ("PGA", "physician global", -0.44),
+               ("CHAQ", "HAQ-DI", -3.41))  # fmt: skip
+CRISS_INTERCEPT = -5.54
+CRISS_IMPROVED_FROM = 0.6
+CRISS_FROM_DAY = 330
+CRISS_FVC_DECLINE = 0.15  # relative
+# Adverse-event terms that are step 1's events [U: design rule on the terms a source writes].
+CRISS_EVENTS = (
+    r"renal crisis|heart failure|ventricular (?:failure|dysfunction)"
+    r"|pulmonary (?:arterial )?hypertension"
+)
+
 RENAL_RESPONSE = "Renal response (EULAR 2019)"
 # (first nominal day of the target, its name, the UPCR as a share of baseline at most) [C/U].
 RENAL_TARGETS = ((60, "proteinuria ≥ 25 % lower (3 months)", 0.75),
@@ -89,9 +117,9 @@ RENAL_ASSESSED_FROM_UPCR = 0.5  # g/g at baseline [U]
 NEAR_NORMAL_EGFR = 90.0  # mL/min/1.73 m2 [U]
 NEAR_NORMAL_OF_BASELINE = 0.9  # within 10 % of the patient's baseline eGFR [P/U]
 
-DEFINITIONS = {"SLE": ("DORIS 2021", "LLDAS", RENAL_RESPONSE), "SSC": ("EUSTAR-AI < 2.5",)}
+DEFINITIONS = {"SLE": ("DORIS 2021", "LLDAS", RENAL_RESPONSE), "SSC": ("EUSTAR-AI < 2.5", CRISS)}
 INPUT_CODES = (*ITEM_CODES, "SLEDAI2K", "CSLEDAI", "PGA_SLE", *(c for c, *_ in EUSTAR_ITEMS),
-               "UPCR", "EGFR")  # fmt: skip
+               "UPCR", "EGFR", "FVC_PCT", "PARENT_GA", "PGA", "CHAQ")  # fmt: skip
 
 COLUMNS = ("patient_id", "timepoint", "timepoint_sort", "nominal_day", "definition", "met",
            "score", "criteria_met", "criteria_not_met", "criteria_missing", "inputs")  # fmt: skip
@@ -125,6 +153,7 @@ def remission_rows(
     indications: pd.Series,
     periods: pd.DataFrame,
     medication_recorded: set,
+    adverse_events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """remission_by_timepoint for the patients whose indication has a definition.
 
@@ -132,7 +161,8 @@ def remission_rows(
     code, day, value) for INPUT_CODES. `indications`: patient_id -> indication code.
     `periods`: exposure.exposure_periods. `medication_recorded`: the patients whose source
     records medication at all (events of kind medication or withdrawal); for the others the
-    glucocorticoid dose is missing, not 0.
+    glucocorticoid dose is missing, not 0. `adverse_events` (patient_id, term, onset_day) of
+    the patients whose source records adverse events: ACR-CRISS step 1 (missing for the others).
     """
     values = values[values["patient_id"].map(indications).isin(list(DEFINITIONS))]
     if values.empty:
@@ -167,6 +197,7 @@ def remission_rows(
     if len(sclerosis):
         criteria, score = _eustar(sclerosis)
         out.append(_rows(sclerosis, "EUSTAR-AI < 2.5", criteria, score))
+    out += _criss(wide[np.asarray(indication == "SSC")], adverse_events)
     if not out:
         return pd.DataFrame(columns=list(COLUMNS))
     rows = pd.concat(out, ignore_index=True)
@@ -315,6 +346,66 @@ def _lldas(w, scores, dose) -> list[Criterion]:
         Criterion("prednisone ≤ 7.5 mg/day",
                   _test(dose["dose"], lambda v: v <= LLDAS_PREDNISONE_AT_MOST), _dose_shown(dose)),
     ]  # fmt: skip
+
+
+def criss_probability(changes: dict[str, float]) -> float:
+    """Step 2 of ACR-CRISS from the changes since baseline (code -> follow-up minus baseline).
+
+    >>> round(criss_probability({"MRSS": -10, "FVC_PCT": 0, "PARENT_GA": -2, "PGA": -2,
+    ...                          "CHAQ": -0.5}), 3)
+    0.999
+    """
+    x = CRISS_INTERCEPT + sum(b * changes[code] for code, _name, b in CRISS_TERMS)
+    return float(1 / (1 + np.exp(-x)))
+
+
+def _criss(w: pd.DataFrame, adverse_events: pd.DataFrame | None) -> list[pd.DataFrame]:
+    """ACR-CRISS at the windows from day 330 against each patient's baseline (the last window up
+    to day 0): step 1 (no event that sets the probability to 0) and step 2 (>= 0.6)."""
+    if w.empty:
+        return []
+    codes = [code for code, *_ in CRISS_TERMS]
+    base = w[w["nominal_day"].le(0).to_numpy()].groupby(level="patient_id")[codes].last()
+    later = w[w["nominal_day"].ge(CRISS_FROM_DAY).to_numpy()]
+    later = later[later[codes].notna().any(axis=1)]
+    if later.empty:
+        return []
+    who = later.index.get_level_values("patient_id")
+    delta = pd.DataFrame({c: later[c].to_numpy() - who.map(base[c]).to_numpy(dtype="float64")
+                          for c in codes}, index=later.index)  # fmt: skip
+    x = CRISS_INTERCEPT + sum(b * delta[code] for code, _n, b in CRISS_TERMS)
+    probability = _r(1 / (1 + np.exp(-x)))
+    fvc_base = pd.Series(who.map(base["FVC_PCT"]), index=later.index, dtype="float64")
+    # True: FVC not 15 % (relative) or more below its baseline.
+    decline = _test(later["FVC_PCT"] / fvc_base, lambda v: v > 1 - CRISS_FVC_DECLINE)
+    recorded = set() if adverse_events is None else set(adverse_events["patient_id"])
+    events = pd.DataFrame(columns=["patient_id", "onset_day"])
+    if adverse_events is not None and len(adverse_events):
+        hit = adverse_events["term"].fillna("").str.contains(CRISS_EVENTS, case=False)
+        events = adverse_events[hit & adverse_events["onset_day"].ge(0).fillna(True)]
+    first_event = events.groupby("patient_id")["onset_day"].min()
+    had = [None if p not in recorded else bool(p in first_event.index
+           and (pd.isna(first_event[p]) or first_event[p] <= day))
+           for p, day in zip(who, later["nominal_day"], strict=True)]  # fmt: skip
+    no_event = pd.Series(pd.array([None if h is None else not h for h in had], dtype="boolean"),
+                         index=later.index)  # fmt: skip
+    shown_delta = [
+        "; ".join(f"Δ{name} {d:+g}" for (_c, name, _b), d in zip(CRISS_TERMS, row, strict=True)
+                  if not np.isnan(d)) or None
+        for row in delta.to_numpy()
+    ]  # fmt: skip
+    criteria = [
+        Criterion("no renal crisis, heart failure or PAH recorded", no_event,
+                  pd.Series([None if h is None else ("event recorded" if h else "none recorded")
+                             for h in had], index=later.index)),
+        Criterion("FVC not ≥ 15 % lower", decline,
+                  _shown("FVC % predicted", later["FVC_PCT"])),
+        Criterion("probability ≥ 0.6 ⚑", _test(probability, lambda v: v >= CRISS_IMPROVED_FROM),
+                  pd.Series(shown_delta, index=later.index, dtype=object)),
+    ]  # fmt: skip
+    step1_failed = no_event.eq(False).fillna(False) | decline.eq(False).fillna(False)
+    score = probability.where(~step1_failed, 0.0)
+    return [_rows(later, CRISS, criteria, score)]
 
 
 def _renal(w: pd.DataFrame) -> list[pd.DataFrame]:
