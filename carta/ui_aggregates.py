@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from carta import display, exports, ui
+from carta import display, exports, ui, ui_cohort
 from carta.access import SMALL_CELL
 from carta.measures import cohort, disclosure
 
@@ -101,8 +101,7 @@ def cohort_view(values, measured, response, adverse, patients, shown, code, rule
         if not tables["remission"].empty:
             st.subheader("Remission table")
             _table(tables["remission"], "agg-remission")
-            st.caption("Lupus: DORIS 2021 and LLDAS; systemic sclerosis: revised EUSTAR "
-                       "activity index below 2.5 (docs/rules.md).")  # fmt: skip
+            st.caption(ui_cohort.REMISSION_DEFINITIONS + " Rules as implemented: docs/rules.md.")
     tables = {
         name: frame for name, frame in tables.items() if not frame.empty or name != "remission"
     }

@@ -97,6 +97,13 @@ def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> No
             st.caption(f"The first 1,000 of {len(adam):,} rows; the download holds them all.")
 
 
+REMISSION_DEFINITIONS = (
+    "Lupus: DORIS 2021, LLDAS and, with proteinuria at baseline, the EULAR 2019 renal response; "
+    "systemic sclerosis: revised EUSTAR activity index below 2.5 and ACR-CRISS (⚑: partly "
+    "confirmed, applied with settings)."
+)
+
+
 def published_figures(indications: tuple[str, ...]) -> None:
     """The published series' summary figures beside the cohort's own, for the indications
     filtered to (all of them without a filter): another series, from its abstract only, never

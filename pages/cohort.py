@@ -319,10 +319,10 @@ with left:
         st.dataframe(remission.style.format(na_rep="—", precision=1), hide_index=True,
                      key="remission-table")  # fmt: skip
         st.caption(
-            "Lupus: DORIS 2021 and LLDAS; systemic sclerosis: revised EUSTAR activity index "
-            "below 2.5. At the store's visit windows; a patient is undecided at a visit when an "
-            "input is missing and nothing failed. Prednisone equivalents are unconfirmed "
-            "conversion factors (a setting). Rules as implemented: docs/rules.md."
+            ui_cohort.REMISSION_DEFINITIONS + " At the store's visit windows; a patient is "
+            "undecided at a visit when an input is missing and nothing failed. Prednisone "
+            "equivalents are unconfirmed conversion factors (a setting). Rules as implemented: "
+            "docs/rules.md."
         )
     rule = st.selectbox(
         "Laboratory threshold", list(cohort.THRESHOLDS), key="thr", bind="query-params"

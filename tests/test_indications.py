@@ -14,6 +14,7 @@ import pytest
 from carta import dictionary
 from carta.build import build_store
 from carta.ingest.importer import import_files
+from carta.measures import remission
 from tests.conftest import open_page
 from tests.handmade import PATIENT, hand_store
 from tests.test_cohort_page import chart_rows
@@ -202,7 +203,7 @@ def test_the_cohort_filters_and_counts_by_indication(default_store, monkeypatch)
     assert "**8 of 40 patients**" in text
     [remission_table] = [d for d in at.dataframe if "Definition" in d.value.columns]
     table = remission_table.value
-    assert set(table["Definition"]) == {"DORIS 2021", "LLDAS", "Renal response (EULAR 2019)"}
+    assert set(table["Definition"]) == {"DORIS 2021", "LLDAS", remission.RENAL_RESPONSE}
     # The table counts what the stored table holds for these patients.
     con = duckdb.connect(str(default_store), read_only=True)
     stored = con.execute(

@@ -92,7 +92,7 @@ EUSTAR_ITEMS = (
 )
 EUSTAR_ACTIVE_FROM = 2.5
 
-CRISS = "ACR-CRISS ≥ 0.6"
+CRISS = "ACR-CRISS ≥ 0.6 ⚑"  # flagged: partly confirmed, applied with settings
 # (code, the change's name in x, coefficient) [P]; the intercept; improved from [P].
 CRISS_TERMS = (("MRSS", "mRSS", -0.81), ("FVC_PCT", "FVC % predicted", 0.21),
                ("PARENT_GA", "patient global", -0.40), ("PGA", "physician global", -0.44),
@@ -107,7 +107,7 @@ CRISS_EVENTS = (
     r"|pulmonary (?:arterial )?hypertension"
 )
 
-RENAL_RESPONSE = "Renal response (EULAR 2019)"
+RENAL_RESPONSE = "Renal response (EULAR 2019) ⚑"  # flagged: applied with settings
 # (first nominal day of the target, its name, the UPCR as a share of baseline at most) [C/U].
 RENAL_TARGETS = ((60, "proteinuria ≥ 25 % lower (3 months)", 0.75),
                  (150, "proteinuria ≥ 50 % lower (6 months)", 0.5))  # fmt: skip
