@@ -168,6 +168,21 @@ def drug_classes() -> pd.DataFrame:
     return _read("drug_classes").copy()
 
 
+def visit_schedule(schedule: str = "default") -> pd.DataFrame:
+    """The visits of a follow-up schedule (data/reference/visit_schedule.csv), in day order:
+    `visit`, `nominal_day`, `day_from`, `day_to` (its window in study days), `expected` (the
+    measure groups, ';'-separated) and the note."""
+    table = _read("visit_schedule")
+    table = table[table["schedule"] == schedule].drop(columns="schedule")
+    return table.sort_values("day_from").reset_index(drop=True)
+
+
+def schedule_measures() -> pd.DataFrame:
+    """The parameter codes of each expected measure group (data/reference/schedule_measures.csv):
+    `group`, `label`, `indications` (';'-separated, empty: every patient), `codes`, the note."""
+    return _read("schedule_measures").copy()
+
+
 def published_figures() -> pd.DataFrame:
     """The summary figures of the published series Carta compares a cohort with, from their
     abstracts only (data/reference/published_figures.csv): `figure_id`, `source`, `indication`

@@ -1,0 +1,107 @@
+"""Follow-up completeness: which expected measure of which visit is done, missing, due, overdue or
+not yet due at the data cut, per patient (docs/rules.md, "Follow-up schedule").
+
+The schedule is data (data/reference/visit_schedule.csv: visits with their windows in study days
+and the measure groups expected at each; data/reference/schedule_measures.csv: the parameter
+codes of each group, by indication). Rules as implemented [U: design rules, settings]:
+
+- A group is **done** at a visit when every one of its codes has a value on a day inside the
+  visit's window (days day_from to day_to, both included).
+- Otherwise, against the patient's last day (the follow-up, else the last dated value):
+  **not yet due** when the window opens after it; **due** when the window is open on it;
+  once the window has closed, **missing** when anything else was measured in the window (the
+  visit was held without this measure) and **overdue** when nothing was (the visit is not
+  recorded).
+- A patient whose last day is not known is judged on what was measured only: done or missing.
+- Windows do not overlap, so a measured day belongs to one visit at most.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from carta import dictionary
+
+DONE, MISSING, DUE, OVERDUE, NOT_YET_DUE = "done", "missing", "due", "overdue", "not yet due"
+STATUSES = (DONE, MISSING, DUE, OVERDUE, NOT_YET_DUE)
+COLUMNS = ["patient_id", "visit", "visit_sort", "nominal_day", "day_from", "day_to", "group",
+           "label", "status", "codes_missing"]  # fmt: skip
+
+
+def expected_cells(
+    patients: pd.DataFrame, visits: pd.DataFrame, groups: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per patient, visit and expected group of the patient's indication: patient_id,
+    visit, visit_sort, nominal_day, day_from, day_to, group, label, codes (a tuple). A group
+    with indications listed applies to those only; one without, to every patient."""
+    visits = visits.reset_index(drop=True).assign(visit_sort=lambda v: np.arange(len(v)))
+    per_visit = visits.assign(group=visits["expected"].str.split(";")).explode("group")
+    rules = groups.assign(indication=groups["indications"].fillna("").str.split(";")).explode(
+        "indication"
+    )
+    indication = patients["indication"].fillna("")
+    cells = patients[["patient_id"]].assign(indication=indication).merge(per_visit, how="cross")
+    general = rules[rules["indication"] == ""].drop(columns="indication")
+    specific = rules[rules["indication"] != ""]
+    out = pd.concat([
+        cells.merge(general, on="group"),
+        cells.merge(specific, on=["group", "indication"]),
+    ], ignore_index=True)  # fmt: skip
+    out["codes"] = out["codes"].str.split(";").map(tuple)
+    keep = ["patient_id", "visit", "visit_sort", "nominal_day", "day_from", "day_to", "group",
+            "label", "codes"]  # fmt: skip
+    return out[keep].sort_values(["patient_id", "visit_sort", "group"]).reset_index(drop=True)
+
+
+def grid(
+    observations: pd.DataFrame,
+    patients: pd.DataFrame,
+    visits: pd.DataFrame | None = None,
+    groups: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The completeness grid (COLUMNS), one row per patient, visit and expected group.
+
+    `observations`: patient_id, day, code (dated values); `patients`: patient_id, indication,
+    last_day (NaN when not known)."""
+    visits = dictionary.visit_schedule() if visits is None else visits
+    groups = dictionary.schedule_measures() if groups is None else groups
+    cells = expected_cells(patients, visits, groups)
+    if cells.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    ordered = visits.reset_index(drop=True)
+    dated = observations.dropna(subset=["day"])
+    day = dated["day"].to_numpy(dtype="float64")
+    # The visit of each measured day: the last window opening on or before it, if it is open.
+    at = np.searchsorted(ordered["day_from"].to_numpy(dtype="float64"), day, side="right") - 1
+    inside = (at >= 0) & (day <= ordered["day_to"].to_numpy(dtype="float64")[np.clip(at, 0, None)])
+    seen = dated[inside].assign(visit_sort=at[inside])[["patient_id", "visit_sort", "code"]]
+    seen = seen.drop_duplicates()
+    held = set(zip(seen["patient_id"], seen["visit_sort"], strict=True))
+    measured = set(zip(seen["patient_id"], seen["visit_sort"], seen["code"], strict=True))
+    missing_codes = [
+        tuple(c for c in codes if (p, v, c) not in measured)
+        for p, v, codes in zip(cells["patient_id"], cells["visit_sort"], cells["codes"],
+                               strict=True)
+    ]  # fmt: skip
+    last = cells["patient_id"].map(patients.set_index("patient_id")["last_day"]).astype("float64")
+    done = np.array([not m for m in missing_codes])
+    was_held = np.array([(p, v) in held for p, v in zip(cells["patient_id"], cells["visit_sort"],
+                                                        strict=True)])  # fmt: skip
+    known = last.notna().to_numpy()
+    opens, closes = cells["day_from"].to_numpy(dtype="float64"), cells["day_to"].to_numpy()
+    status = np.select(
+        [done, ~known, opens > last.to_numpy(), closes >= last.to_numpy(), was_held],
+        [DONE, MISSING, NOT_YET_DUE, DUE, MISSING],
+        default=OVERDUE,
+    )
+    return cells.assign(status=status, codes_missing=["; ".join(m) or None for m in missing_codes])[
+        COLUMNS
+    ]
+
+
+def worklist(cells: pd.DataFrame) -> pd.DataFrame:
+    """What a data manager chases: the overdue and missing cells, one row per patient, visit and
+    group, the oldest visit first."""
+    wanted = cells[cells["status"].isin([OVERDUE, MISSING])]
+    return wanted.sort_values(["visit_sort", "patient_id", "group"]).reset_index(drop=True)

@@ -1,0 +1,88 @@
+"""Follow-up completeness worked by hand (carta/measures/completeness.py): the schedule as data,
+every status of the grid, and the issue's patient whose ANC was measured on days 7 and 14 only."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from carta import dictionary
+from carta.measures import completeness as rules
+
+
+def observations(*rows: tuple) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["patient_id", "day", "code"])
+
+
+def patients(*rows: tuple) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["patient_id", "indication", "last_day"])
+
+
+def status(cells: pd.DataFrame, patient: str, visit: str, group: str) -> tuple:
+    row = cells[(cells["patient_id"] == patient) & (cells["visit"] == visit)
+                & (cells["group"] == group)].iloc[0]  # fmt: skip
+    return row["status"], None if pd.isna(row["codes_missing"]) else row["codes_missing"]
+
+
+def test_the_default_schedule_runs_to_15_years_in_windows_that_do_not_overlap() -> None:
+    visits = dictionary.visit_schedule()
+    assert visits["visit"].iloc[[0, 3, 6, 7, -1]].tolist() == [
+        "Screening", "Day 7", "Month 2", "Month 3", "Year 15"]  # fmt: skip
+    assert visits["nominal_day"].iloc[-1] == 5479  # 15 years
+    assert (visits["day_from"] <= visits["nominal_day"]).all()
+    assert (visits["nominal_day"] <= visits["day_to"]).all()
+    assert (visits["day_from"].iloc[1:].to_numpy() > visits["day_to"].iloc[:-1].to_numpy()).all()
+    groups = dictionary.schedule_measures()
+    expected = {g for e in visits["expected"] for g in e.split(";")}
+    assert expected <= set(groups["group"])
+    codes = {c for cs in groups["codes"] for c in cs.split(";")}
+    assert codes <= set(dictionary.parameters()["code"])
+    assert set(visits["expected"].str.contains("BLOOD_COUNT")) == {True}  # at every visit
+
+
+def test_anc_on_days_7_and_14_only_with_120_days_of_follow_up() -> None:
+    cells = rules.grid(observations(("P", 7, "ANC"), ("P", 14, "ANC")),
+                       patients(("P", "JDM", 120)))  # fmt: skip
+    counts = cells[cells["group"] == "BLOOD_COUNT"].set_index("visit")["status"]
+    assert counts["Day 7"] == counts["Day 14"] == rules.DONE
+    # Day 28 (21-42) and month 3 (76-135, open on day 120) ... month 3 is still due at day 120.
+    assert counts["Day 28"] == rules.OVERDUE and counts["Month 2"] == rules.OVERDUE
+    assert counts["Month 3"] == rules.DUE and counts["Month 6"] == rules.NOT_YET_DUE
+    assert counts["Screening"] == rules.OVERDUE
+    # With 140 days, month 3 has closed without a count: overdue, on the worklist.
+    later = rules.grid(observations(("P", 7, "ANC"), ("P", 14, "ANC")),
+                       patients(("P", "JDM", 140)))  # fmt: skip
+    work = rules.worklist(later)
+    counts_due = work[work["group"] == "BLOOD_COUNT"]["visit"].tolist()
+    assert "Day 28" in counts_due and "Month 3" in counts_due
+    assert "Day 7" not in counts_due and "Month 6" not in counts_due
+
+
+def test_each_status_of_the_grid() -> None:
+    obs = observations(
+        ("A", 28, "ANC"),
+        ("A", 30, "IGG"),
+        ("A", 30, "IGA"),  # day 28: IgM not measured
+        ("A", 7, "CART"),  # day 7 held: the count and CD19 were not taken
+    )
+    cells = rules.grid(obs, patients(("A", "SLE", 200), ("B", "SLE", None)))
+    assert status(cells, "A", "Day 28", "BLOOD_COUNT") == (rules.DONE, None)
+    assert status(cells, "A", "Day 28", "IMMUNOGLOBULINS") == (rules.MISSING, "IGM")
+    assert status(cells, "A", "Day 7", "BLOOD_COUNT") == (rules.MISSING, "ANC")
+    assert status(cells, "A", "Day 14", "CD19") == (rules.OVERDUE, "CD19")
+    assert status(cells, "A", "Month 6", "CD19") == (rules.DUE, "CD19")  # 136-225, day 200
+    assert status(cells, "A", "Month 9", "CD19") == (rules.NOT_YET_DUE, "CD19")
+    # No last day known: judged on what was measured only.
+    assert status(cells, "B", "Month 9", "CD19") == (rules.MISSING, "CD19")
+    # The indication's own groups: lupus has no CK and scores SLEDAI-2K and PGA.
+    lupus = cells[cells["patient_id"] == "A"]
+    assert "ENZYMES" not in set(lupus["group"])
+    assert set(lupus.loc[lupus["group"] == "SCORES", "label"]) == {
+        "SLEDAI-2K and physician global"}  # fmt: skip
+    assert set(cells["status"]) == set(rules.STATUSES)
+
+
+def test_a_day_outside_every_window_counts_for_no_visit() -> None:
+    # Day 3 lies between day 0 (0-0) and day 7 (4-10).
+    cells = rules.grid(observations(("P", 3, "ANC")), patients(("P", "JDM", 30)))
+    assert status(cells, "P", "Day 7", "BLOOD_COUNT") == (rules.OVERDUE, "ANC")
+    assert status(cells, "P", "Day 0", "BLOOD_COUNT") == (rules.OVERDUE, "ANC")
