@@ -23,6 +23,7 @@ navigation = st.navigation(
         st.Page("pages/summary.py", title="Case summary", url_path="summary"),
         st.Page("pages/cohort.py", title="Cohort explorer", url_path="cohort"),
         st.Page("pages/safety.py", title="Safety", url_path="safety"),
+        st.Page("pages/completeness.py", title="Completeness", url_path="completeness"),
         st.Page("pages/data.py", title="Data", url_path="data"),
     ]
 )

@@ -13,6 +13,7 @@ import pandas as pd
 from carta import dictionary
 from carta.measures import (
     cohort,
+    completeness,
     ctcae,
     exposure,
     hematotox,
@@ -236,6 +237,14 @@ def _serology(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     )
 
 
+def _completeness(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
+    groups = dictionary.schedule_measures()
+    codes = sorted({c for cs in groups["codes"] for c in cs.split(";")})
+    observations = run_query(con, "schedule_observations", codes=codes)
+    patients = run_query(con, "patient_last_days")
+    insert_frame(con, "follow_up_completeness", completeness.grid(observations, patients))
+
+
 def response_rows(
     values: pd.DataFrame,
     measure_set: str,
@@ -281,4 +290,5 @@ STEPS = (
     ("patient_exposure", _exposure),
     ("remission_by_timepoint", _remission),
     ("serology_status", _serology),
+    ("follow_up_completeness", _completeness),
 )

@@ -8,7 +8,7 @@ import duckdb
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 
 # Bump when schema.sql changes; a store with another version is refused with a rebuild hint.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # The tables users import against, in load order (sources before the rows that cite them).
 DATA_TABLES = (
@@ -35,6 +35,7 @@ DERIVED_TABLES = (
     "patient_exposure",
     "remission_by_timepoint",
     "serology_status",
+    "follow_up_completeness",
 )
 ALL_TABLES = ("store_meta", *REFERENCE_TABLES, *DATA_TABLES, *DERIVED_TABLES, "imports")
 

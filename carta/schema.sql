@@ -380,3 +380,18 @@ CREATE TABLE serology_status (
     last_result VARCHAR,
     status VARCHAR NOT NULL
 );
+
+-- The follow-up schedule against what was measured, per patient, visit and expected measure
+-- group, at the store's data cut (carta/measures/completeness.py; design rules, [U]).
+CREATE TABLE follow_up_completeness (
+    patient_id VARCHAR NOT NULL,
+    visit VARCHAR NOT NULL,
+    visit_sort INTEGER NOT NULL,
+    nominal_day INTEGER NOT NULL,
+    day_from INTEGER NOT NULL,
+    day_to INTEGER NOT NULL,
+    measure_group VARCHAR NOT NULL,
+    label VARCHAR NOT NULL,
+    status VARCHAR NOT NULL CHECK (status IN ('done', 'missing', 'due', 'overdue', 'not yet due')),
+    codes_missing VARCHAR
+);

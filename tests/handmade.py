@@ -37,6 +37,7 @@ def hand_store(
     derived: bool = True,
     indication: str | None = None,
     medications: list[tuple] = (),
+    follow_up_days: int = 240,
 ) -> Path:
     """A store with one synthetic patient.
 
@@ -46,6 +47,7 @@ def hand_store(
     derived: fill the derived tables, as every published store has them.
     indication: the patient's indication code (empty: not given).
     medications: (name, start_day, end_day, dose, dose_unit) medication events.
+    follow_up_days: the patient's follow-up.
     """
     con = duckdb.connect(str(path))
     create_tables(con)
@@ -64,8 +66,8 @@ def hand_store(
     )
     con.execute(
         "INSERT INTO patients (patient_id, source_id, cohort, sex, age_years, follow_up_days, "
-        "indication, synthetic) VALUES (?, 'hand', 'Test', 'F', 10, 240, ?, true)",
-        [PATIENT, indication],
+        "indication, synthetic) VALUES (?, 'hand', 'Test', 'F', 10, ?, ?, true)",
+        [PATIENT, follow_up_days, indication],
     )
     rows = [
         (PATIENT, day, code, value, units[code], "blood", (*rest, None, None)[0],

@@ -19,7 +19,7 @@ def patients(*rows: tuple) -> pd.DataFrame:
 
 def status(cells: pd.DataFrame, patient: str, visit: str, group: str) -> tuple:
     row = cells[(cells["patient_id"] == patient) & (cells["visit"] == visit)
-                & (cells["group"] == group)].iloc[0]  # fmt: skip
+                & (cells["measure_group"] == group)].iloc[0]  # fmt: skip
     return row["status"], None if pd.isna(row["codes_missing"]) else row["codes_missing"]
 
 
@@ -42,19 +42,20 @@ def test_the_default_schedule_runs_to_15_years_in_windows_that_do_not_overlap() 
 def test_anc_on_days_7_and_14_only_with_120_days_of_follow_up() -> None:
     cells = rules.grid(observations(("P", 7, "ANC"), ("P", 14, "ANC")),
                        patients(("P", "JDM", 120)))  # fmt: skip
-    counts = cells[cells["group"] == "BLOOD_COUNT"].set_index("visit")["status"]
+    counts = cells[cells["measure_group"] == "BLOOD_COUNT"].set_index("visit")["status"]
     assert counts["Day 7"] == counts["Day 14"] == rules.DONE
-    # Day 28 (21-42) and month 3 (76-135, open on day 120) ... month 3 is still due at day 120.
-    assert counts["Day 28"] == rules.OVERDUE and counts["Month 2"] == rules.OVERDUE
-    assert counts["Month 3"] == rules.DUE and counts["Month 6"] == rules.NOT_YET_DUE
-    assert counts["Screening"] == rules.OVERDUE
-    # With 140 days, month 3 has closed without a count: overdue, on the worklist.
+    # Day 28 (days 21-35) and month 3 (76-104) have closed by day 120 without a count.
+    assert counts["Day 28"] == rules.OVERDUE and counts["Month 3"] == rules.OVERDUE
+    assert counts["Month 2"] == rules.OVERDUE and counts["Screening"] == rules.OVERDUE
+    assert counts["Month 6"] == rules.NOT_YET_DUE  # 150-210
+    work = rules.worklist(cells)
+    listed = work[work["measure_group"] == "BLOOD_COUNT"]["visit"].tolist()
+    assert "Day 28" in listed and "Month 3" in listed
+    assert "Day 7" not in listed and "Month 6" not in listed
+    # On day 160, month 6 is open: due.
     later = rules.grid(observations(("P", 7, "ANC"), ("P", 14, "ANC")),
-                       patients(("P", "JDM", 140)))  # fmt: skip
-    work = rules.worklist(later)
-    counts_due = work[work["group"] == "BLOOD_COUNT"]["visit"].tolist()
-    assert "Day 28" in counts_due and "Month 3" in counts_due
-    assert "Day 7" not in counts_due and "Month 6" not in counts_due
+                       patients(("P", "JDM", 160)))  # fmt: skip
+    assert status(later, "P", "Month 6", "BLOOD_COUNT") == (rules.DUE, "ANC")
 
 
 def test_each_status_of_the_grid() -> None:
@@ -69,14 +70,14 @@ def test_each_status_of_the_grid() -> None:
     assert status(cells, "A", "Day 28", "IMMUNOGLOBULINS") == (rules.MISSING, "IGM")
     assert status(cells, "A", "Day 7", "BLOOD_COUNT") == (rules.MISSING, "ANC")
     assert status(cells, "A", "Day 14", "CD19") == (rules.OVERDUE, "CD19")
-    assert status(cells, "A", "Month 6", "CD19") == (rules.DUE, "CD19")  # 136-225, day 200
+    assert status(cells, "A", "Month 6", "CD19") == (rules.DUE, "CD19")  # 150-210, day 200
     assert status(cells, "A", "Month 9", "CD19") == (rules.NOT_YET_DUE, "CD19")
     # No last day known: judged on what was measured only.
     assert status(cells, "B", "Month 9", "CD19") == (rules.MISSING, "CD19")
     # The indication's own groups: lupus has no CK and scores SLEDAI-2K and PGA.
     lupus = cells[cells["patient_id"] == "A"]
-    assert "ENZYMES" not in set(lupus["group"])
-    assert set(lupus.loc[lupus["group"] == "SCORES", "label"]) == {
+    assert "ENZYMES" not in set(lupus["measure_group"])
+    assert set(lupus.loc[lupus["measure_group"] == "SCORES", "label"]) == {
         "SLEDAI-2K and physician global"}  # fmt: skip
     assert set(cells["status"]) == set(rules.STATUSES)
 

@@ -31,6 +31,7 @@ PAGE_PARAMETERS = {
     "pages/cohort.py": ["param", "show", "tps", "tw", "brush", "cat", "lanes", "nlanes", "sort",
                         "wf", "thr", *FILTERS],
     "pages/safety.py": [*FILTERS, "lanes", "cat", "brush"],
+    "pages/completeness.py": [*FILTERS, "patient"],
     "pages/data.py": [],
 }  # fmt: skip
 EVERY_PARAMETER = sorted({p for params in PAGE_PARAMETERS.values() for p in params})

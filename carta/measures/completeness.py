@@ -25,15 +25,15 @@ from carta import dictionary
 
 DONE, MISSING, DUE, OVERDUE, NOT_YET_DUE = "done", "missing", "due", "overdue", "not yet due"
 STATUSES = (DONE, MISSING, DUE, OVERDUE, NOT_YET_DUE)
-COLUMNS = ["patient_id", "visit", "visit_sort", "nominal_day", "day_from", "day_to", "group",
-           "label", "status", "codes_missing"]  # fmt: skip
+COLUMNS = ["patient_id", "visit", "visit_sort", "nominal_day", "day_from", "day_to",
+           "measure_group", "label", "status", "codes_missing"]  # fmt: skip
 
 
 def expected_cells(
     patients: pd.DataFrame, visits: pd.DataFrame, groups: pd.DataFrame
 ) -> pd.DataFrame:
     """One row per patient, visit and expected group of the patient's indication: patient_id,
-    visit, visit_sort, nominal_day, day_from, day_to, group, label, codes (a tuple). A group
+    visit, visit_sort, nominal_day, day_from, day_to, measure_group, label, codes (a tuple). A group
     with indications listed applies to those only; one without, to every patient."""
     visits = visits.reset_index(drop=True).assign(visit_sort=lambda v: np.arange(len(v)))
     per_visit = visits.assign(group=visits["expected"].str.split(";")).explode("group")
@@ -49,9 +49,12 @@ def expected_cells(
         cells.merge(specific, on=["group", "indication"]),
     ], ignore_index=True)  # fmt: skip
     out["codes"] = out["codes"].str.split(";").map(tuple)
-    keep = ["patient_id", "visit", "visit_sort", "nominal_day", "day_from", "day_to", "group",
-            "label", "codes"]  # fmt: skip
-    return out[keep].sort_values(["patient_id", "visit_sort", "group"]).reset_index(drop=True)
+    out = out.rename(columns={"group": "measure_group"})
+    keep = ["patient_id", "visit", "visit_sort", "nominal_day", "day_from", "day_to",
+            "measure_group", "label", "codes"]  # fmt: skip
+    return (
+        out[keep].sort_values(["patient_id", "visit_sort", "measure_group"]).reset_index(drop=True)
+    )
 
 
 def grid(
@@ -104,4 +107,4 @@ def worklist(cells: pd.DataFrame) -> pd.DataFrame:
     """What a data manager chases: the overdue and missing cells, one row per patient, visit and
     group, the oldest visit first."""
     wanted = cells[cells["status"].isin([OVERDUE, MISSING])]
-    return wanted.sort_values(["visit_sort", "patient_id", "group"]).reset_index(drop=True)
+    return wanted.sort_values(["visit_sort", "patient_id", "measure_group"]).reset_index(drop=True)

@@ -18,7 +18,8 @@ from carta.access import SMALL_CELL
 SUPPRESSED = f"<{SMALL_CELL}"
 
 
-def _small(value: object) -> bool:
+def is_small(value: object) -> bool:
+    """A count of 1 to SMALL_CELL - 1 (0 reveals no one)."""
     return not pd.isna(value) and 0 < float(value) < SMALL_CELL
 
 
@@ -34,7 +35,7 @@ def suppress(
     depends = depends or {}
     hidden = pd.DataFrame(False, index=table.index, columns=list(counts))
     for column in counts:
-        hidden[column] = table[column].map(_small)
+        hidden[column] = table[column].map(is_small)
     for group in parts:
         for row in table.index:
             if hidden.loc[row, list(group)].sum() != 1:
@@ -57,4 +58,4 @@ def suppress(
 
 def suppressed_total(n: int) -> str:
     """A number of patients in words for a viewer: "<5" when small."""
-    return SUPPRESSED if _small(n) else f"{n:,}"
+    return SUPPRESSED if is_small(n) else f"{n:,}"
