@@ -1,4 +1,4 @@
-"""Command line: `python -m carta build|import|versions|audit|info`.
+"""Command line: `python -m carta build|import|versions|audit|info|quality`.
 
 Errors are one clear line and a non-zero exit."""
 
@@ -72,6 +72,18 @@ def main(argv: list[str] | None = None) -> int:
     info = commands.add_parser("info", help="show what the store holds")
     info.add_argument("--store", type=Path, metavar="PATH")
 
+    quality = commands.add_parser(
+        "quality",
+        help="print the data-quality findings of the published store version",
+        description="The findings of the data-quality checks run at the last publish "
+        '(conformance, completeness, plausibility; docs/rules.md, "Data quality"), each with '
+        "the patient, visit, parameter and day behind it.",
+    )
+    quality.add_argument("--store", type=Path, metavar="PATH")
+    quality.add_argument("--format", choices=["table", "csv"], default="table",
+                         help="a summary and the findings as text (default), or every finding "
+                         "as CSV")  # fmt: skip
+
     versions = commands.add_parser(
         "versions", help="list the kept store versions, or publish one again (undo an import)"
     )
@@ -127,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             return _import(args)
         if args.command == "versions":
             return _versions(args)
+        if args.command == "quality":
+            return _quality(args)
         if args.command == "audit":
             return _audit(args)
         return _info(args)
@@ -261,6 +275,35 @@ def _info(args: argparse.Namespace) -> int:
             f"{row.observations:>12,} observations"
         )
     return 0
+
+
+def _quality(args: argparse.Namespace) -> int:
+    from carta import exports
+
+    path = args.store.absolute() if args.store else store_path()
+    con = open_read_only(path)
+    try:
+        meta = store_info(con)
+        rows = run_query(con, "quality_findings")
+    finally:
+        con.close()
+    if args.format == "csv":
+        sys.stdout.write(exports.csv_text(rows))
+        return 0
+    print(f"Store {path}, version {meta.get('store_version', '')}: {len(rows):,} findings")
+    for (category, check), group in rows.groupby(["category", "check_name"], sort=True):
+        print(f"  {category:<13} {check:<34} {len(group):>8,}")
+    shown = rows.head(QUALITY_ROWS_PRINTED).astype(object)
+    for row in shown.where(shown.notna(), None).itertuples(index=False):
+        where = " ".join(str(part) for part in (row.patient_id, row.visit, row.code) if part)
+        day = "" if row.day is None else f" day {row.day}"
+        print(f"{row.check_name}: {where}{day}: {row.detail}")
+    if len(rows) > len(shown):
+        print(f"… and {len(rows) - len(shown):,} more: --format csv lists every one")
+    return 0
+
+
+QUALITY_ROWS_PRINTED = 50
 
 
 def _progress_printer():

@@ -18,6 +18,7 @@ from carta.measures import (
     exposure,
     hematotox,
     kinetics,
+    quality,
     remission,
     response,
     serology,
@@ -245,6 +246,20 @@ def _completeness(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     insert_frame(con, "follow_up_completeness", completeness.grid(observations, patients))
 
 
+def _quality(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
+    groups = dictionary.schedule_measures()
+    rows = quality.findings(
+        cells=run_query(con, "completeness_cells"),
+        observations=run_query(con, "dated_values"),
+        patients=run_query(con, "patient_last_days"),
+        infusions=run_query(con, "infusion_days"),
+        plausible=dictionary.plausible_ranges(),
+        visits=dictionary.visit_schedule(),
+        scheduled_codes={c for cs in groups["codes"] for c in cs.split(";")},
+    )
+    insert_frame(con, "quality_findings", rows)
+
+
 def response_rows(
     values: pd.DataFrame,
     measure_set: str,
@@ -291,4 +306,5 @@ STEPS = (
     ("remission_by_timepoint", _remission),
     ("serology_status", _serology),
     ("follow_up_completeness", _completeness),
+    ("quality_findings", _quality),
 )

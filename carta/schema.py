@@ -36,6 +36,7 @@ DERIVED_TABLES = (
     "remission_by_timepoint",
     "serology_status",
     "follow_up_completeness",
+    "quality_findings",
 )
 ALL_TABLES = ("store_meta", *REFERENCE_TABLES, *DATA_TABLES, *DERIVED_TABLES, "imports")
 

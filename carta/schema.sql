@@ -395,3 +395,16 @@ CREATE TABLE follow_up_completeness (
     status VARCHAR NOT NULL CHECK (status IN ('done', 'missing', 'due', 'overdue', 'not yet due')),
     codes_missing VARCHAR
 );
+
+-- Data-quality findings of this store version, by category of the harmonized framework (Kahn
+-- 2016: conformance, completeness, plausibility), each naming the rows behind it
+-- (carta/measures/quality.py; design rules, [U]).
+CREATE TABLE quality_findings (
+    category VARCHAR NOT NULL CHECK (category IN ('conformance', 'completeness', 'plausibility')),
+    check_name VARCHAR NOT NULL,
+    patient_id VARCHAR NOT NULL,
+    visit VARCHAR,
+    code VARCHAR,
+    day INTEGER,
+    detail VARCHAR NOT NULL
+);

@@ -7,12 +7,13 @@ codes of each group, by indication). Rules as implemented [U: design rules, sett
 
 - A group is **done** at a visit when every one of its codes has a value on a day inside the
   visit's window (days day_from to day_to, both included).
-- Otherwise, against the patient's last day (the follow-up, else the last dated value):
+- Otherwise, against the patient's last day (the follow-up; without one, the last dated
+  value):
   **not yet due** when the window opens after it; **due** when the window is open on it;
   once the window has closed, **missing** when anything else was measured in the window (the
   visit was held without this measure) and **overdue** when nothing was (the visit is not
   recorded).
-- A patient whose last day is not known is judged on what was measured only: done or missing.
+- A patient with neither is judged on what was measured only: done or missing.
 - Windows do not overlap, so a measured day belongs to one visit at most.
 """
 
@@ -87,7 +88,11 @@ def grid(
         for p, v, codes in zip(cells["patient_id"], cells["visit_sort"], cells["codes"],
                                strict=True)
     ]  # fmt: skip
-    last = cells["patient_id"].map(patients.set_index("patient_id")["last_day"]).astype("float64")
+    # Without a follow-up day (a publication that gives it in words), the last dated value
+    # stands in for it, as on the safety view.
+    last_day = patients.set_index("patient_id")["last_day"].astype("float64")
+    last_day = last_day.fillna(dated.groupby("patient_id")["day"].max().astype("float64"))
+    last = cells["patient_id"].map(last_day).astype("float64")
     done = np.array([not m for m in missing_codes])
     was_held = np.array([(p, v) in held for p, v in zip(cells["patient_id"], cells["visit_sort"],
                                                         strict=True)])  # fmt: skip

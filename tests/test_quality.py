@@ -1,0 +1,70 @@
+"""The data-quality checks worked by hand (carta/measures/quality.py), the stored table
+quality_findings and `python -m carta quality`: every check, and the issue's patient whose ANC
+was measured on days 7 and 14 only with 120 days of follow-up."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from carta import dictionary
+from carta.cli import main
+from carta.measures import completeness, quality
+from tests.handmade import PATIENT, hand_store
+
+
+def run_checks(observations: list[tuple], patients: list[tuple], infusions: list[tuple]):
+    obs = pd.DataFrame(observations, columns=["patient_id", "day", "code", "value"])
+    people = pd.DataFrame(patients, columns=["patient_id", "indication", "last_day"])
+    cells = completeness.grid(obs, people)
+    groups = dictionary.schedule_measures()
+    return quality.findings(
+        cells=cells, observations=obs, patients=people,
+        infusions=pd.DataFrame(infusions, columns=["patient_id", "start_day"]),
+        plausible=dictionary.plausible_ranges(), visits=dictionary.visit_schedule(),
+        scheduled_codes={c for cs in groups["codes"] for c in cs.split(";")},
+    )  # fmt: skip
+
+
+def test_every_check_finds_its_case_and_names_the_rows() -> None:
+    found = run_checks(
+        [("A", 90, "ANC", 2.0), ("A", 95, "ANC", 2.1),  # two days in the month-3 window
+         ("A", 120, "CD19", 50.0),  # day 120: between month 3 (76-104) and month 6 (150-210)
+         ("A", 7, "CK", 900_000.0),  # beyond CK's plausible 500,000 U/L
+         ("B", 7, "ANC", 1.0)],
+        [("A", "JDM", 200), ("B", "JDM", 30)],
+        [("A", 0), ("B", 40)],  # B's infusion after B's last day; C has none
+    )  # fmt: skip
+    by = {name: rows for name, rows in found.groupby("check_name")}
+    [twice] = by["duplicated visit"].itertuples()
+    assert (twice.patient_id, twice.visit, twice.code, twice.day) == ("A", "Month 3", "ANC", 90)
+    [stray] = by["outside every visit window"].itertuples()
+    assert (stray.patient_id, stray.code, stray.day) == ("A", "CD19", 120)
+    [wild] = by["implausible value"].itertuples()
+    assert (wild.patient_id, wild.code, wild.day) == ("A", "CK", 7)
+    [late] = by["infusion after the last follow-up"].itertuples()
+    assert (late.patient_id, late.day) == ("B", 40)
+    assert "no infusion recorded" not in by  # A and B have one
+    assert {"missing measure", "overdue visit"} <= set(by)
+    assert set(found["category"]) == set(quality.CATEGORIES) - {"conformance"}
+    none = run_checks([("C", 7, "ANC", 1.0)], [("C", "JDM", 30)], [])
+    assert "no infusion recorded" in set(none["check_name"])
+
+
+def test_the_cli_lists_the_missing_day_28_and_month_3_counts(tmp_path, capsys) -> None:
+    store = hand_store(tmp_path / "anc.duckdb", [(7, "ANC", 0.4), (14, "ANC", 1.1)],
+                       follow_up_days=120)  # fmt: skip
+    assert main(["quality", "--store", str(store), "--format", "csv"]) == 0
+    rows = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    counts = rows[(rows["code"] == "ANC") & (rows["patient_id"] == PATIENT)]
+    assert {"Day 28", "Month 3"} <= set(counts["visit"])
+    assert set(counts.loc[counts["visit"].isin(["Day 28", "Month 3"]), "check_name"]) == {
+        "overdue visit"}  # fmt: skip
+    assert not {"Day 7", "Day 14", "Month 6"} & set(counts["visit"])
+    assert list(rows.columns) == ["category", "check_name", "source_id", "patient_id", "visit",
+                                  "code", "day", "detail"]  # fmt: skip
+    # The text summary counts them by check.
+    assert main(["quality", "--store", str(store)]) == 0
+    text = capsys.readouterr().out
+    assert "overdue visit" in text and "findings" in text
