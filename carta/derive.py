@@ -239,25 +239,30 @@ def _serology(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
 
 
 def _completeness(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
-    groups = dictionary.schedule_measures()
-    codes = sorted({c for cs in groups["codes"] for c in cs.split(";")})
-    observations = run_query(con, "schedule_observations", codes=codes)
+    observations = run_query(con, "schedule_observations", codes=_scheduled_codes())
     patients = run_query(con, "patient_last_days")
     insert_frame(con, "follow_up_completeness", completeness.grid(observations, patients))
 
 
 def _quality(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
-    groups = dictionary.schedule_measures()
+    ranges = dictionary.plausible_ranges()
+    bounds = {"codes": ranges["code"].tolist(),
+              "lows": ranges["plausible_low"].astype("float64").tolist(),
+              "highs": ranges["plausible_high"].astype("float64").tolist()}  # fmt: skip
     rows = quality.findings(
-        cells=run_query(con, "completeness_cells"),
-        observations=run_query(con, "dated_values"),
+        gaps=run_query(con, "completeness_gaps"),
+        implausible_values=run_query(con, "implausible_values", **bounds),
+        scheduled=run_query(con, "schedule_observations", codes=_scheduled_codes()),
         patients=run_query(con, "patient_last_days"),
         infusions=run_query(con, "infusion_days"),
-        plausible=dictionary.plausible_ranges(),
         visits=dictionary.visit_schedule(),
-        scheduled_codes={c for cs in groups["codes"] for c in cs.split(";")},
     )
     insert_frame(con, "quality_findings", rows)
+
+
+def _scheduled_codes() -> list[str]:
+    groups = dictionary.schedule_measures()
+    return sorted({c for cs in groups["codes"] for c in cs.split(";")})
 
 
 def response_rows(

@@ -19,11 +19,13 @@ def run_checks(observations: list[tuple], patients: list[tuple], infusions: list
     people = pd.DataFrame(patients, columns=["patient_id", "indication", "last_day"])
     cells = completeness.grid(obs, people)
     groups = dictionary.schedule_measures()
+    scheduled = {c for cs in groups["codes"] for c in cs.split(";")}
     return quality.findings(
-        cells=cells, observations=obs, patients=people,
+        gaps=cells[cells["status"].isin([completeness.MISSING, completeness.OVERDUE])],
+        implausible_values=quality.implausible(obs, dictionary.plausible_ranges()),
+        scheduled=obs[obs["code"].isin(scheduled)], patients=people,
         infusions=pd.DataFrame(infusions, columns=["patient_id", "start_day"]),
-        plausible=dictionary.plausible_ranges(), visits=dictionary.visit_schedule(),
-        scheduled_codes={c for cs in groups["codes"] for c in cs.split(";")},
+        visits=dictionary.visit_schedule(),
     )  # fmt: skip
 
 
@@ -68,3 +70,22 @@ def test_the_cli_lists_the_missing_day_28_and_month_3_counts(tmp_path, capsys) -
     assert main(["quality", "--store", str(store)]) == 0
     text = capsys.readouterr().out
     assert "overdue visit" in text and "findings" in text
+
+
+def test_the_stored_check_finds_what_the_rule_finds(tmp_path) -> None:
+    """An implausible CK stored before its range was tightened: the SQL of the publish and the
+    pure rule give the same row."""
+    import duckdb
+
+    store = hand_store(tmp_path / "ck.duckdb", [(7, "CK", 900.0), (14, "CK", 120.0)])
+    ranges = pd.DataFrame({"code": ["CK"], "plausible_low": [0.0], "plausible_high": [500.0]})
+    con = duckdb.connect(str(store))
+    from carta.store import run_query
+
+    stored = run_query(con, "implausible_values", codes=["CK"], lows=[0.0], highs=[500.0])
+    values = con.execute("SELECT patient_id, day, code, value FROM observations").df()
+    con.close()
+    rule = quality.implausible(values, ranges)
+    columns = ["patient_id", "day", "code", "value"]
+    assert stored[columns].values.tolist() == rule[columns].values.tolist()
+    assert rule[columns].values.tolist() == [[PATIENT, 7, "CK", 900.0]]

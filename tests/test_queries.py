@@ -20,6 +20,8 @@ FIXTURE_PARAMETERS = {
     "day": [7, 90],
     "window": [3, 0],
     "codes": [["CK", "ANC"], ["CART"]],
+    "lows": [[0.0, 0.0], [0.0]],  # the plausible ranges of `codes`
+    "highs": [[500_000.0, 100.0], [10_000.0]],
     "patients": [[PUBLISHED_ID, "SYN-00001"], []],
     "diagnoses": [[], ["Juvenile dermatomyositis"]],
     "indications": [[], ["JDM"]],

@@ -34,23 +34,26 @@ def expected_cells(
     patients: pd.DataFrame, visits: pd.DataFrame, groups: pd.DataFrame
 ) -> pd.DataFrame:
     """One row per patient, visit and expected group of the patient's indication: patient_id,
-    visit, visit_sort, nominal_day, day_from, day_to, measure_group, label, codes (a tuple). A group
-    with indications listed applies to those only; one without, to every patient."""
+    visit, visit_sort, nominal_day, day_from, day_to, measure_group, label, codes (the group's
+    codes, ';'-separated). A group with indications listed applies to those only; one without,
+    to every patient."""
     visits = visits.reset_index(drop=True).assign(visit_sort=lambda v: np.arange(len(v)))
-    per_visit = visits.assign(group=visits["expected"].str.split(";")).explode("group")
-    rules = groups.assign(indication=groups["indications"].fillna("").str.split(";")).explode(
+    per_visit = visits.assign(measure_group=visits["expected"].str.split(";")).explode(
+        "measure_group"
+    )[["visit", "visit_sort", "nominal_day", "day_from", "day_to", "measure_group"]]
+    rules = groups.rename(columns={"group": "measure_group"})
+    rules = rules.assign(indication=rules["indications"].fillna("").str.split(";")).explode(
         "indication"
-    )
-    indication = patients["indication"].fillna("")
-    cells = patients[["patient_id"]].assign(indication=indication).merge(per_visit, how="cross")
+    )[["measure_group", "indication", "label", "codes"]]
+    # Per indication first (a few rows), then per patient: the large merge is one of keys.
+    indications = pd.Series(patients["indication"].fillna("").unique(), name="indication")
     general = rules[rules["indication"] == ""].drop(columns="indication")
-    specific = rules[rules["indication"] != ""]
-    out = pd.concat([
-        cells.merge(general, on="group"),
-        cells.merge(specific, on=["group", "indication"]),
-    ], ignore_index=True)  # fmt: skip
-    out["codes"] = out["codes"].str.split(";").map(tuple)
-    out = out.rename(columns={"group": "measure_group"})
+    plan = pd.concat([
+        indications.to_frame().merge(general, how="cross"),
+        rules[rules["indication"].isin(indications) & (rules["indication"] != "")],
+    ], ignore_index=True).merge(per_visit, on="measure_group")  # fmt: skip
+    people = patients[["patient_id"]].assign(indication=patients["indication"].fillna(""))
+    out = people.merge(plan, on="indication")
     keep = ["patient_id", "visit", "visit_sort", "nominal_day", "day_from", "day_to",
             "measure_group", "label", "codes"]  # fmt: skip
     return (
@@ -81,31 +84,40 @@ def grid(
     inside = (at >= 0) & (day <= ordered["day_to"].to_numpy(dtype="float64")[np.clip(at, 0, None)])
     seen = dated[inside].assign(visit_sort=at[inside])[["patient_id", "visit_sort", "code"]]
     seen = seen.drop_duplicates()
-    held = set(zip(seen["patient_id"], seen["visit_sort"], strict=True))
-    measured = set(zip(seen["patient_id"], seen["visit_sort"], seen["code"], strict=True))
-    missing_codes = [
-        tuple(c for c in codes if (p, v, c) not in measured)
-        for p, v, codes in zip(cells["patient_id"], cells["visit_sort"], cells["codes"],
-                               strict=True)
-    ]  # fmt: skip
+    # Each cell's codes one per row, matched against what was seen: merges, not row loops.
+    cells["cell"] = np.arange(len(cells))
+    pairs = (
+        cells[["cell", "patient_id", "visit_sort", "codes"]]
+        .assign(code=cells["codes"].str.split(";"))
+        .explode("code")
+    )
+    pairs["hit"] = pairs.merge(seen.assign(hit=True), on=["patient_id", "visit_sort", "code"],
+                               how="left")["hit"].notna().to_numpy()  # fmt: skip
+    n_hit = pairs.groupby("cell")["hit"].sum().to_numpy()
+    n_codes = pairs.groupby("cell").size().to_numpy()
+    done, none_seen = n_hit == n_codes, n_hit == 0
+    partial = ~done & ~none_seen
+    missing = pd.Series(None, index=cells.index, dtype=object)
+    missing[none_seen] = cells.loc[none_seen, "codes"].str.replace(";", "; ").to_numpy()
+    if partial.any():
+        lacking = pairs[~pairs["hit"] & pairs["cell"].isin(cells.index[partial])]
+        missing[partial] = lacking.groupby("cell")["code"].agg("; ".join).to_numpy()
+    visited = seen[["patient_id", "visit_sort"]].drop_duplicates().assign(held=True)
+    was_held = cells.merge(visited, on=["patient_id", "visit_sort"], how="left")["held"]
+    was_held = was_held.notna().to_numpy()
     # Without a follow-up day (a publication that gives it in words), the last dated value
     # stands in for it, as on the safety view.
     last_day = patients.set_index("patient_id")["last_day"].astype("float64")
     last_day = last_day.fillna(dated.groupby("patient_id")["day"].max().astype("float64"))
-    last = cells["patient_id"].map(last_day).astype("float64")
-    done = np.array([not m for m in missing_codes])
-    was_held = np.array([(p, v) in held for p, v in zip(cells["patient_id"], cells["visit_sort"],
-                                                        strict=True)])  # fmt: skip
-    known = last.notna().to_numpy()
+    last = cells["patient_id"].map(last_day).astype("float64").to_numpy()
+    known = ~np.isnan(last)
     opens, closes = cells["day_from"].to_numpy(dtype="float64"), cells["day_to"].to_numpy()
     status = np.select(
-        [done, ~known, opens > last.to_numpy(), closes >= last.to_numpy(), was_held],
+        [done, ~known, opens > last, closes >= last, was_held],
         [DONE, MISSING, NOT_YET_DUE, DUE, MISSING],
         default=OVERDUE,
     )
-    return cells.assign(status=status, codes_missing=["; ".join(m) or None for m in missing_codes])[
-        COLUMNS
-    ]
+    return cells.assign(status=status, codes_missing=missing)[COLUMNS]
 
 
 def worklist(cells: pd.DataFrame) -> pd.DataFrame:

@@ -42,23 +42,34 @@ def _rows(category: str, check: str, frame: pd.DataFrame, **columns) -> pd.DataF
     return out[COLUMNS]
 
 
+def implausible(observations: pd.DataFrame, plausible: pd.DataFrame) -> pd.DataFrame:
+    """The values outside their code's plausible range, with the range: what
+    queries/implausible_values.sql gives from the store (the same rule, for a frame)."""
+    bounds = observations.merge(plausible, on="code", how="inner")
+    value = bounds["value"].astype("float64")
+    outside = value.notna() & (
+        (bounds["plausible_low"].notna() & value.lt(bounds["plausible_low"]))
+        | (bounds["plausible_high"].notna() & value.gt(bounds["plausible_high"]))
+    )
+    return bounds[outside].reset_index(drop=True)
+
+
 def findings(
-    cells: pd.DataFrame,
-    observations: pd.DataFrame,
+    gaps: pd.DataFrame,
+    implausible_values: pd.DataFrame,
+    scheduled: pd.DataFrame,
     patients: pd.DataFrame,
     infusions: pd.DataFrame,
-    plausible: pd.DataFrame,
     visits: pd.DataFrame,
-    scheduled_codes: set[str],
 ) -> pd.DataFrame:
     """Every finding (COLUMNS).
 
-    `cells`: follow_up_completeness; `observations`: patient_id, day, code, value of the stored
-    values; `patients`: patient_id, last_day; `infusions`: patient_id, start_day of the infusion
-    events; `plausible`: code, plausible_low, plausible_high; `visits`: the schedule and
-    `scheduled_codes` the codes it expects (the window checks look at those only)."""
+    `gaps`: the missing and overdue cells of follow_up_completeness; `implausible_values`:
+    patient_id, day, code, value, plausible_low, plausible_high (:func:`implausible`);
+    `scheduled`: patient_id, day, code of the dated values of the codes the schedule expects;
+    `patients`: patient_id, last_day; `infusions`: patient_id, start_day of the infusion events;
+    `visits`: the schedule."""
     out = []
-    gaps = cells[cells["status"].isin([completeness.MISSING, completeness.OVERDUE])]
     check = np.where(gaps["status"] == completeness.OVERDUE, "overdue visit", "missing measure")
     detail = gaps["label"] + ": " + gaps["codes_missing"].fillna("") + " not measured in days " \
         + gaps["day_from"].astype(str) + " to " + gaps["day_to"].astype(str)  # fmt: skip
@@ -67,13 +78,7 @@ def findings(
     frame["check_name"] = check
     out.append(frame)
 
-    bounds = observations.merge(plausible, on="code", how="inner")
-    value = bounds["value"].astype("float64")
-    outside = value.notna() & (
-        (bounds["plausible_low"].notna() & value.lt(bounds["plausible_low"]))
-        | (bounds["plausible_high"].notna() & value.gt(bounds["plausible_high"]))
-    )
-    bad = bounds[outside]
+    bad = implausible_values
     out.append(_rows("plausibility", "implausible value", bad, code=bad["code"], day=bad["day"],
                      detail="value " + bad["value"].astype(str) + " outside "
                      + bad["plausible_low"].astype(str) + " to "
@@ -90,12 +95,8 @@ def findings(
     why = "no dated infusion event: day 0 is not known from the events"
     out.append(_rows("conformance", "no infusion recorded", none, detail=why))
 
-    dated = observations.dropna(subset=["day"])
-    scheduled = (
-        dated[dated["code"].isin(scheduled_codes)]
-        .drop_duplicates(["patient_id", "day", "code"])
-        .reset_index(drop=True)
-    )
+    scheduled = scheduled.dropna(subset=["day"]).drop_duplicates(["patient_id", "day", "code"])
+    scheduled = scheduled.reset_index(drop=True)
     ordered = visits.reset_index(drop=True)
     day = scheduled["day"].to_numpy(dtype="float64")
     at = np.searchsorted(ordered["day_from"].to_numpy(dtype="float64"), day, side="right") - 1
