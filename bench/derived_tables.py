@@ -6,8 +6,9 @@ and haematotoxicity tables: 4.4 s (best of two runs of this benchmark at commit 
 machine), so <= 6.6 s. Since issue 15 the 10,000 patients are of mixed indications (JDM and, in
 the default store's mix of 24 to 15, lupus, systemic sclerosis and adult myositis), with the
 exposure and remission tables, and the target is also within 1.5 x the 10,000 JDM patients'
-time before issue 15 (BEFORE_ISSUE_15_SECONDS, measured at commit 24a6f97). The derived tables
-of a copy of the store are emptied and computed again, step by step.
+time before issue 15 (BEFORE_ISSUE_15_SECONDS, measured at commit 24a6f97). Issue 16 adds the
+follow-up completeness grid and the data-quality checks, with a target of their own: <= 10 s.
+The derived tables of a copy of the store are emptied and computed again, step by step.
 
     .venv/bin/python -m bench.derived_tables [--store PATH] [--jdm-only]
 """
@@ -37,6 +38,9 @@ EARLIER_TARGETS = {
     "issue 4 (absolute)": 10.0,
     "issue 11 (1.5 x 4.4 s)": 1.5 * BEFORE_ISSUE_11_SECONDS,
 }
+# Issue 16: the follow-up completeness grid and the data-quality checks at publish <= 10 s.
+CHECK_STEPS = ("follow_up_completeness", "quality_findings")
+CHECKS_TARGET_SECONDS = 10.0
 PATIENTS = 10_000
 # The default store's mix: 24 JDM to 15 of the other indications.
 OTHERS = round(
@@ -81,10 +85,20 @@ def main() -> None:
     print("|---|---:|")
     for name, seconds in steps.items():
         print(f"| {name} | {seconds:.2f} |")
-    ok = total <= TARGET_SECONDS
+    # Issue 15's target is for the tables there were then: the checks have their own.
+    checks = sum(steps[name] for name in CHECK_STEPS)
+    before_checks = total - checks
+    ok_15 = before_checks <= TARGET_SECONDS
+    ok_16 = checks <= CHECKS_TARGET_SECONDS
+    ok = ok_15 and ok_16
+    print(f"| **all derived tables** | **{total:.2f}** |")
     print(
-        f"| **all derived tables** | **{total:.2f}** (issue 15 target ≤ {TARGET_SECONDS:.1f} s, "
-        f"{total / BEFORE_ISSUE_15_SECONDS:.2f} x before: {'✓' if ok else '✗ MISSED'}) |"
+        f"| the tables of issue 15 | {before_checks:.2f} (target ≤ {TARGET_SECONDS:.1f} s, "
+        f"{before_checks / BEFORE_ISSUE_15_SECONDS:.2f} x before: {'✓' if ok_15 else '✗ MISSED'}) |"
+    )
+    print(
+        f"| completeness and quality checks | {checks:.2f} (issue 16 target ≤ "
+        f"{CHECKS_TARGET_SECONDS:.0f} s: {'✓' if ok_16 else '✗ MISSED'}) |"
     )
     for name, seconds in EARLIER_TARGETS.items():
         print(f"| earlier target, {name} | ≤ {seconds:.1f} s {'✓' if total <= seconds else '✗'} |")
