@@ -43,3 +43,37 @@ def stores(folder: Path, patients: int, given: Path | None) -> tuple[Path, Path]
     """(the default store, a large one: `given`, or built with `patients` synthetic patients)."""
     large = given or build_store(folder / "large" / "carta.duckdb", n_patients=patients).path
     return build_store(folder / "default" / "carta.duckdb").path, large
+
+
+def page_benchmark(doc: str, page: str, steps: list[Step], target_seconds: float) -> None:
+    """A page benchmark's command line: `page` on an empty store (it must render), on the default
+    store and on a large one, each step then a rerun; the median rerun at the large store
+    against `target_seconds`. Exits 1 when the target is missed."""
+    import argparse
+    import statistics
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--store", type=Path, help="an existing store (else one is built)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        default, large = stores(Path(folder), args.patients, args.store)
+        empty = build_store(Path(folder) / "empty" / "carta.duckdb", n_patients=0,
+                            include_published=False).path  # fmt: skip
+        rerun_times(empty, page, [])  # renders, with its empty-store message
+        table = {label: rerun_times(path, page, steps)
+                 for label, path in (("default", default), ("large", large))}  # fmt: skip
+    print("| change | default store (s) | large store (s) |")
+    print("|---|---:|---:|")
+    for index, (name, _) in enumerate(steps):
+        print(f"| {name} | {table['default'][1][index][1]:.2f} | "
+              f"{table['large'][1][index][1]:.2f} |")  # fmt: skip
+    medians = {k: statistics.median(s for _, s, _ in v[1]) for k, v in table.items()}
+    print(f"| **median rerun** | **{medians['default']:.2f}** | **{medians['large']:.2f}** |")
+    print(f"| first run (cold caches) | {table['default'][0]:.2f} | {table['large'][0]:.2f} |")
+    print("empty store: renders with its message")
+    ok = medians["large"] <= target_seconds
+    print(f"\ntarget: median rerun ≤ {target_seconds:g} s at the large store: "
+          + ("✓" if ok else "✗ MISSED"))  # fmt: skip
+    raise SystemExit(0 if ok else 1)

@@ -9,13 +9,9 @@ any of them. Measured in the app's script run (AppTest), as bench/cohort_page.py
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import tempfile
 from pathlib import Path
 
-from bench.page_reruns import rerun_times, stores
-from carta.build import build_store
+from bench.page_reruns import page_benchmark, rerun_times
 
 TARGET_SECONDS = 1.0
 
@@ -34,29 +30,7 @@ def measure(store: Path, steps: bool = True) -> tuple[float, list[tuple[str, flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=10_000)
-    parser.add_argument("--store", type=Path, help="an existing store (else one is built)")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        default, large = stores(Path(folder), args.patients, args.store)
-        empty = build_store(Path(folder) / "empty" / "carta.duckdb", n_patients=0,
-                            include_published=False).path  # fmt: skip
-        measure(empty, steps=False)  # renders, with its empty-store message
-        table = {label: measure(path) for label, path in (("default", default), ("large", large))}
-    print("| change | default store (s) | large store (s) |")
-    print("|---|---:|---:|")
-    for index, (name, _) in enumerate(STEPS):
-        print(f"| {name} | {table['default'][1][index][1]:.2f} | "
-              f"{table['large'][1][index][1]:.2f} |")  # fmt: skip
-    medians = {k: statistics.median(s for _, s, _ in v[1]) for k, v in table.items()}
-    print(f"| **median rerun** | **{medians['default']:.2f}** | **{medians['large']:.2f}** |")
-    print(f"| first run (cold caches) | {table['default'][0]:.2f} | {table['large'][0]:.2f} |")
-    print("empty store: renders with its message")
-    ok = medians["large"] <= TARGET_SECONDS
-    print(f"\ntarget: median rerun ≤ {TARGET_SECONDS:.0f} s at the large store: "
-          + ("✓" if ok else "✗ MISSED"))  # fmt: skip
-    raise SystemExit(0 if ok else 1)
+    page_benchmark(__doc__, "pages/safety.py", STEPS, TARGET_SECONDS)
 
 
 if __name__ == "__main__":
