@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from carta import __version__, dictionary, synth, synth_indications
-from carta.derive import derive_tables
+from carta.derive import derive_tables, record_quality_history
 from carta.ingest.carta_format import read_folder
 from carta.schema import DATA_TABLES, DERIVED_TABLES, SCHEMA_VERSION, create_tables
 from carta.store import (
@@ -79,6 +79,7 @@ def build_store(
         if progress:
             progress(0.96, "clinical measures")
         settings = derive_tables(con)
+        record_quality_history(con, version)  # a build starts a new store and its history
         return settings | {
             "fingerprint": fingerprint,
             "carta_version": __version__,

@@ -7,6 +7,8 @@ can say which rule produced what it shows.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pandas as pd
 
@@ -240,8 +242,17 @@ def _serology(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
 
 def _completeness(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     observations = run_query(con, "schedule_observations", codes=_scheduled_codes())
-    patients = run_query(con, "patient_last_days")
-    insert_frame(con, "follow_up_completeness", completeness.grid(observations, patients))
+    graded = run_query(con, "graded_adverse_event_categories")
+    parts = []
+    for name, visits, people in _schedules(con):
+        ids = people["patient_id"]
+        cells = completeness.grid(
+            observations[observations["patient_id"].isin(ids)], people, visits,
+            graded_events=graded[graded["patient_id"].isin(ids)],
+        )  # fmt: skip
+        parts.append(cells.assign(schedule=name))
+    if parts:
+        insert_frame(con, "follow_up_completeness", pd.concat(parts, ignore_index=True))
 
 
 def _quality(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
@@ -249,20 +260,39 @@ def _quality(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     bounds = {"codes": ranges["code"].tolist(),
               "lows": ranges["plausible_low"].astype("float64").tolist(),
               "highs": ranges["plausible_high"].astype("float64").tolist()}  # fmt: skip
-    rows = quality.findings(
-        gaps=run_query(con, "completeness_gaps"),
-        implausible_values=run_query(con, "implausible_values", **bounds),
-        scheduled=run_query(con, "schedule_observations", codes=_scheduled_codes()),
-        patients=run_query(con, "patient_last_days"),
-        infusions=run_query(con, "infusion_days"),
-        visits=dictionary.visit_schedule(),
+    inputs = {
+        "gaps": run_query(con, "completeness_gaps"),
+        "implausible_values": run_query(con, "implausible_values", **bounds),
+        "scheduled": run_query(con, "schedule_observations", codes=_scheduled_codes()),
+        "infusions": run_query(con, "infusion_days"),
+        "adverse_events": run_query(con, "adverse_event_onsets"),
+    }
+    parts = []
+    for _name, visits, people in _schedules(con):
+        ids = people["patient_id"]
+        mine = {key: frame[frame["patient_id"].isin(ids)] for key, frame in inputs.items()}
+        parts.append(quality.findings(**mine, patients=people, visits=visits))
+    if parts:
+        insert_frame(con, "quality_findings", pd.concat(parts, ignore_index=True))
+
+
+def record_quality_history(con: duckdb.DuckDBPyConnection, version: int) -> None:
+    """Add this version's findings, counted per source and check, to quality_history (carried
+    from the versions before it)."""
+    insert_query_result(con, "quality_history", "quality_counts_by_source", version=version,
+                        published_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))  # fmt: skip
+
+
+def _schedules(con: duckdb.DuckDBPyConnection):
+    return completeness.schedules(
+        run_query(con, "patient_last_days"), run_query(con, "visit_schedule_rows")
     )
-    insert_frame(con, "quality_findings", rows)
 
 
 def _scheduled_codes() -> list[str]:
     groups = dictionary.schedule_measures()
-    return sorted({c for cs in groups["codes"] for c in cs.split(";")})
+    measured = groups[groups["recorded_in"] == completeness.OBSERVATIONS]
+    return sorted({c for cs in measured["codes"] for c in cs.split(";")})
 
 
 def response_rows(

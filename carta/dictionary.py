@@ -179,7 +179,8 @@ def visit_schedule(schedule: str = "default") -> pd.DataFrame:
 
 def schedule_measures() -> pd.DataFrame:
     """The parameter codes of each expected measure group (data/reference/schedule_measures.csv):
-    `group`, `label`, `indications` (';'-separated, empty: every patient), `codes`, the note."""
+    `group`, `label`, `indications` (';'-separated, empty: every patient), `codes`,
+    `recorded_in` (observations, or adverse_events for the CRS and ICANS grades), the note."""
     return _read("schedule_measures").copy()
 
 

@@ -8,7 +8,7 @@ import duckdb
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 
 # Bump when schema.sql changes; a store with another version is refused with a rebuild hint.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # The tables users import against, in load order (sources before the rows that cite them).
 DATA_TABLES = (
@@ -20,6 +20,7 @@ DATA_TABLES = (
     "adverse_events",
     "imaging",
     "reported_findings",
+    "visit_schedules",
 )
 REFERENCE_TABLES = ("parameters", "timepoints", "ae_categories")
 # Computed from the data tables by carta/derive.py at every publish; never imported.
@@ -38,7 +39,9 @@ DERIVED_TABLES = (
     "follow_up_completeness",
     "quality_findings",
 )
-ALL_TABLES = ("store_meta", *REFERENCE_TABLES, *DATA_TABLES, *DERIVED_TABLES, "imports")
+# Carried from each published version into the next, never recomputed.
+HISTORY_TABLES = ("imports", "quality_history")
+ALL_TABLES = ("store_meta", *REFERENCE_TABLES, *DATA_TABLES, *DERIVED_TABLES, *HISTORY_TABLES)
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:

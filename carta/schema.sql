@@ -167,6 +167,20 @@ CREATE TABLE reported_findings (
     source_id VARCHAR NOT NULL
 );
 
+-- A source's own follow-up schedule, replacing the default (data/reference/visit_schedule.csv)
+-- for its patients: visits with their windows in study days and the measure groups expected at
+-- each (data/reference/schedule_measures.csv). Windows of one source do not overlap.
+CREATE TABLE visit_schedules (
+    source_id VARCHAR NOT NULL,
+    visit VARCHAR NOT NULL,
+    nominal_day INTEGER NOT NULL,
+    day_from INTEGER NOT NULL,
+    day_to INTEGER NOT NULL,
+    expected VARCHAR NOT NULL,
+    note VARCHAR,
+    CHECK (day_from <= nominal_day AND nominal_day <= day_to)
+);
+
 CREATE TABLE timepoints (
     name VARCHAR PRIMARY KEY,
     nominal_day INTEGER NOT NULL,
@@ -393,7 +407,9 @@ CREATE TABLE follow_up_completeness (
     measure_group VARCHAR NOT NULL,
     label VARCHAR NOT NULL,
     status VARCHAR NOT NULL CHECK (status IN ('done', 'missing', 'due', 'overdue', 'not yet due')),
-    codes_missing VARCHAR
+    codes_missing VARCHAR,
+    -- 'default' (data/reference/visit_schedule.csv), else the source whose own schedule it is
+    schedule VARCHAR NOT NULL
 );
 
 -- Data-quality findings of this store version, by category of the harmonized framework (Kahn
@@ -407,4 +423,16 @@ CREATE TABLE quality_findings (
     code VARCHAR,
     day INTEGER,
     detail VARCHAR NOT NULL
+);
+
+-- The findings of every published version, counted per source and check: the trend across
+-- releases. Carried from version to version by each import (a build starts a new store).
+CREATE TABLE quality_history (
+    store_version INTEGER NOT NULL,
+    published_at TIMESTAMP NOT NULL,
+    source_id VARCHAR NOT NULL,
+    category VARCHAR NOT NULL,
+    check_name VARCHAR NOT NULL,
+    findings BIGINT NOT NULL,
+    patients BIGINT NOT NULL
 );

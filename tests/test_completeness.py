@@ -34,8 +34,13 @@ def test_the_default_schedule_runs_to_15_years_in_windows_that_do_not_overlap() 
     groups = dictionary.schedule_measures()
     expected = {g for e in visits["expected"] for g in e.split(";")}
     assert expected <= set(groups["group"])
-    codes = {c for cs in groups["codes"] for c in cs.split(";")}
+    measured = groups[groups["recorded_in"] == rules.OBSERVATIONS]
+    codes = {c for cs in measured["codes"] for c in cs.split(";")}
     assert codes <= set(dictionary.parameters()["code"])
+    graded = groups[groups["recorded_in"] == rules.ADVERSE_EVENTS]
+    assert graded["codes"].tolist() == ["CRS;ICANS"]  # ae_categories' categories
+    at = visits.set_index("visit")["expected"].str.contains("ADVERSE_EVENTS")
+    assert at[at].index.tolist() == ["Day 28"]  # judged once, at the acute period's end
     assert set(visits["expected"].str.contains("BLOOD_COUNT")) == {True}  # at every visit
 
 
@@ -87,3 +92,46 @@ def test_a_day_outside_every_window_counts_for_no_visit() -> None:
     cells = rules.grid(observations(("P", 3, "ANC")), patients(("P", "JDM", 30)))
     assert status(cells, "P", "Day 7", "BLOOD_COUNT") == (rules.OVERDUE, "ANC")
     assert status(cells, "P", "Day 0", "BLOOD_COUNT") == (rules.OVERDUE, "ANC")
+
+
+def graded(*rows: tuple) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["patient_id", "code", "day"])
+
+
+def test_crs_and_icans_are_done_once_graded_by_the_end_of_day_28() -> None:
+    people = patients(("A", "JDM", 60), ("B", "JDM", 60), ("C", "JDM", 60), ("D", "JDM", 30))
+    events = graded(
+        ("A", "CRS", 2), ("A", "ICANS", None),  # grade 1 CRS on day 2, ICANS graded 0 (undated)
+        ("B", "CRS", 3),  # ICANS never graded; its visit (days 21-35) was held
+        ("C", "CRS", 40), ("C", "ICANS", None),  # CRS graded on day 40: after the window
+        ("D", "CRS", 1),
+    )  # fmt: skip
+    obs = observations(("B", 28, "ANC"), ("D", 28, "ANC"))
+    cells = rules.grid(obs, people, graded_events=events)
+    assert status(cells, "A", "Day 28", "ADVERSE_EVENTS") == (rules.DONE, None)
+    assert status(cells, "B", "Day 28", "ADVERSE_EVENTS") == (rules.MISSING, "ICANS")
+    assert status(cells, "C", "Day 28", "ADVERSE_EVENTS") == (rules.OVERDUE, "CRS")
+    assert status(cells, "D", "Day 28", "ADVERSE_EVENTS") == (rules.DUE, "ICANS")  # day 30
+    assert "ADVERSE_EVENTS" not in set(cells.loc[cells["visit"] != "Day 28", "measure_group"])
+    # An adverse event is no measurement: it does not make the visit held.
+    assert status(cells, "A", "Day 28", "BLOOD_COUNT") == (rules.OVERDUE, "ANC")
+
+
+def test_a_sources_own_schedule_replaces_the_default_for_its_patients() -> None:
+    own = pd.DataFrame({
+        "source_id": ["site-a", "site-a"], "visit": ["Month 1", "Week 1"],
+        "nominal_day": [30, 7], "day_from": [20, 5], "day_to": [40, 9],
+        "expected": ["BLOOD_COUNT;CD19", "BLOOD_COUNT"], "note": [None, None],
+    })  # fmt: skip
+    people = pd.DataFrame({"patient_id": ["A", "B"], "indication": ["JDM", "JDM"],
+                           "last_day": [60, 60], "source_id": ["site-a", "site-b"]})  # fmt: skip
+    plans = rules.schedules(people, own)
+    assert [(name, len(v), p["patient_id"].tolist()) for name, v, p in plans] == [
+        ("default", len(dictionary.visit_schedule()), ["B"]), ("site-a", 2, ["A"])]  # fmt: skip
+    _, visits, mine = plans[1]
+    assert visits["visit"].tolist() == ["Week 1", "Month 1"]  # in day order
+    cells = rules.grid(observations(("A", 30, "ANC")), mine, visits)
+    assert set(cells["visit"]) == {"Week 1", "Month 1"}
+    assert status(cells, "A", "Month 1", "BLOOD_COUNT") == (rules.DONE, None)
+    assert status(cells, "A", "Month 1", "CD19") == (rules.MISSING, "CD19")
+    assert status(cells, "A", "Week 1", "BLOOD_COUNT") == (rules.OVERDUE, "ANC")

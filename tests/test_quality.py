@@ -89,3 +89,73 @@ def test_the_stored_check_finds_what_the_rule_finds(tmp_path) -> None:
     columns = ["patient_id", "day", "code", "value"]
     assert stored[columns].values.tolist() == rule[columns].values.tolist()
     assert rule[columns].values.tolist() == [[PATIENT, 7, "CK", 900.0]]
+
+
+def test_an_adverse_event_before_the_first_visit_window_is_found() -> None:
+    obs = pd.DataFrame([("A", 7, "ANC", 1.0)], columns=["patient_id", "day", "code", "value"])
+    people = pd.DataFrame([("A", "JDM", 30)], columns=["patient_id", "indication", "last_day"])
+    events = pd.DataFrame([("A", "Rash", -120), ("A", "Fever", -90), ("A", "CRS", 2)],
+                          columns=["patient_id", "term", "onset_day"])  # fmt: skip
+    found = quality.findings(
+        gaps=completeness.grid(obs, people).iloc[:0],
+        implausible_values=quality.implausible(obs, dictionary.plausible_ranges()),
+        scheduled=obs, patients=people, infusions=pd.DataFrame({"patient_id": ["A"],
+        "start_day": [0]}), visits=dictionary.visit_schedule(), adverse_events=events,
+    )  # fmt: skip
+    [early] = found[found["check_name"] == "adverse event before enrolment"].itertuples()
+    # Screening opens on day -90: day -90 is inside, day -120 before it.
+    assert (early.patient_id, early.day, early.category) == ("A", -120, "plausibility")
+    assert early.detail == "Rash on day -120, before the first visit window opens (day -90)"
+
+
+def test_a_sources_schedule_is_imported_checked_and_followed_and_the_trend_kept(tmp_path):
+    """A site's own schedule through the real import: the rows that cannot be a schedule are
+    refused with their reasons, the site's patients are judged by it, and each publish adds its
+    findings per source to the history."""
+    import duckdb
+
+    from carta.build import build_store
+    from carta.ingest.importer import import_files
+
+    store = build_store(tmp_path / "store" / "carta.duckdb", n_patients=2).path
+    schedule = tmp_path / "protocol.csv"  # known by its columns, whatever its name
+    schedule.write_text(
+        "source_id,visit,nominal_day,day_from,day_to,expected\n"
+        "synthetic,Week 1,7,5,9,BLOOD_COUNT; CD19\n"
+        "synthetic,Month 1,30,20,40,BLOOD_COUNT;ADVERSE_EVENTS\n"
+        "synthetic,Month 6,180,120,240,BLOOD_COUNT\n"
+        "synthetic,Late,200,190,260,BLOOD_COUNT\n"  # overlaps month 6
+        "synthetic,Odd,300,310,320,BLOOD_COUNT\n"  # nominal day outside
+        "synthetic,Other,400,380,420,FOO\n"  # no such group
+        "synthetic,Week 1,500,450,550,BLOOD_COUNT\n"  # named twice
+        "nowhere,Week 1,7,5,9,BLOOD_COUNT\n",  # unknown source
+        encoding="utf-8",
+    )
+    [report] = import_files([schedule], store).files
+    assert (report.table, report.accepted, report.rejected) == ("visit_schedules", 3, 5)
+    reasons = {p.row: p.reason for p in report.problems}
+    assert reasons[5] == "its window overlaps visit 'Month 6' (days 120 to 240)"
+    assert reasons[6] == "the nominal day is outside its window (day_from to day_to)"
+    assert reasons[7].startswith("not a measure group of data/reference/schedule_measures.csv")
+    assert reasons[8] == "visit 'Week 1' is already in this source's schedule"
+    assert reasons[9].startswith("unknown source")
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        visits = con.execute("SELECT DISTINCT schedule, visit FROM follow_up_completeness "
+                             "ORDER BY ALL").fetchall()  # fmt: skip
+        stored = con.execute("SELECT expected FROM visit_schedules ORDER BY day_from").fetchall()
+        history = con.execute("SELECT store_version, source_id, check_name, findings "
+                              "FROM quality_history ORDER BY ALL").df()  # fmt: skip
+        now = con.execute("SELECT p.source_id, q.check_name, count(*) AS n FROM quality_findings q "
+                          "JOIN patients p USING (patient_id) GROUP BY ALL").df()  # fmt: skip
+    finally:
+        con.close()
+    assert stored[0] == ("BLOOD_COUNT;CD19",)  # spaces after ';' dropped
+    assert {v for s, v in visits if s == "synthetic"} == {"Week 1", "Month 1", "Month 6"}
+    assert {v for s, v in visits if s == "default"} >= {"Day 7", "Month 3"}  # the published case
+    versions = sorted(set(history["store_version"]))
+    assert len(versions) == 2  # the build's and the import's
+    latest = history[history["store_version"] == versions[-1]]
+    assert dict(zip(zip(latest["source_id"], latest["check_name"]), latest["findings"],
+                    strict=True)) == dict(zip(zip(now["source_id"], now["check_name"]), now["n"],
+                                              strict=True))  # fmt: skip

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from carta import dictionary
-from carta.derive import derive_tables
+from carta.derive import derive_tables, record_quality_history
 from carta.exports import csv_text
 from carta.ingest import personal, redcap, wide_sheet
 from carta.ingest.carta_format import SUFFIXES, Problem, read_table_csv, sha256_of
@@ -27,7 +27,14 @@ from carta.ingest.cdisc import datasets as cdisc_datasets
 from carta.ingest.cdisc import reader as cdisc_reader
 from carta.ingest.reading import UnreadableFile, batches, header
 from carta.ingest.validate import StoreFacts, check
-from carta.schema import DATA_TABLES, REFERENCE_TABLES, columns, create_tables, required_columns
+from carta.schema import (
+    DATA_TABLES,
+    HISTORY_TABLES,
+    REFERENCE_TABLES,
+    columns,
+    create_tables,
+    required_columns,
+)
 from carta.store import (
     Progress,
     StoreError,
@@ -103,6 +110,7 @@ def import_files(
         seen = set(run_query(con, "import_history")["sha256"])
         patients = run_query(con, "patient_follow_up")
         sources = set(run_query(con, "source_ids")["source_id"])
+        schedules = run_query(con, "visit_schedule_rows")
     finally:
         con.close()
     facts = StoreFacts(
@@ -112,6 +120,7 @@ def import_files(
         codes=dictionary.code_lookup(mapping),
         source=source,
         writable=writable,
+        schedules=schedules,
     )
     in_store = set(facts.patients), set(sources)
     reports = []
@@ -367,7 +376,7 @@ def _fill(con: duckdb.DuckDBPyConnection, version: int, path: Path, reports) -> 
     """The published version's rows, the accepted rows, the import records, derived tables."""
     create_tables(con)
     con.execute("ATTACH ? AS published (READ_ONLY)", [str(real_path(path))])
-    for table in (*REFERENCE_TABLES, *DATA_TABLES, "imports"):
+    for table in (*REFERENCE_TABLES, *DATA_TABLES, *HISTORY_TABLES):
         con.execute(f"INSERT INTO {table} SELECT * FROM published.{table}")  # schema names
     meta = dict(con.execute("SELECT key, value FROM published.store_meta").fetchall())
     next_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
@@ -391,6 +400,7 @@ def _fill(con: duckdb.DuckDBPyConnection, version: int, path: Path, reports) -> 
             f"The import would leave the store inconsistent ({lines}); nothing changed."
         )
     settings = derive_tables(con)
+    record_quality_history(con, version)
     kept = {
         k: v for k, v in meta.items() if k not in ("schema_version", "store_version", "built_at")
     }

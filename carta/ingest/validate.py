@@ -57,6 +57,10 @@ class StoreFacts:
     source: str | None = None
     # The sources the importing person may write (carta/access.py); None: every source
     writable: frozenset[str] | None = None
+    # The visits of the sources' own schedules already stored (queries/visit_schedule_rows.sql)
+    schedules: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["source_id", "visit", "day_from", "day_to"])
+    )
 
 
 def normal_unit(unit: object) -> object:
@@ -112,6 +116,8 @@ def check(table_file: TableFile, facts: StoreFacts) -> tuple[pd.DataFrame, list[
         refuse(rows["grade"].isna() & rows["severity"].isna(), "grade",
                "required: the grade (0 to 5), or the severity as the source reports it "
                "(column severity)")  # fmt: skip
+    if name == "visit_schedules":
+        _schedule(rows, facts, refuse)
     if "day" in rows or "start_day" in rows or "onset_day" in rows:
         problems += _far_days(table_file, rows[~refused], facts)
     return rows[~refused], problems
@@ -372,6 +378,45 @@ def _indications(rows: pd.DataFrame, refuse) -> pd.DataFrame:
         named = named.where(named.notna(), read)
     rows["indication"] = pd.array(named.where(named.notna(), None).tolist(), dtype="string")
     return rows
+
+
+def _schedule(rows: pd.DataFrame, facts: StoreFacts, refuse) -> None:
+    """A source's own visits: the nominal day inside its window, measure groups Carta knows, and
+    within one source no visit named twice and no window overlapping another (a measured day
+    belongs to one visit at most), counting the visits already stored."""
+    known = dictionary.schedule_measures()["group"].unique().tolist()
+    groups = rows["expected"].fillna("").str.split(";").map(lambda gs: [g.strip() for g in gs])
+    rows["expected"] = pd.array(groups.map(";".join).tolist(), dtype="string")
+    unknown = groups.map(lambda gs: [g for g in gs if g not in known])
+    refuse(
+        unknown.map(bool),
+        "expected",
+        f"not a measure group of data/reference/schedule_measures.csv ({', '.join(known)})",
+    )
+    day_from, day_to = rows["day_from"].astype("Float64"), rows["day_to"].astype("Float64")
+    nominal = rows["nominal_day"].astype("Float64")
+    refuse(day_from > day_to, "day_from", "the window opens after it closes (day_from > day_to)")
+    outside = (nominal < day_from) | (nominal > day_to)
+    refuse(outside, "nominal_day", "the nominal day is outside its window (day_from to day_to)")
+    bad = (unknown.map(bool) | (day_from > day_to) | outside).fillna(True)
+    taken: dict[str, list[tuple[str, float, float]]] = {}
+    for visit in facts.schedules.itertuples():
+        taken.setdefault(visit.source_id, []).append((visit.visit, visit.day_from, visit.day_to))
+    clash = pd.Series("", index=rows.index, dtype=object)
+    for line, row in rows.iterrows():  # a schedule is a few dozen visits
+        if bad[line]:
+            continue
+        visits = taken.setdefault(row["source_id"], [])
+        for name, low, high in visits:
+            if name == row["visit"]:
+                clash[line] = f"visit {name!r} is already in this source's schedule"
+                break
+            if row["day_from"] <= high and low <= row["day_to"]:
+                clash[line] = f"its window overlaps visit {name!r} (days {low:g} to {high:g})"
+                break
+        else:
+            visits.append((row["visit"], row["day_from"], row["day_to"]))
+    refuse(clash != "", "day_from", lambda r: clash[r.name])
 
 
 def _far_days(table_file: TableFile, rows: pd.DataFrame, facts: StoreFacts) -> list[Problem]:

@@ -7,6 +7,12 @@ codes of each group, by indication). Rules as implemented [U: design rules, sett
 
 - A group is **done** at a visit when every one of its codes has a value on a day inside the
   visit's window (days day_from to day_to, both included).
+- A group recorded in the adverse events (`recorded_in` adverse_events: the CRS and ICANS
+  assessment of the acute period) is done when the patient has a graded record (grade 0, assessed
+  and not observed, included) of each of its categories, undated or with its onset on or before
+  the window's end. A severity without a grade does not count: no grade is made from it. A visit
+  without adverse events leaves no row in any format Carta reads, so no other adverse-event
+  assessment can be judged.
 - Otherwise, against the patient's last day (the follow-up; without one, the last dated
   value):
   **not yet due** when the window opens after it; **due** when the window is open on it;
@@ -15,6 +21,8 @@ codes of each group, by indication). Rules as implemented [U: design rules, sett
   recorded).
 - A patient with neither is judged on what was measured only: done or missing.
 - Windows do not overlap, so a measured day belongs to one visit at most.
+- A source's own schedule (table visit_schedules) replaces the default for its patients
+  (:func:`schedules`).
 """
 
 from __future__ import annotations
@@ -28,6 +36,26 @@ DONE, MISSING, DUE, OVERDUE, NOT_YET_DUE = "done", "missing", "due", "overdue", 
 STATUSES = (DONE, MISSING, DUE, OVERDUE, NOT_YET_DUE)
 COLUMNS = ["patient_id", "visit", "visit_sort", "nominal_day", "day_from", "day_to",
            "measure_group", "label", "status", "codes_missing"]  # fmt: skip
+OBSERVATIONS, ADVERSE_EVENTS = "observations", "adverse_events"
+DEFAULT_SCHEDULE = "default"
+VISIT_COLUMNS = ["visit", "nominal_day", "day_from", "day_to", "expected", "note"]
+
+
+def schedules(
+    patients: pd.DataFrame, own: pd.DataFrame, default: pd.DataFrame | None = None
+) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
+    """The schedule of every patient: (name, visits in day order, its patients). A source with
+    rows in `own` (table visit_schedules: source_id and VISIT_COLUMNS) follows them, named after
+    the source; every other patient follows `default` (data/reference/visit_schedule.csv)."""
+    default = dictionary.visit_schedule() if default is None else default
+    mine = patients["source_id"].isin(set(own["source_id"]))
+    out = [(DEFAULT_SCHEDULE, default, patients[~mine])] if (~mine).any() else []
+    for source, visits in own.groupby("source_id", sort=True):
+        people = patients[patients["source_id"] == source]
+        if len(people):
+            visits = visits[VISIT_COLUMNS].sort_values("day_from").reset_index(drop=True)
+            out.append((str(source), visits, people))
+    return out
 
 
 def expected_cells(
@@ -35,16 +63,18 @@ def expected_cells(
 ) -> pd.DataFrame:
     """One row per patient, visit and expected group of the patient's indication: patient_id,
     visit, visit_sort, nominal_day, day_from, day_to, measure_group, label, codes (the group's
-    codes, ';'-separated). A group with indications listed applies to those only; one without,
+    codes, ';'-separated), recorded_in (observations or adverse_events). A group with indications listed applies to those only; one without,
     to every patient."""
     visits = visits.reset_index(drop=True).assign(visit_sort=lambda v: np.arange(len(v)))
     per_visit = visits.assign(measure_group=visits["expected"].str.split(";")).explode(
         "measure_group"
     )[["visit", "visit_sort", "nominal_day", "day_from", "day_to", "measure_group"]]
     rules = groups.rename(columns={"group": "measure_group"})
+    rules["recorded_in"] = rules.get("recorded_in", pd.Series(index=rules.index, dtype=object))
+    rules["recorded_in"] = rules["recorded_in"].fillna(OBSERVATIONS)
     rules = rules.assign(indication=rules["indications"].fillna("").str.split(";")).explode(
         "indication"
-    )[["measure_group", "indication", "label", "codes"]]
+    )[["measure_group", "indication", "label", "codes", "recorded_in"]]
     # Per indication first (a few rows), then per patient: the large merge is one of keys.
     indications = pd.Series(patients["indication"].fillna("").unique(), name="indication")
     general = rules[rules["indication"] == ""].drop(columns="indication")
@@ -55,7 +85,7 @@ def expected_cells(
     people = patients[["patient_id"]].assign(indication=patients["indication"].fillna(""))
     out = people.merge(plan, on="indication")
     keep = ["patient_id", "visit", "visit_sort", "nominal_day", "day_from", "day_to",
-            "measure_group", "label", "codes"]  # fmt: skip
+            "measure_group", "label", "codes", "recorded_in"]  # fmt: skip
     return (
         out[keep].sort_values(["patient_id", "visit_sort", "measure_group"]).reset_index(drop=True)
     )
@@ -66,11 +96,13 @@ def grid(
     patients: pd.DataFrame,
     visits: pd.DataFrame | None = None,
     groups: pd.DataFrame | None = None,
+    graded_events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The completeness grid (COLUMNS), one row per patient, visit and expected group.
 
     `observations`: patient_id, day, code (dated values); `patients`: patient_id, indication,
-    last_day (NaN when not known)."""
+    last_day (NaN when not known); `graded_events`: patient_id, code (the adverse-event
+    category), day (the onset, NaN when undated) of the graded adverse events."""
     visits = dictionary.visit_schedule() if visits is None else visits
     groups = dictionary.schedule_measures() if groups is None else groups
     cells = expected_cells(patients, visits, groups)
@@ -87,12 +119,17 @@ def grid(
     # Each cell's codes one per row, matched against what was seen: merges, not row loops.
     cells["cell"] = np.arange(len(cells))
     pairs = (
-        cells[["cell", "patient_id", "visit_sort", "codes"]]
+        cells[["cell", "patient_id", "visit_sort", "day_to", "codes", "recorded_in"]]
         .assign(code=cells["codes"].str.split(";"))
         .explode("code")
+        .reset_index(drop=True)
     )
     pairs["hit"] = pairs.merge(seen.assign(hit=True), on=["patient_id", "visit_sort", "code"],
                                how="left")["hit"].notna().to_numpy()  # fmt: skip
+    pairs["hit"] &= pairs["recorded_in"] == OBSERVATIONS
+    pairs.loc[pairs["recorded_in"] == ADVERSE_EVENTS, "hit"] = _graded_by_then(
+        pairs[pairs["recorded_in"] == ADVERSE_EVENTS], graded_events
+    )
     n_hit = pairs.groupby("cell")["hit"].sum().to_numpy()
     n_codes = pairs.groupby("cell").size().to_numpy()
     done, none_seen = n_hit == n_codes, n_hit == 0
@@ -118,6 +155,21 @@ def grid(
         default=OVERDUE,
     )
     return cells.assign(status=status, codes_missing=missing)[COLUMNS]
+
+
+def _graded_by_then(pairs: pd.DataFrame, graded: pd.DataFrame | None) -> np.ndarray:
+    """Per (cell, code) pair of an adverse-event group: is there a graded record of the code,
+    undated or with its onset on or before the window's end?"""
+    if pairs.empty or graded is None or graded.empty:
+        return np.zeros(len(pairs), dtype=bool)
+    matched = (
+        pairs[["patient_id", "code", "day_to"]]
+        .reset_index()
+        .merge(graded[["patient_id", "code", "day"]], on=["patient_id", "code"], how="inner")
+    )
+    onset = matched["day"].astype("float64")
+    matched = matched[onset.isna() | (onset <= matched["day_to"].astype("float64"))]
+    return pairs.index.isin(matched["index"])
 
 
 def worklist(cells: pd.DataFrame) -> pd.DataFrame:

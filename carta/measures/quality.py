@@ -14,7 +14,10 @@ Checks as implemented (docs/rules.md, "Data quality"; design rules [U]):
 - plausibility / `outside every visit window`: a dated value of a scheduled code after day 35
   (the first weeks are sampled as the course needs) on a day that no visit window holds;
 - plausibility / `duplicated visit`: one code measured on two or more days inside one visit
-  window after day 35 (which of them is the visit's value is the reader's guess).
+  window after day 35 (which of them is the visit's value is the reader's guess);
+- plausibility / `adverse event before enrolment`: an adverse event whose onset is before the
+  schedule's first window opens (screening: day -90 in the default schedule). Carta stores no
+  consent day, so the first window stands in for it.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ def findings(
     patients: pd.DataFrame,
     infusions: pd.DataFrame,
     visits: pd.DataFrame,
+    adverse_events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every finding (COLUMNS).
 
@@ -68,7 +72,7 @@ def findings(
     patient_id, day, code, value, plausible_low, plausible_high (:func:`implausible`);
     `scheduled`: patient_id, day, code of the dated values of the codes the schedule expects;
     `patients`: patient_id, last_day; `infusions`: patient_id, start_day of the infusion events;
-    `visits`: the schedule."""
+    `visits`: the schedule; `adverse_events`: patient_id, term, onset_day of the dated events."""
     out = []
     check = np.where(gaps["status"] == completeness.OVERDUE, "overdue visit", "missing measure")
     detail = gaps["label"] + ": " + gaps["codes_missing"].fillna("") + " not measured in days " \
@@ -116,6 +120,13 @@ def findings(
     detail = twice["nunique"].astype(str) + " days in one window (days " + span + ")"
     out.append(_rows("plausibility", "duplicated visit", twice, visit=twice["visit"],
                      code=twice["code"], day=twice["min"], detail=detail))  # fmt: skip
+    if adverse_events is not None and len(visits):
+        opens = float(visits["day_from"].min())
+        early = adverse_events[adverse_events["onset_day"].astype("float64") < opens]
+        out.append(_rows("plausibility", "adverse event before enrolment", early,
+                         day=early["onset_day"], detail=early["term"] + " on day "
+                         + early["onset_day"].astype(str) + ", before the first visit window "
+                         + f"opens (day {opens:g})"))  # fmt: skip
     frames = [f for f in out if len(f)]
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
