@@ -63,8 +63,8 @@ def expected_cells(
 ) -> pd.DataFrame:
     """One row per patient, visit and expected group of the patient's indication: patient_id,
     visit, visit_sort, nominal_day, day_from, day_to, measure_group, label, codes (the group's
-    codes, ';'-separated), recorded_in (observations or adverse_events). A group with indications listed applies to those only; one without,
-    to every patient."""
+    codes, ';'-separated), recorded_in (observations or adverse_events). A group with
+    indications listed applies to those only; one without, to every patient."""
     visits = visits.reset_index(drop=True).assign(visit_sort=lambda v: np.arange(len(v)))
     per_visit = visits.assign(measure_group=visits["expected"].str.split(";")).explode(
         "measure_group"
