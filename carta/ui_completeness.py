@@ -4,10 +4,12 @@ with its download. The statuses are the stored table's (follow_up_completeness).
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pandas as pd
 import streamlit as st
 
-from carta import exports, ui
+from carta import exports, ui, urlstate
 from carta.measures import completeness as rules
 from carta.measures import disclosure
 
@@ -15,6 +17,9 @@ from carta.measures import disclosure
 MARKS = {rules.DONE: "✓ done", rules.MISSING: "✗ missing", rules.DUE: "◔ due",
          rules.OVERDUE: "! overdue", rules.NOT_YET_DUE: "· not yet due"}  # fmt: skip
 WORKLIST_ROWS_SHOWN = 1000
+# The worklist's own narrowing, in the URL so that a share's link opens the rows behind it.
+SITE_KEY, VISIT_KEY = "wsite", "wvisit"
+EVERY = "(every one)"
 LEGEND = (
     "Against each patient's last day (the follow-up, else the last dated value): ✓ done (every "
     "code of the measure in the visit's window), ✗ missing (the visit was held without it), "
@@ -41,9 +46,26 @@ def by_site(patients: list[str], aggregate_only: bool = False) -> None:
     shown = table.assign(cell=cells)
     wide = shown.pivot(index=["visit_sort", "visit"], columns="source_id", values="cell")
     wide = wide.reset_index(level="visit_sort", drop=True).reset_index()
-    st.dataframe(wide.rename(columns={"visit": "Visit"}).fillna("—"), hide_index=True,
-                 key="completeness-sites")  # fmt: skip
+    wide = wide.rename(columns={"visit": "Visit"}).fillna("—")
+    config = {}
+    if not aggregate_only:  # the rows behind a share: its visit's worklist
+        wide.insert(1, "Rows", [rows_link(visit) for visit in wide["Visit"]])
+        config["Rows"] = st.column_config.LinkColumn(
+            "Rows", display_text="worklist", help="The overdue and missing measures of this visit"
+        )
+    st.dataframe(wide, hide_index=True, key="completeness-sites", column_config=config)
     st.caption("Expected measures done, of those whose visit window has opened by the data cut.")
+
+
+def rows_link(visit: str) -> str:
+    """This page with its filters kept and the worklist narrowed to `visit`."""
+    params = {k: st.query_params.get_all(k) for k in st.query_params if k != VISIT_KEY}
+    return "completeness?" + urlencode(params | {VISIT_KEY: [visit]}, doseq=True) + "#worklist"
+
+
+def trajectory_link(patient_id: str, day_from: int, day_to: int) -> str:
+    """The patient's trajectory zoomed to a visit's window: what was measured around it."""
+    return "trajectory?" + urlencode({"patient": patient_id, "win": f"{day_from},{day_to}"})
 
 
 def patient_grid(cells: pd.DataFrame, patient_id: str) -> None:
@@ -56,16 +78,37 @@ def patient_grid(cells: pd.DataFrame, patient_id: str) -> None:
     )
     grid = grid.reset_index(level="visit_sort", drop=True).reset_index()
     grid = grid.rename(columns={"visit": "Visit", "nominal_day": "Day"}).fillna("")
+    schedule = one["schedule"].iloc[0]
+    st.caption(("The default schedule" if schedule == rules.DEFAULT_SCHEDULE
+                else "The source's own schedule") + " applies to this patient.")  # fmt: skip
     st.dataframe(grid, hide_index=True, key="completeness-grid")
+    st.page_link("pages/trajectory.py", label="Open this patient's trajectory",
+                 query_params={"patient": patient_id})  # fmt: skip
 
 
 def worklist(cells: pd.DataFrame) -> None:
-    st.subheader("Worklist: overdue visits and missing measures")
+    st.subheader("Worklist: overdue visits and missing measures", anchor="worklist")
     work = rules.worklist(cells)
     if work.empty:
         st.success("Nothing is overdue or missing for these patients.")
         return
+    left, right = st.columns(2)
+    sites = sorted(set(work["source_id"]))
+    visits = work.drop_duplicates("visit")["visit"].tolist()
+    _said_if_unknown(SITE_KEY, "The site", sites)
+    _said_if_unknown(VISIT_KEY, "The visit", visits)
+    site = left.selectbox("Site", [EVERY, *sites], key=SITE_KEY, bind="query-params")
+    visit = right.selectbox("Visit", [EVERY, *visits], key=VISIT_KEY, bind="query-params")
+    if site != EVERY:
+        work = work[work["source_id"] == site]
+    if visit != EVERY:
+        work = work[work["visit"] == visit]
+    if work.empty:
+        st.success("Nothing is overdue or missing at this site and visit.")
+        return
     table = pd.DataFrame({
+        "Open": [trajectory_link(p, a, b) for p, a, b in
+                 zip(work["patient_id"], work["day_from"], work["day_to"], strict=True)],
         "Patient": work["patient_id"],
         "Visit": work["visit"],
         "Window (days)": [f"{a} to {b}" for a, b in zip(work["day_from"], work["day_to"],
@@ -77,7 +120,12 @@ def worklist(cells: pd.DataFrame) -> None:
         "Data": work["source_kind"],
     })  # fmt: skip
     st.markdown(f"**{len(table):,}** overdue or missing, the oldest visit first.")
-    st.dataframe(table.head(WORKLIST_ROWS_SHOWN), hide_index=True, key="completeness-worklist")
+    link = st.column_config.LinkColumn(
+        "Open", display_text="trajectory", help="The patient's trajectory over the visit's window"
+    )
+    st.dataframe(table.head(WORKLIST_ROWS_SHOWN), hide_index=True, key="completeness-worklist",
+                 column_config={"Open": link})  # fmt: skip
+    table = table.drop(columns="Open")
     if len(table) > WORKLIST_ROWS_SHOWN:
         st.caption(f"The first {WORKLIST_ROWS_SHOWN:,} are shown; the file holds all of them.")
     synthetic = "synthetic" in set(table["Data"])
@@ -85,3 +133,12 @@ def worklist(cells: pd.DataFrame) -> None:
     st.download_button("Worklist (CSV)", ui.audited(lambda: exports.csv_text(table), name),
                        file_name=name, mime="text/csv", key="completeness-worklist-csv",
                        on_click="ignore")  # fmt: skip
+
+
+def _said_if_unknown(key: str, label: str, options: list[str]) -> None:
+    """A choice in the link that these patients' worklist does not hold is said, not dropped in
+    silence (the box cannot hold it, so it narrows nothing)."""
+    chosen = st.query_params.get(key)
+    if chosen and chosen != EVERY and chosen not in options:
+        st.caption(f"{label} “{urlstate.shown(chosen)}” in the link has nothing overdue or "
+                   "missing for these patients, so it does not narrow the worklist.")  # fmt: skip

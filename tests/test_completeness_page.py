@@ -63,3 +63,24 @@ def test_the_patient_is_in_the_url(default_store, monkeypatch) -> None:
     at = open_page(default_store, monkeypatch, "pages/completeness.py", patient="SYN-SSC-0002")
     assert at.selectbox(key="patient").value == "SYN-SSC-0002"
     assert "Modified Rodnan skin score" in patient_grid(at).columns
+
+
+def test_every_figure_links_to_the_rows_behind_it(default_store, monkeypatch) -> None:
+    """A share's row opens its visit's worklist (the filters kept); a worklist row opens the
+    patient's trajectory over the visit's window; the link's visit and site narrow the list."""
+    at = open_page(default_store, monkeypatch, "pages/completeness.py", ind="SLE")
+    sites = next(f for f in frames(at) if "Rows" in f.columns)
+    link = sites.set_index("Visit").at["Month 3", "Rows"]
+    assert link == "completeness?ind=SLE&wvisit=Month+3#worklist"
+    narrowed = open_page(default_store, monkeypatch, "pages/completeness.py", ind="SLE",
+                         wvisit="Month 3")  # fmt: skip
+    work, every = worklist(narrowed), worklist(at)
+    assert set(work["Visit"]) == {"Month 3"}
+    assert len(work) == (every["Visit"] == "Month 3").sum() > 0
+    first = work.iloc[0]
+    window = first["Window (days)"].replace(" to ", "%2C")
+    assert first["Open"] == f"trajectory?patient={first['Patient']}&win={window}"
+    odd = open_page(default_store, monkeypatch, "pages/completeness.py", wsite="nowhere")
+    assert any("“nowhere” in the link" in c.value for c in odd.caption)
+    assert len(worklist(odd)) == len(worklist(open_page(default_store, monkeypatch,
+                                                         "pages/completeness.py")))  # fmt: skip
