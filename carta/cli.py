@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     quality.add_argument("--format", choices=["table", "csv"], default="table",
                          help="a summary and the findings as text (default), or every finding "
                          "as CSV")  # fmt: skip
+    quality.add_argument("--history", action="store_true",
+                         help="the findings of every published version instead, counted per "
+                         "source and check: the trend across releases")  # fmt: skip
 
     versions = commands.add_parser(
         "versions", help="list the kept store versions, or publish one again (undo an import)"
@@ -284,9 +287,19 @@ def _quality(args: argparse.Namespace) -> int:
     con = open_read_only(path)
     try:
         meta = store_info(con)
-        rows = run_query(con, "quality_findings")
+        rows = run_query(con, "quality_history_rows" if args.history else "quality_findings")
     finally:
         con.close()
+    if args.history:
+        rows = rows.drop(columns="published_at")
+        if args.format == "csv":
+            sys.stdout.write(exports.csv_text(rows))
+            return 0
+        print(f"Store {path}: findings per version, source and check")
+        for row in rows.itertuples(index=False):
+            print(f"  v{row.store_version:<5} {row.source_id:<16} {row.check_name:<34} "
+                  f"{row.findings:>8,} ({row.patients:,} patients)")  # fmt: skip
+        return 0
     if args.format == "csv":
         sys.stdout.write(exports.csv_text(rows))
         return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from carta import dictionary, display, ui, ui_access, uploads
+from carta import dictionary, display, ui, ui_access, ui_quality, uploads
 from carta.ingest.importer import import_files, read_mapping
 from carta.schema import DATA_TABLES, columns
 from carta.store import (
@@ -157,6 +157,7 @@ def import_section() -> None:
                 f"Imported {rows}: store version {last.version} is published. Its patients are "
                 "in the patient list; Import history undoes an import."
             )
+            ui_quality.after_import(last.version)
         for report in last.files:
             if report.quarantine:
                 label = f"Refused rows of {report.file.name}, with reasons"

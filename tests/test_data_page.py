@@ -56,3 +56,41 @@ def test_an_undo_asks_first_and_can_be_cancelled(imported_store, monkeypatch) ->
     at.button(key="undo-confirm").click().run()
     assert published_version(imported_store) == "1"
     assert any("Version 1 is published again" in s.value for s in at.success)
+
+
+def test_the_quality_tab_shows_the_trend_and_links_each_finding(imported_store, monkeypatch):
+    """Two versions: the counts per check are quality_history's, summed over the sources; the
+    trend is drawn; every finding links to its rows; the source narrows both."""
+    import duckdb
+
+    at = open_page(imported_store, monkeypatch, "pages/data.py")
+    changes = next(d.value for d in at.dataframe if "Change" in d.value.columns)
+    con = duckdb.connect(str(imported_store), read_only=True)
+    try:
+        stored = con.execute(
+            "SELECT check_name, sum(findings) FROM quality_history WHERE store_version = 2 "
+            "GROUP BY ALL"
+        ).fetchall()
+        before = dict(con.execute(
+            "SELECT check_name, sum(findings) FROM quality_history WHERE store_version = 1 "
+            "GROUP BY ALL").fetchall())  # fmt: skip
+        findings = con.execute("SELECT count(*) FROM quality_findings").fetchone()[0]
+    finally:
+        con.close()
+    assert dict(zip(changes["Check"], changes["Findings"], strict=True)) == dict(stored)
+    assert dict(zip(changes["Check"], changes["Before"], strict=True)) == before
+    assert (changes["Change"] == changes["Findings"] - changes["Before"]).all()
+    [trend] = at.get("vega_lite_chart")  # two versions: the trend is drawn
+    assert "Findings per store version" in trend.proto.spec
+    rows = next(d.value for d in at.dataframe if "Detail" in d.value.columns)
+    assert len(rows) == findings
+    for link, patient, visit in zip(rows["rows"], rows["Patient"], rows["Visit"], strict=True):
+        if isinstance(visit, str):
+            assert link.startswith(f"completeness?patient={patient}&wvisit=")
+        else:
+            assert link.startswith(f"trajectory?patient={patient}")
+    [download] = [b for b in at.get("download_button") if b.proto.label == "Findings (CSV)"]
+    assert download is not None
+    narrowed = open_page(imported_store, monkeypatch, "pages/data.py", qsrc="nicolai2024")
+    few = next(d.value for d in narrowed.dataframe if "Detail" in d.value.columns)
+    assert set(few["Source"]) == {"nicolai2024"} and 0 < len(few) < len(rows)

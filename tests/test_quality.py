@@ -108,7 +108,7 @@ def test_an_adverse_event_before_the_first_visit_window_is_found() -> None:
     assert early.detail == "Rash on day -120, before the first visit window opens (day -90)"
 
 
-def test_a_sources_schedule_is_imported_checked_and_followed_and_the_trend_kept(tmp_path):
+def test_a_sources_schedule_is_imported_checked_and_followed_and_the_trend_kept(tmp_path, capsys):
     """A site's own schedule through the real import: the rows that cannot be a schedule are
     refused with their reasons, the site's patients are judged by it, and each publish adds its
     findings per source to the history."""
@@ -157,6 +157,11 @@ def test_a_sources_schedule_is_imported_checked_and_followed_and_the_trend_kept(
     assert len(versions) == 2  # the build's and the import's
     latest = history[history["store_version"] == versions[-1]]
     counted = latest.set_index(["source_id", "check_name"])["findings"].sort_index()
+    assert main(["quality", "--store", str(store), "--history", "--format", "csv"]) == 0
+    printed = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert printed[["store_version", "source_id", "check_name", "findings"]].values.tolist() == (
+        history.sort_values(["store_version", "source_id", "check_name"]).values.tolist()
+    )
     assert (
         counted.to_dict() == now.set_index(["source_id", "check_name"])["n"].sort_index().to_dict()
     )

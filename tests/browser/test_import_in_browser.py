@@ -62,6 +62,8 @@ def test_an_uploaded_file_is_checked_imported_and_listed(page: Page, tmp_path: P
         screenshot(page, "data-checked")
         page.get_by_role("button", name="Import 2 rows").click()
         page.get_by_text("store version 2 is published").wait_for(timeout=30_000)
+        # What the checks found in the new version, against the one before.
+        page.get_by_text("Data quality of version 2:").wait_for()
         screenshot(page, "data-imported")
         # The refused row's file: its line and reason, downloaded as a user would; the uploads
         # are gone from the disk; the import and the download are in the audit trail.
@@ -73,6 +75,11 @@ def test_an_uploaded_file_is_checked_imported_and_listed(page: Page, tmp_path: P
         assert not list(Path(tempfile.gettempdir()).glob(f"carta-import-{process.pid}-*"))
         trail = audit.read(audit.audit_path(store))
         assert {"import", "export"} <= set(trail["action"])
+        page.get_by_role("tab", name="Data quality").click()
+        trend = page.locator('[data-testid="stTab"][aria-selected="true"]')
+        assert trend.count() == 1
+        page.locator('[role="graphics-document"][aria-roledescription]').first.wait_for()
+        assert page.get_by_text("Findings of this version").first.is_visible()
         page.goto(f"{url}/?q=UPLOAD")
         wait_rendered(page)
         assert page.locator('[data-testid="glide-cell-0-0"]').inner_text().endswith("UPLOAD-01")
