@@ -26,7 +26,7 @@ from tests.browser.harness import VIEWS, launch, settled, start_server, stop_ser
 # The README's pictures: every view, the case summary as the published case shows it.
 PAGES = {
     ("summary" if name == "published" else name): VIEWS[name]
-    for name in ("home", "trajectory", "published", "cohort", "safety", "data")
+    for name in ("home", "trajectory", "published", "cohort", "safety", "completeness", "data")
 }
 SLIDES = "summary?patient=SYN-00002&present=1"
 

@@ -149,6 +149,7 @@ VIEWS = {
     "published": "summary",
     "cohort": "cohort",
     "safety": "safety",
+    "completeness": "completeness?patient=SYN-00002",
     "data": "data",
 }
 
