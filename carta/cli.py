@@ -287,7 +287,9 @@ def _quality(args: argparse.Namespace) -> int:
     con = open_read_only(path)
     try:
         meta = store_info(con)
-        rows = run_query(con, "quality_history_rows" if args.history else "quality_findings")
+        rows = run_query(
+            con, "patients_quality_history" if args.history else "patients_quality_findings"
+        )
     finally:
         con.close()
     if args.history:

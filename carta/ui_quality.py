@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from carta import exports, ui
+from carta import display, exports, ui
 from carta.charts import quality as charts
 
 ALL_SOURCES = "(every source)"
@@ -34,13 +34,11 @@ def changes(history: pd.DataFrame, version: int | None = None) -> pd.DataFrame:
         "Category": counts.index.get_level_values("category"),
         "Findings": counts[now].to_numpy() if now in counts else 0,
     })  # fmt: skip
-    if before is None:
-        table["Before"] = pd.array([None] * len(table), dtype="Int64")
-        table["Change"] = pd.array([None] * len(table), dtype="Int64")
-    else:
-        table["Before"] = counts[before].to_numpy()
-        table["Change"] = table["Findings"] - table["Before"]
-    shown = table[(table["Findings"] > 0) | (table["Before"].fillna(0) > 0)]
+    if before is None:  # the first version: nothing to compare with
+        return table.sort_values(["Category", "Check"]).reset_index(drop=True)
+    table["Before"] = counts[before].to_numpy()
+    table["Change"] = table["Findings"] - table["Before"]
+    shown = table[(table["Findings"] > 0) | (table["Before"] > 0)]
     return shown.sort_values(["Category", "Check"]).reset_index(drop=True)
 
 
@@ -58,7 +56,7 @@ def finding_link(patient_id: str, visit: object, day: object) -> str:
 
 def after_import(version: int) -> None:
     """What the checks found in the version an import just published, against the one before."""
-    history = ui.query("quality_history_rows")
+    history = ui.query("patients_quality_history")
     if history.empty or version not in set(history["store_version"]):
         return
     table = changes(history, version)
@@ -73,8 +71,8 @@ def quality_section() -> None:
         st.info("The data-quality findings name patients: they are for clinicians and data "
                 "managers.")  # fmt: skip
         return
-    history = ui.query("quality_history_rows")
-    findings = ui.query("quality_findings")
+    history = ui.query("patients_quality_history")
+    findings = ui.query("patients_quality_findings")
     st.caption(
         "Checked at every publish, in the categories of Kahn et al. (eGEMs 2016): conformance, "
         "completeness, plausibility. The checks and their settings are design rules "
@@ -110,7 +108,8 @@ def quality_section() -> None:
     st.markdown(f"**{len(shown):,}** finding{'s' if len(shown) != 1 else ''}.")
     link = st.column_config.LinkColumn("Rows", display_text="open",
                                        help="The rows behind this finding")  # fmt: skip
-    st.dataframe(shown.head(FINDINGS_SHOWN), hide_index=True, key="quality-findings",
+    st.dataframe(display.table_style(shown.head(FINDINGS_SHOWN)), hide_index=True,
+                 key="quality-findings",
                  column_config={"rows": link})  # fmt: skip
     if len(shown) > FINDINGS_SHOWN:
         st.caption(f"The first {FINDINGS_SHOWN:,} are shown; the file holds all of them.")

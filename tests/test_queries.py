@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -40,6 +41,8 @@ FIXTURE_PARAMETERS = {
         ],
         [{"name": "Start", "nominal_day": -1, "day_from": -5, "day_to": 0}],
     ],
+    "version": [2, 3],
+    "published_at": [dt.datetime(2026, 12, 1, 9, 30), dt.datetime(2026, 12, 3, 12, 0)],
 }
 
 
