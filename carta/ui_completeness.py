@@ -106,33 +106,39 @@ def worklist(cells: pd.DataFrame) -> None:
     if work.empty:
         st.success("Nothing is overdue or missing at this site and visit.")
         return
-    table = pd.DataFrame({
-        "Open": [trajectory_link(p, a, b) for p, a, b in
-                 zip(work["patient_id"], work["day_from"], work["day_to"], strict=True)],
+    st.markdown(f"**{len(work):,}** overdue or missing, the oldest visit first.")
+    link = st.column_config.LinkColumn(
+        "Open", display_text="trajectory", help="The patient's trajectory over the visit's window"
+    )
+    # Only the rows shown get links; the file is made from every row when it is asked for.
+    head = work.head(WORKLIST_ROWS_SHOWN)
+    shown = _worklist_table(head).assign(
+        Open=[trajectory_link(p, a, b) for p, a, b in
+              zip(head["patient_id"], head["day_from"], head["day_to"], strict=True)],
+    )  # fmt: skip
+    st.dataframe(shown[["Open", *shown.columns[:-1]]], hide_index=True,
+                 key="completeness-worklist", column_config={"Open": link})  # fmt: skip
+    if len(work) > WORKLIST_ROWS_SHOWN:
+        st.caption(f"The first {WORKLIST_ROWS_SHOWN:,} are shown; the file holds all of them.")
+    synthetic = (work["source_kind"] == "synthetic").any()
+    name = "carta-worklist" + ("-synthetic" if synthetic else "") + ".csv"
+    st.download_button("Worklist (CSV)",
+                       ui.audited(lambda: exports.csv_text(_worklist_table(work)), name),
+                       file_name=name, mime="text/csv", key="completeness-worklist-csv",
+                       on_click="ignore")  # fmt: skip
+
+
+def _worklist_table(work: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
         "Patient": work["patient_id"],
         "Visit": work["visit"],
-        "Window (days)": [f"{a} to {b}" for a, b in zip(work["day_from"], work["day_to"],
-                                                        strict=True)],
+        "Window (days)": work["day_from"].astype(str) + " to " + work["day_to"].astype(str),
         "Measure": work["label"],
         "Status": work["status"],
         "Not measured": work["codes_missing"].fillna(""),
         "Source": work["source_id"],
         "Data": work["source_kind"],
     })  # fmt: skip
-    st.markdown(f"**{len(table):,}** overdue or missing, the oldest visit first.")
-    link = st.column_config.LinkColumn(
-        "Open", display_text="trajectory", help="The patient's trajectory over the visit's window"
-    )
-    st.dataframe(table.head(WORKLIST_ROWS_SHOWN), hide_index=True, key="completeness-worklist",
-                 column_config={"Open": link})  # fmt: skip
-    table = table.drop(columns="Open")
-    if len(table) > WORKLIST_ROWS_SHOWN:
-        st.caption(f"The first {WORKLIST_ROWS_SHOWN:,} are shown; the file holds all of them.")
-    synthetic = "synthetic" in set(table["Data"])
-    name = "carta-worklist" + ("-synthetic" if synthetic else "") + ".csv"
-    st.download_button("Worklist (CSV)", ui.audited(lambda: exports.csv_text(table), name),
-                       file_name=name, mime="text/csv", key="completeness-worklist-csv",
-                       on_click="ignore")  # fmt: skip
 
 
 def _said_if_unknown(key: str, label: str, options: list[str]) -> None:
