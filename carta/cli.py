@@ -1,4 +1,4 @@
-"""Command line: `python -m carta build|import|versions|audit|info|quality`.
+"""Command line: `python -m carta build|import|versions|audit|info|quality|export-parquet`.
 
 Errors are one clear line and a non-zero exit."""
 
@@ -68,6 +68,17 @@ def main(argv: list[str] | None = None) -> int:
         "--no-published", action="store_true", help="leave out the published case from data/seed/"
     )
     build.add_argument("--force", action="store_true", help="build even if nothing changed")
+
+    export = commands.add_parser(
+        "export-parquet",
+        help="write the published store as a Parquet dataset, partitioned by source",
+        description="Every table of the published version under DIR/<table>/, the tables of "
+        "patient data hive-partitioned by source (source_id=...); CARTA_STORE=DIR then serves it "
+        "read-only with the same queries (docs/architecture.md).",
+    )
+    export.add_argument("dir", type=Path, metavar="DIR")
+    export.add_argument("--store", type=Path, metavar="PATH")
+    export.add_argument("--replace", action="store_true", help="write over a DIR that has files")
 
     info = commands.add_parser("info", help="show what the store holds")
     info.add_argument("--store", type=Path, metavar="PATH")
@@ -146,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             return _quality(args)
         if args.command == "audit":
             return _audit(args)
+        if args.command == "export-parquet":
+            return _export_parquet(args)
         return _info(args)
     except StoreError as exc:
         print(f"carta: {exc}", file=sys.stderr)
@@ -259,6 +272,26 @@ def _day(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {text[:40]!r}") from None
+
+
+def _export_parquet(args: argparse.Namespace) -> int:
+    from carta import parquet
+
+    path = args.store.absolute() if args.store else store_path()
+    con = open_read_only(path)
+    try:
+        version = store_info(con).get("store_version", "")
+        counts = parquet.export(con, args.dir, replace=args.replace)
+    except FileExistsError as exc:
+        print(f"carta: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print(f"Wrote store version {version} of {path} to {args.dir.absolute()}:")
+    for table, rows in counts.items():
+        print(f"  {table:<24} {rows:>12,} rows")
+    print(f"Serve it read-only with: CARTA_STORE={args.dir.absolute()} ./run.sh")
+    return 0
 
 
 def _info(args: argparse.Namespace) -> int:

@@ -64,11 +64,21 @@ def real_path(path: Path) -> Path:
 
 def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     """Open the store for reading, or raise StoreError with a message a person can act on."""
+    from carta import parquet
+
     rebuild = "Rebuild it with: python -m carta build"
     if not path.exists():
         raise StoreError(f"No Carta store at {path}. Build one with: python -m carta build")
     try:
-        con = duckdb.connect(str(real_path(path)), read_only=True)
+        if parquet.is_dataset(path):
+            rebuild = "Export it again with: python -m carta export-parquet"
+            con = duckdb.connect(":memory:")
+            parquet.create_views(con, real_path(path))
+        elif path.is_dir():
+            raise StoreError(f"{path} is a folder but not a Carta Parquet store (no store_meta "
+                             "in it). Write one with: python -m carta export-parquet DIR")  # fmt: skip
+        else:
+            con = duckdb.connect(str(real_path(path)), read_only=True)
     except duckdb.Error as exc:
         raise StoreError(
             f"The store at {path} cannot be read ({_first_line(exc)}). {rebuild}"
@@ -100,11 +110,18 @@ def open_scoped(path: Path, sources: frozenset[str] | None) -> duckdb.DuckDBPyCo
         return open_read_only(path)
     from carta.schema import table_columns
 
+    from carta import parquet
+
     open_read_only(path).close()  # the same checks and messages as an unscoped reader
     con = duckdb.connect(":memory:")
-    # The path is the store's own version file, never user input; DuckDB's ATTACH takes no
-    # parameter, so it is quoted as a SQL string literal.
-    con.execute(f"ATTACH {_sql_text(str(real_path(path)))} AS store (READ_ONLY)")
+    dataset = parquet.is_dataset(path)
+    if dataset:
+        con.execute("CREATE SCHEMA store")
+        parquet.create_views(con, real_path(path), "store")
+    else:
+        # The path is the store's own version file, never user input; DuckDB's ATTACH takes no
+        # parameter, so it is quoted as a SQL string literal.
+        con.execute(f"ATTACH {_sql_text(str(real_path(path)))} AS store (READ_ONLY)")
     allowed = ", ".join(_sql_text(s) for s in sorted(sources)) or "NULL"
     for table, typed in table_columns().items():
         names = {name for name, _ in typed}
@@ -116,7 +133,8 @@ def open_scoped(path: Path, sources: frozenset[str] | None) -> duckdb.DuckDBPyCo
         else:
             where = ""  # reference tables and the store's metadata
         # A view has no rowid; the order of a source's statements is their order in the file.
-        order = ", rowid AS rowid" if table in _ORDERED_BY_ROWID else ""
+        # (A Parquet store's view carries it as a column already.)
+        order = ", rowid AS rowid" if table in _ORDERED_BY_ROWID and not dataset else ""
         con.execute(f"CREATE VIEW {table} AS SELECT *{order} FROM store.{table} {where}")
     return con
 
@@ -205,6 +223,13 @@ def writer_lock(path: Path, wait: float | None = None,
     gives up with a StoreError; nothing is written meanwhile. Under the lock, what a killed writer
     left behind (temporary version files, their WAL, half-made links) is removed: no writer can be
     using them."""
+    from carta import parquet
+
+    if parquet.is_dataset(path):
+        raise StoreError(
+            f"{path} is a Parquet store, served read-only: build or import into a DuckDB store "
+            "and write the dataset again with python -m carta export-parquet."
+        )
     wait = WRITER_WAIT_SECONDS if wait is None else wait
     folder = versions_dir(path)
     folder.mkdir(parents=True, exist_ok=True)
