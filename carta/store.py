@@ -75,8 +75,10 @@ def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
             con = duckdb.connect(":memory:")
             parquet.create_views(con, real_path(path))
         elif path.is_dir():
-            raise StoreError(f"{path} is a folder but not a Carta Parquet store (no store_meta "
-                             "in it). Write one with: python -m carta export-parquet DIR")  # fmt: skip
+            raise StoreError(
+                f"{path} is a folder but not a Carta Parquet store (no store_meta in it). "
+                "Write one with: python -m carta export-parquet DIR"
+            )
         else:
             con = duckdb.connect(str(real_path(path)), read_only=True)
     except duckdb.Error as exc:
@@ -108,9 +110,8 @@ def open_scoped(path: Path, sources: frozenset[str] | None) -> duckdb.DuckDBPyCo
     """
     if sources is None:
         return open_read_only(path)
-    from carta.schema import table_columns
-
     from carta import parquet
+    from carta.schema import table_columns
 
     open_read_only(path).close()  # the same checks and messages as an unscoped reader
     con = duckdb.connect(":memory:")

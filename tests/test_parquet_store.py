@@ -98,9 +98,8 @@ def test_a_site_dropped_in_as_partitions_is_read(dataset, tmp_path) -> None:
 
 
 def test_writers_refuse_the_dataset_and_export_keeps_what_exists(dataset, tmp_path) -> None:
-    with pytest.raises(StoreError, match="Parquet store, served read-only"):
-        with writer_lock(dataset):
-            pass
+    with pytest.raises(StoreError, match="Parquet store, served read-only"), writer_lock(dataset):
+        pass
     taken = tmp_path / "taken"
     taken.mkdir()
     (taken / "notes.txt").write_text("mine")
