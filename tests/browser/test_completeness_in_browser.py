@@ -30,8 +30,9 @@ def test_filters_narrow_the_worklist_and_the_download_is_the_table(page: Page, a
     assert len(worklist) == rows > 0 and set(worklist["Data"]) <= {"synthetic", "published"}
     # The table's first row is the file's first row (the worklist is the third table; its first
     # column is the link to the trajectory, which the file leaves out).
-    assert grid_cell(page, 2, 0, 0) == "trajectory"
-    assert grid_cell(page, 2, 1, 0) == worklist.loc[0, "Patient"]
+    patient = worklist.loc[0, "Patient"]
+    assert grid_cell(page, 2, 0, 0).startswith(f"trajectory?patient={patient}&win=")
+    assert grid_cell(page, 2, 1, 0) == patient
     assert grid_cell(page, 2, 2, 0) == worklist.loc[0, "Visit"]
     assert grid_cell(page, 2, 5, 0) == worklist.loc[0, "Status"]
     screenshot(page, "completeness")
