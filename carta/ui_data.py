@@ -181,6 +181,7 @@ def templates_section() -> None:
             file_name=f"{table}.csv",
             mime="text/csv",
             key=f"template-{table}",
+            on_click="ignore",  # no rerun: a click on the next one finds its file still there
         )
 
 
