@@ -7,9 +7,13 @@ with no think time, so the server is never idle. A page load that shows an excep
 otherwise than successfully, or takes longer than the timeout is an error.
 
     python -m bench.load [--sessions 20] [--seconds 60] [--store PATH] [--url URL]
+    python -m bench.load --compare [--replicas 2]   # one process, then replicas behind nginx
 
 Target (issue 13): 0 errors and p95 ≤ 5 s at 20 sessions for 60 s on these 2-core machines.
-Without --url it starts its own server on the default store (built if needed).
+Without --url it starts its own server on the default store (built if needed). With --compare
+(issue 17) it runs the same load against one process and then against --replicas identical
+processes behind nginx (deploy/nginx.conf, bench/replicas.py); target: 0 errors, and the
+replicas ≥ 1.7 x the loads/s of one process.
 """
 
 from __future__ import annotations
@@ -135,6 +139,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--store", type=Path, help="store to serve (default: the default store)")
     parser.add_argument("--url", help="a Carta already served (then --store is not used)")
+    parser.add_argument(
+        "--compare", action="store_true", help="one process, then --replicas processes behind nginx"
+    )
+    parser.add_argument("--replicas", type=int, default=2)
     args = parser.parse_args()
 
     from carta.build import build_store
@@ -149,23 +157,57 @@ def main() -> int:
         patients = run_query(con, "patient_ids", search="", max_rows=50)["patient_id"].tolist()
     finally:
         con.close()
+    if args.compare:
+        return compare(store, patients, args.sessions, args.seconds, args.replicas)
     process = None
     url = args.url
     if not url:
         process, url = start_server(store)
     try:
-        # The server's first runs build its shared caches (the cohort, the safety picture): a
-        # start-up cost, timed apart. Patients' own pages stay cold until first visited.
-        started = time.perf_counter()
-        for page, query in rounds(patients[:1]):
-            asyncio.run(page_load(url, page, query))
-        print(f"warm-up: one round of the five pages in {time.perf_counter() - started:.1f} s")
+        warm_up([url], patients)
         tally = asyncio.run(run_load(url, args.sessions, args.seconds, rounds(patients)))
     finally:
         if process:
             stop_server(process)
     print(report(tally, args.sessions, args.seconds))
     return 1 if tally.errors else 0
+
+
+def warm_up(urls: list[str], patients: list[str]) -> None:
+    """A server's first runs build its shared caches (the cohort, the safety picture): a start-up
+    cost, timed apart, on each server. Patients' own pages stay cold until first visited."""
+    for url in urls:
+        started = time.perf_counter()
+        for page, query in rounds(patients[:1]):
+            asyncio.run(page_load(url, page, query))
+        print(f"warm-up of {url}: one round of the five pages in "
+              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+
+
+def compare(store: Path, patients: list[str], sessions: int, seconds: float, count: int) -> int:
+    from bench.replicas import replicas
+    from tests.browser.harness import start_server, stop_server
+
+    process, url = start_server(store)
+    try:
+        warm_up([url], patients)
+        one = asyncio.run(run_load(url, sessions, seconds, rounds(patients)))
+    finally:
+        stop_server(process)
+    print("## One process\n\n" + report(one, sessions, seconds))
+    with replicas(store, count) as farm:
+        warm_up([f"http://127.0.0.1:{port}" for port in farm.ports], patients)
+        before = farm.served()
+        many = asyncio.run(run_load(farm.url, sessions, seconds, rounds(patients)))
+        spread = farm.served() - before
+    print(f"## {count} replicas behind nginx\n\n" + report(many, sessions, seconds))
+    ratio = len(many.seconds) / max(len(one.seconds), 1)
+    shares = ", ".join(f"{n:,}" for _, n in sorted(spread.items()))
+    print(f"requests per replica through the proxy: {shares}")
+    met = not one.errors and not many.errors and ratio >= 1.7
+    print(f"{count} replicas: {ratio:.2f} x the loads/s of one process (target ≥ 1.7 x, 0 "
+          f"errors): {'✓' if met else '✗ MISSED'}")  # fmt: skip
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
