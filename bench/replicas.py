@@ -65,18 +65,21 @@ class Farm:
         self.processes[index].wait()
         self.dead.add(index)
 
-    def served(self) -> Counter:
-        """Requests per replica port, from the access log (upstream address, ';'-separated when
-        nginx passed a request on from a replica that failed: the last one served it)."""
-        counts: Counter = Counter()
+    def upstreams(self) -> list[int]:
+        """The replica port of each request nginx has logged, in order (the last one when it
+        passed a request on from a replica that failed). A websocket is logged when it closes."""
         log = self.prefix / "access.log"
-        if not log.exists():
-            return counts
-        for upstream in re.findall(r'upstream="([^"]*)"', log.read_text(encoding="utf-8")):
+        text = log.read_text(encoding="utf-8") if log.exists() else ""
+        ports = []
+        for upstream in re.findall(r'upstream="([^"]*)"', text):
             last = upstream.replace(",", ";").split(";")[-1].strip()
             if last.startswith("127.0.0.1:"):
-                counts[int(last.rsplit(":", 1)[1])] += 1
-        return counts
+                ports.append(int(last.rsplit(":", 1)[1]))
+        return ports
+
+    def served(self) -> Counter:
+        """Requests per replica port, from the access log."""
+        return Counter(self.upstreams())
 
 
 @contextlib.contextmanager
