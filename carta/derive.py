@@ -87,9 +87,18 @@ def lab_grade_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
+# Patients graded at a time: a registry's results are never all in memory at once (about 190
+# graded results per synthetic patient, so some 2 million rows a batch).
+GRADE_BATCH_PATIENTS = 10_000
+
+
 def _lab_grades(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
-    rows = lab_grade_rows(run_query(con, "lab_grade_inputs", codes=sorted(ctcae.GRADABLE)))
-    insert_frame(con, "lab_grades", rows)
+    ids = sorted(run_query(con, "patient_ids", search="", max_rows=2**31 - 1)["patient_id"])
+    for start in range(0, len(ids), GRADE_BATCH_PATIENTS):
+        batch = ids[start : start + GRADE_BATCH_PATIENTS]
+        inputs = run_query(con, "lab_grade_inputs", codes=sorted(ctcae.GRADABLE),
+                           first_patient=batch[0], last_patient=batch[-1])  # fmt: skip
+        insert_frame(con, "lab_grades", lab_grade_rows(inputs))
     insert_query_result(con, "lab_toxicity", "lab_toxicity_rows")
 
 

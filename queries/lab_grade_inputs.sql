@@ -3,11 +3,13 @@
 -- from the dictionary) and the patient's pre-treatment baseline of the same parameter and specimen:
 -- the last value before the first dated lymphodepletion day and on or before day 0 (a
 -- lymphodepletion dated after the infusion does not move the baseline past day 0; docs/rules.md,
--- "Treatment-emergent toxicity").
+-- "Treatment-emergent toxicity"). Patients $first_patient to $last_patient (by id) only: the
+-- publish grades a registry a batch of patients at a time, so that memory stays bounded.
 WITH treatment AS (
     SELECT patient_id, min(start_day) AS first_day
     FROM events
     WHERE kind = 'lymphodepletion' AND start_day IS NOT NULL
+        AND patient_id BETWEEN $first_patient AND $last_patient
     GROUP BY patient_id
 ),
 results AS (
@@ -22,6 +24,7 @@ results AS (
     JOIN parameters m USING (code)
     LEFT JOIN treatment t USING (patient_id)
     WHERE list_contains($codes, o.code) AND o.day IS NOT NULL
+        AND o.patient_id BETWEEN $first_patient AND $last_patient
         AND (o.value IS NOT NULL OR o.qualifier = 'not_detected')
 ),
 baseline AS (

@@ -42,6 +42,8 @@ FIXTURE_PARAMETERS = {
         [{"name": "Start", "nominal_day": -1, "day_from": -5, "day_to": 0}],
     ],
     "version": [2, 3],
+    "first_patient": ["", "NICOLAI-2024"],
+    "last_patient": ["\uffff", "SYN-00003"],
     "published_at": [dt.datetime(2026, 12, 1, 9, 30), dt.datetime(2026, 12, 3, 12, 0)],
 }
 
