@@ -12,7 +12,7 @@ import json
 import altair as alt
 import pandas as pd
 
-from carta.charts.theme import OKABE_ITO, STUDY_DAY_TITLE, layer_spec
+from carta.charts.theme import OKABE_ITO, STUDY_DAY_TITLE, drawn, layer_spec
 from carta.charts.trajectory import GRADE_COLOURS
 from carta.measures.cohort import JITTER
 
@@ -71,6 +71,8 @@ def distribution_spec(
     the indications can be compared at each window."""
     x = _timepoint_axis(order, dict(zip(stats["timepoint"], stats["n"], strict=True)))
     y = _y(title, log)
+    points = drawn(points, "patient_id", "indication", "timepoint", "timepoint_sort", "plotted",
+                   "day")  # fmt: skip
     dots = (
         alt.Chart(points)
         .transform_calculate(jitter=f"(random() - 0.5) * {2 * JITTER}")
@@ -135,6 +137,7 @@ def spaghetti_chart(
     """One thin line per patient, with the median and interquartile band over them."""
     x = alt.X("timepoint_sort:Q", **_x_kwargs(order))
     y = _y(title, log)
+    lines = drawn(lines, "patient_id", "indication", "timepoint", "timepoint_sort", "plotted")
     patients = (
         alt.Chart(lines)
         .mark_line(strokeWidth=0.8, opacity=0.35, color=OKABE_ITO[0])
@@ -166,6 +169,8 @@ def _x_kwargs(order: list[str]) -> dict:
 def waterfall_chart(bars: pd.DataFrame, title: str):
     """One bar per patient, sorted, coloured by TIS category at the same window."""
     colours = alt.Scale(domain=list(CATEGORY_COLOURS), range=list(CATEGORY_COLOURS.values()))
+    bars = drawn(bars, "rank", "pchg", "category", "patient_id", "timepoint", "day", "value",
+                 "base")  # fmt: skip
     return (
         alt.Chart(bars)
         .mark_bar()

@@ -116,3 +116,9 @@ def with_arrow_datasets(spec: dict) -> dict:
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
             shipped[name] = records
     return {**spec, "datasets": shipped}
+
+
+def drawn(frame, *columns: str):
+    """Only the columns a chart encodes or shows in its tooltips: the rest would be sent to the
+    browser for nothing (a cohort's 5,000 points carry 16 columns, of which 6 are used)."""
+    return frame[[c for c in columns if c in frame.columns]]
