@@ -82,8 +82,11 @@ def patient_grid(cells: pd.DataFrame, patient_id: str) -> None:
     st.caption(("The default schedule" if schedule == rules.DEFAULT_SCHEDULE
                 else "The source's own schedule") + " applies to this patient.")  # fmt: skip
     st.dataframe(grid, hide_index=True, key="completeness-grid")
-    st.page_link("pages/trajectory.py", label="Open this patient's trajectory",
-                 query_params={"patient": patient_id})  # fmt: skip
+    # A plain link, so that the trajectory opens from its URL as a bookmark does (the id is
+    # URL-encoded, so nothing of it reads as Markdown; the label is Carta's own).
+    st.markdown(
+        f"[Open this patient's trajectory](trajectory?{urlencode({'patient': patient_id})})"
+    )
 
 
 def worklist(cells: pd.DataFrame) -> None:

@@ -40,27 +40,24 @@ def same(left: pd.DataFrame, right: pd.DataFrame, name: str) -> None:
     pd.testing.assert_frame_equal(left, right, check_dtype=False, obj=name)
 
 
-@pytest.mark.parametrize("name", query_names())
-def test_every_query_gives_the_same_rows_on_both_backends(name, fixture_store, dataset) -> None:
-    duck, pq = open_read_only(fixture_store), open_read_only(dataset)
+def agree(name: str, duck, pq) -> None:
     try:
         for params in parameter_sets(name):
             same(rows(duck, name, params), rows(pq, name, params), name)
     finally:
         duck.close()
         pq.close()
+
+
+@pytest.mark.parametrize("name", query_names())
+def test_every_query_gives_the_same_rows_on_both_backends(name, fixture_store, dataset) -> None:
+    agree(name, open_read_only(fixture_store), open_read_only(dataset))
 
 
 @pytest.mark.parametrize("name", [n for n in query_names() if n.startswith("patient")])
 def test_read_over_one_source_the_backends_agree(name, fixture_store, dataset) -> None:
     sources = frozenset({"synthetic"})
-    duck, pq = open_scoped(fixture_store, sources), open_scoped(dataset, sources)
-    try:
-        for params in parameter_sets(name):
-            same(rows(duck, name, params), rows(pq, name, params), name)
-    finally:
-        duck.close()
-        pq.close()
+    agree(name, open_scoped(fixture_store, sources), open_scoped(dataset, sources))
 
 
 def test_the_dataset_is_partitioned_by_source(dataset) -> None:

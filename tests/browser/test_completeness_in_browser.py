@@ -36,6 +36,21 @@ def test_filters_narrow_the_worklist_and_the_download_is_the_table(page: Page, a
     assert grid_cell(page, 2, 2, 0) == worklist.loc[0, "Visit"]
     assert grid_cell(page, 2, 5, 0) == worklist.loc[0, "Status"]
     screenshot(page, "completeness")
+    # The links a data manager follows, opened as the browser opens them: a share's row to its
+    # visit's worklist, a worklist row to the patient's trajectory.
+    rows_link = grid_cell(page, 0, 1, 0)  # screening: on the worklist (the first row of it)
+    assert rows_link.startswith("completeness?") and rows_link.endswith("#worklist")
+    trajectory_link = grid_cell(page, 2, 0, 0)
+    page.goto(f"{app_url}/{rows_link}")
+    wait_rendered(page, timeout=60_000)
+    visit = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').nth(2)
+    assert visit.locator("input").input_value() == worklist.loc[0, "Visit"] == "Screening"
+    assert listed(page) < rows
+    page.goto(f"{app_url}/{trajectory_link}")
+    wait_rendered(page, charts=1, timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    patient = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').first
+    assert patient.locator("input").input_value() == worklist.loc[0, "Patient"]
 
     page.goto(f"{app_url}/completeness?ind=SSC&patient=SYN-SSC-0002")
     wait_rendered(page, timeout=60_000)
@@ -46,3 +61,11 @@ def test_filters_narrow_the_worklist_and_the_download_is_the_table(page: Page, a
     # The patient of the link is the one whose grid is shown.
     chosen = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').first
     assert chosen.locator("input").input_value() == "SYN-SSC-0002"
+    # The grid's link opens that patient's trajectory, in a tab of its own.
+    with page.context.expect_page(timeout=30_000) as tab:
+        page.get_by_role("link", name="Open this patient's trajectory").click()
+    trajectory = tab.value
+    wait_rendered(trajectory, charts=1, timeout=60_000)
+    opened = trajectory.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').first
+    assert opened.locator("input").input_value() == "SYN-SSC-0002"
+    trajectory.close()

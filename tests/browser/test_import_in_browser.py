@@ -80,6 +80,13 @@ def test_an_uploaded_file_is_checked_imported_and_listed(page: Page, tmp_path: P
         assert trend.count() == 1
         page.locator('[role="graphics-document"][aria-roledescription]').first.wait_for()
         assert page.get_by_text("Findings of this version").first.is_visible()
+        # The findings' file is the table of this version: the new patient's missing infusion.
+        with page.expect_download(timeout=30_000) as info:
+            page.get_by_role("button", name="Findings (CSV)").click()
+        findings = pd.read_csv(info.value.path(), dtype=str)
+        assert list(findings.columns)[:3] == ["Category", "Check", "Source"]
+        mine = findings[findings["Patient"] == "UPLOAD-01"]
+        assert "no infusion recorded" in set(mine["Check"])
         page.goto(f"{url}/?q=UPLOAD")
         wait_rendered(page)
         assert page.locator('[data-testid="glide-cell-0-0"]').inner_text().endswith("UPLOAD-01")
