@@ -87,6 +87,15 @@ def test_an_uploaded_file_is_checked_imported_and_listed(page: Page, tmp_path: P
         assert list(findings.columns)[:3] == ["Category", "Check", "Source"]
         mine = findings[findings["Patient"] == "UPLOAD-01"]
         assert "no infusion recorded" in set(mine["Check"])
+        # A finding's link opens the rows behind it.
+        shown = page.locator('[role="tabpanel"]:not([hidden]) [data-testid="stDataFrame"]').nth(1)
+        link = shown.locator('[data-testid="glide-cell-0-0"]').inner_text()
+        assert link.startswith(("completeness?patient=", "trajectory?patient="))
+        page.goto(f"{url}/{link}")
+        wait_rendered(page, timeout=60_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        chooser = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').first
+        assert chooser.locator("input").input_value() == findings.loc[0, "Patient"]
         page.goto(f"{url}/?q=UPLOAD")
         wait_rendered(page)
         assert page.locator('[data-testid="glide-cell-0-0"]').inner_text().endswith("UPLOAD-01")
