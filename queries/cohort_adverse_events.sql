@@ -36,7 +36,7 @@ graded AS (
     )
 ),
 worst AS (
-    SELECT patient_id, term, max(grade) AS grade, string_agg(DISTINCT systems, ', ') AS systems,
+    SELECT patient_id, term, max(grade) AS grade, list(DISTINCT systems) AS systems,
         bool_or(range_default) AS range_default
     FROM graded
     WHERE grade > 0 OR ungraded
@@ -51,7 +51,8 @@ SELECT term,
     count(*) FILTER (WHERE grade = 5) AS grade_5,
     count(*) FILTER (WHERE grade >= 3) AS grade_3_or_more,
     count(*) FILTER (WHERE grade IS NULL) AS not_graded_severity_only,
-    string_agg(DISTINCT systems, ', ') AS grading_systems,
+    -- Sorted, so that the same rows give the same text on every backend and every run.
+    array_to_string(list_sort(list_distinct(flatten(list(systems)))), ', ') AS grading_systems,
     count(*) FILTER (WHERE range_default) AS patients_on_default_range
 FROM worst
 GROUP BY term

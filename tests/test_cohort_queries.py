@@ -4,6 +4,7 @@ every expected answer can be checked by hand."""
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -237,3 +238,22 @@ def test_the_long_data_download_holds_every_observation_of_the_patients(store, f
     key = ["patient_id", "study_day", "specimen"]
     assert got.sort_values(key)["value"].tolist() == expected.sort_values(key)["value"].tolist()
     assert set(got["source_kind"]) == {"synthetic"}
+
+
+def test_grading_systems_are_listed_once_each_in_order(store, tmp_path) -> None:
+    # Systems were joined in the order rows arrived, so the same store gave "not reported, CTCAE"
+    # on one backend and "CTCAE, not reported" on another.
+    copy = tmp_path / "systems.duckdb"
+    shutil.copy(store, copy)
+    con = duckdb.connect(str(copy))
+    con.executemany(
+        "INSERT INTO adverse_events (patient_id, term, grade, grading_system, onset_day, "
+        "source_id) VALUES (?, 'Neutropenia', ?, ?, 10, 'hand')",
+        [("P1", 2, "not reported"), ("P1", 3, "CTCAE v5.0"), ("P2", 1, "CTCAE v5.0"),
+         ("P3", 2, "not reported")],
+    )  # fmt: skip
+    con.close()
+    for patients in (["P1", "P2", "P3"], ["P3", "P2", "P1"], ["P2"]):
+        table = query(copy, "cohort_adverse_events", patients=patients).set_index("term")
+        expected = "CTCAE v5.0" if patients == ["P2"] else "CTCAE v5.0, not reported"
+        assert table.loc["Neutropenia", "grading_systems"] == expected
