@@ -250,18 +250,10 @@ def _serology(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
 
 
 def _completeness(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
-    observations = run_query(con, "schedule_observations", codes=_scheduled_codes())
-    graded = run_query(con, "graded_adverse_event_categories")
-    parts = []
-    for name, visits, people in _schedules(con):
-        ids = people["patient_id"]
-        cells = completeness.grid(
-            observations[observations["patient_id"].isin(ids)], people, visits,
-            graded_events=graded[graded["patient_id"].isin(ids)],
-        )  # fmt: skip
-        parts.append(cells.assign(schedule=name))
-    if parts:
-        insert_frame(con, "follow_up_completeness", pd.concat(parts, ignore_index=True))
+    # In SQL: at registry scale the grid has tens of millions of cells (issue 17). The rule's
+    # reference implementation, completeness.grid, is held to the same rows by the tests.
+    insert_query_result(con, "follow_up_completeness", "follow_up_completeness_grid",
+                        **completeness.grid_parameters())  # fmt: skip
 
 
 def _quality(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
@@ -272,7 +264,7 @@ def _quality(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     inputs = {
         "gaps": run_query(con, "completeness_gaps"),
         "implausible_values": run_query(con, "implausible_values", **bounds),
-        "scheduled": run_query(con, "schedule_observations", codes=_scheduled_codes()),
+        "scheduled": run_query(con, "schedule_observations", codes=completeness.scheduled_codes()),
         "infusions": run_query(con, "infusion_days"),
         "adverse_events": run_query(con, "adverse_event_onsets"),
     }
@@ -296,12 +288,6 @@ def _schedules(con: duckdb.DuckDBPyConnection):
     return completeness.schedules(
         run_query(con, "patient_last_days"), run_query(con, "visit_schedule_rows")
     )
-
-
-def _scheduled_codes() -> list[str]:
-    groups = dictionary.schedule_measures()
-    measured = groups[groups["recorded_in"] == completeness.OBSERVATIONS]
-    return sorted({c for cs in measured["codes"] for c in cs.split(";")})
 
 
 def response_rows(

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from carta.measures import completeness
 from carta.store import QUERIES_DIR, ROOT, open_read_only, query_names, query_parameters, query_sql
 from tests.conftest import PUBLISHED_ID
 
+GRID = completeness.grid_parameters()
 # A value for every $parameter any query takes; a new parameter name must be added here.
 FIXTURE_PARAMETERS = {
     "patient_id": [PUBLISHED_ID, "SYN-00001"],
@@ -45,6 +47,35 @@ FIXTURE_PARAMETERS = {
     "first_patient": ["", "NICOLAI-2024"],
     "last_patient": ["\uffff", "SYN-00003"],
     "published_at": [dt.datetime(2026, 12, 1, 9, 30), dt.datetime(2026, 12, 3, 12, 0)],
+    # The default schedule and its groups, then a one-visit schedule expecting CK only.
+    "default_visits": [
+        GRID["default_visits"],
+        [
+            {
+                "visit": "Day 7",
+                "visit_sort": 0,
+                "nominal_day": 7,
+                "day_from": 4,
+                "day_to": 10,
+                "expected": "ENZYMES",
+            }
+        ],
+    ],
+    "groups": [
+        GRID["groups"],
+        [
+            {
+                "rule": 0,
+                "measure_group": "ENZYMES",
+                "indication": "",
+                "label": "CK",
+                "codes": "CK",
+                "recorded_in": "observations",
+                "code": "CK",
+                "code_pos": 0,
+            }
+        ],
+    ],
 }
 
 

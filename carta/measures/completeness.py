@@ -91,6 +91,48 @@ def expected_cells(
     )
 
 
+def grid_parameters(
+    default: pd.DataFrame | None = None, groups: pd.DataFrame | None = None
+) -> dict[str, list]:
+    """The parameters of queries/follow_up_completeness_grid.sql, the grid computed in the store:
+    the default schedule's visits in day order, every expected group's codes one per row (in
+    the group's own order, which codes_missing keeps) and the codes measured in observations."""
+    default = dictionary.visit_schedule() if default is None else default
+    groups = dictionary.schedule_measures() if groups is None else groups
+    visits = default.reset_index(drop=True).assign(visit_sort=lambda v: np.arange(len(v)))
+    rules = groups.rename(columns={"group": "measure_group"}).reset_index(drop=True)
+    rules = rules.assign(
+        rule=np.arange(len(rules)),
+        recorded_in=rules.get("recorded_in", pd.Series(index=rules.index, dtype=object)).fillna(
+            OBSERVATIONS
+        ),
+        indication=rules["indications"].fillna("").str.split(";"),
+        code=rules["codes"].str.split(";"),
+    )
+    rules = rules.explode("indication").explode("code")
+    rules["code_pos"] = rules.groupby(["rule", "indication"]).cumcount()
+    keep = ["rule", "measure_group", "indication", "label", "codes", "recorded_in", "code",
+            "code_pos"]  # fmt: skip
+    return {
+        "default_visits": _records(visits[[*VISIT_COLUMNS[:5], "visit_sort"]]),
+        "groups": _records(rules[keep]),
+        "codes": scheduled_codes(groups),
+    }
+
+
+def scheduled_codes(groups: pd.DataFrame | None = None) -> list[str]:
+    """The codes the schedule expects to be measured (its groups recorded in observations)."""
+    groups = dictionary.schedule_measures() if groups is None else groups
+    measured = groups[groups["recorded_in"].fillna(OBSERVATIONS) == OBSERVATIONS]
+    return sorted({c for cs in measured["codes"] for c in cs.split(";")})
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    # Plain Python values: DuckDB binds a list of dicts as a list of structs.
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            for row in frame.to_dict("records")]  # fmt: skip
+
+
 def grid(
     observations: pd.DataFrame,
     patients: pd.DataFrame,
