@@ -314,9 +314,9 @@ def reported_findings(findings: pd.DataFrame) -> None:
 # before it changes it), never unpickled per session; its datasets already Arrow tables.
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _spec(reading: tuple, key: object, _build, _data, _options) -> dict:
-    from carta.charts.theme import with_arrow_datasets
+    from carta.charts.theme import arrow_datasets
 
-    return with_arrow_datasets(_build(_data, _options))
+    return arrow_datasets(lambda: _build(_data, _options))
 
 
 def cached_spec(build, data, options, cache_key: object) -> dict:

@@ -135,6 +135,9 @@ def test_a_brush_and_picked_lanes_narrow_the_cohort_but_not_their_own_view(
     assert at.query_params["brush"] == "0.5,1.5,0,400"
     brushed = counted(at)[0]
     assert 0 < brushed < DEFAULT_PATIENT_COUNT
+    at.session_state["values-shown-open"] = True  # the table of the values shown, drawn
+    at.run()
+    assert at.query_params["brush"] == "0.5,1.5,0,400" and counted(at)[0] == brushed
     shown = next(d.value for d in at.dataframe if "USUBJID" in d.value.columns)
     baseline = shown[shown["AVISIT"] == "Baseline"]
     assert shown["USUBJID"].nunique() == brushed == len(baseline)
@@ -245,3 +248,18 @@ def test_the_adverse_event_table_speaks_in_words(default_store, monkeypatch) -> 
     [table] = [t.value for t in at.dataframe if "Event" in t.value.columns]
     assert {"Patients, any grade", "Grade 3", "Grade ≥3", "Grading"} <= set(table.columns)
     assert not [c for c in table.columns if "_" in c]
+
+
+def test_the_values_table_is_drawn_when_opened_and_holds_the_values_shown(
+    default_store, monkeypatch
+) -> None:
+    at = cohort_page(default_store, monkeypatch)
+    [expander] = [e for e in at.expander if e.label.startswith("Values shown")]
+    assert len(expander.dataframe) == 0  # closed: not drawn
+    rows = int(expander.label.split("(")[1].split()[0].replace(",", ""))
+    at.session_state["values-shown-open"] = True
+    at.run()
+    [expander] = [e for e in at.expander if e.label.startswith("Values shown")]
+    [table] = expander.dataframe
+    assert not at.exception and len(table.value) == min(rows, 1000) > 0
+    assert {"USUBJID", "PARAMCD", "AVAL", "SRCKIND"} <= set(table.value.columns)
