@@ -380,7 +380,10 @@ def swimmer_lanes(
         follow_up.isna() | (periods["end"] <= follow_up), follow_up
     ))  # fmt: skip
     periods = periods[follow_up.isna() | (periods["start"] <= follow_up)]
-    placed = marks[marks["mark"].isin(["infusion", "CRS", "ICANS"]) & marks["day"].notna()]
+    # Only the lanes drawn: labels made for the whole cohort took most of this function's time.
+    placed = marks[marks["mark"].isin(["infusion", "CRS", "ICANS"]) & marks["day"].notna()
+                   & marks["patient_id"].isin(shown)]  # fmt: skip
+    first = first[first["patient_id"].isin(shown)]
     events = pd.concat(
         [
             placed.assign(
@@ -393,7 +396,6 @@ def swimmer_lanes(
         ],
         ignore_index=True,
     )  # fmt: skip
-    events = events[events["patient_id"].isin(shown)]
     lane_of = lanes.set_index("patient_id")["lane"]
     periods = periods.assign(lane=periods["patient_id"].map(lane_of))
     events = events.assign(lane=events["patient_id"].map(lane_of))
