@@ -1,6 +1,7 @@
 """Benchmark: the cohort explorer's rerun after a filter change, on a large synthetic store.
 
-Targets (issue 6): a page rerun <= 1 s median after any filter change; no chart receives more
+Targets (issue 17, after issue 6's 1 s): a median rerun after a change <= 300 ms at 10,000 patients
+and <= 1 s at 100,000, within 2 x of the time its queries spend in DuckDB; no chart receives more
 than 5,000 rows. Measured in the app's script run (AppTest), which is where the time goes: the
 browser only draws the few thousand rows each chart receives.
 
@@ -18,10 +19,8 @@ from pathlib import Path
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
-from bench.page_reruns import rerun_times, stores
+from bench.page_reruns import patients_in, rerun_target, rerun_times, sql_line, stores
 from carta.measures.cohort import MAX_CHART_ROWS
-
-TARGET_SECONDS = 1.0
 
 # Each step changes one thing, as a researcher would, and reruns the page.
 STEPS = [
@@ -63,17 +62,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         default, large = stores(Path(folder), args.patients, args.store)
         table = {label: measure(path) for label, path in (("default", default), ("large", large))}
+        target = rerun_target(patients_in(large))
     print("| change | default store (s) | max rows | large store (s) | max rows |")
     print("|---|---:|---:|---:|---:|")
     for index, (name, _) in enumerate(STEPS):
         d, lg = table["default"][1][index], table["large"][1][index]
         print(f"| {name} | {d[1]:.2f} | {d[2]:,} | {lg[1]:.2f} | {lg[2]:,} |")
-    medians = {k: statistics.median(s for _, s, _ in v[1]) for k, v in table.items()}
-    most = max(rows for _, _, rows in table["large"][1])
+    medians = {k: statistics.median(r[1] for r in v[1]) for k, v in table.items()}
+    most = max(r[2] for r in table["large"][1])
     print(f"| **median rerun** | **{medians['default']:.2f}** | | **{medians['large']:.2f}** | |")
     print(f"| first run (cold caches) | {table['default'][0]:.2f} | | {table['large'][0]:.2f} | |")
-    ok = medians["large"] <= TARGET_SECONDS and most <= MAX_CHART_ROWS
-    print(f"\ntarget: median ≤ {TARGET_SECONDS:.0f} s and ≤ {MAX_CHART_ROWS:,} rows per chart: "
+    print(f"large store: {sql_line(table['large'][1])} (target: within 2 x)")
+    ok = medians["large"] <= target and most <= MAX_CHART_ROWS
+    print(f"\ntarget: median ≤ {target:g} s and ≤ {MAX_CHART_ROWS:,} rows per chart: "
           + ("✓" if ok else "✗ MISSED"))  # fmt: skip
     raise SystemExit(0 if ok else 1)
 

@@ -1,8 +1,9 @@
 """Benchmark: the completeness view's rerun after a filter or patient change, on a large store.
 
-Target (issue 16): a completeness-page rerun <= 1 s at 10,000 patients (median over the
-changes). The page is also rendered on the default and an empty store, and must raise nothing on
-any of them. Measured in the app's script run (AppTest), as bench/safety_page.py is.
+Targets (issue 17; issue 16 asked for 1 s): a median rerun <= 300 ms at 10,000 patients and <= 1
+s at 100,000, within 2 x of the time its queries spend in DuckDB (printed beside it). The page
+is also rendered on the default and an empty store, and must raise nothing on any of them.
+Measured in the app's script run (AppTest), as bench/safety_page.py is.
 
     .venv/bin/python -m bench.completeness_page [--patients 10000] [--store PATH]
 """
@@ -10,8 +11,6 @@ any of them. Measured in the app's script run (AppTest), as bench/safety_page.py
 from __future__ import annotations
 
 from bench.page_reruns import page_benchmark
-
-TARGET_SECONDS = 1.0
 
 STEPS = [
     ("sex = F", lambda at: at.multiselect(key="sex").set_value(["F"])),
@@ -24,7 +23,7 @@ STEPS = [
 
 
 def main() -> None:
-    page_benchmark(__doc__, "pages/completeness.py", STEPS, TARGET_SECONDS)
+    page_benchmark(__doc__, "pages/completeness.py", STEPS)
 
 
 if __name__ == "__main__":

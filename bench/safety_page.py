@@ -1,8 +1,9 @@
 """Benchmark: the safety view's rerun after a filter change, on a large synthetic store.
 
-Target (issue 11): a safety-page rerun <= 1 s at 10,000 patients (median over the filter
-changes). The page is also rendered on the default and an empty store, and must raise nothing on
-any of them. Measured in the app's script run (AppTest), as bench/cohort_page.py is.
+Targets (issue 17; issue 11 asked for 1 s): a median rerun <= 300 ms at 10,000 patients and <= 1
+s at 100,000, within 2 x of the time its queries spend in DuckDB (printed beside it). The page
+is also rendered on the default and an empty store, and must raise nothing on any of them.
+Measured in the app's script run (AppTest), as bench/cohort_page.py is.
 
     .venv/bin/python -m bench.safety_page [--patients 10000] [--store PATH]
 """
@@ -12,8 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.page_reruns import page_benchmark, rerun_times
-
-TARGET_SECONDS = 1.0
 
 STEPS = [
     ("sex = F", lambda at: at.multiselect(key="sex").set_value(["F"])),
@@ -30,7 +29,7 @@ def measure(store: Path, steps: bool = True) -> tuple[float, list[tuple[str, flo
 
 
 def main() -> None:
-    page_benchmark(__doc__, "pages/safety.py", STEPS, TARGET_SECONDS)
+    page_benchmark(__doc__, "pages/safety.py", STEPS)
 
 
 if __name__ == "__main__":
