@@ -26,6 +26,7 @@ from carta.measures import (
     serology,
     summary,
 )
+from carta.membership import among
 from carta.store import insert_frame, insert_query_result, run_query
 
 # ICAHT and T-ICAHT from sparse counts ([U] design rules, docs/rules.md): a patient's last value
@@ -271,7 +272,7 @@ def _quality(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     parts = []
     for _name, visits, people in _schedules(con):
         ids = people["patient_id"]
-        mine = {key: frame[frame["patient_id"].isin(ids)] for key, frame in inputs.items()}
+        mine = {key: frame[among(frame["patient_id"], ids)] for key, frame in inputs.items()}
         parts.append(quality.findings(**mine, patients=people, visits=visits))
     if parts:
         insert_frame(con, "quality_findings", pd.concat(parts, ignore_index=True))

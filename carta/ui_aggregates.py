@@ -10,6 +10,7 @@ import streamlit as st
 from carta import display, exports, ui, ui_cohort
 from carta.access import SMALL_CELL
 from carta.measures import cohort, disclosure
+from carta.membership import among
 
 NOTE = (
     f"**Aggregates only** (viewer role): counts of 1 to {SMALL_CELL - 1} patients show as "
@@ -85,7 +86,7 @@ def cohort_view(values, measured, response, adverse, patients, shown, code, rule
         "response": response_table(response, patients, shown),
         "remission": remission_table(remission if remission is not None else pd.DataFrame()),
         "threshold": threshold_table(
-            measured[measured["patient_id"].isin(set(patients))], rule, shown
+            measured[among(measured["patient_id"], patients)], rule, shown
         ),
         "adverse-events": adverse_table(adverse, len(patients)),
     }

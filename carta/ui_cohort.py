@@ -9,6 +9,7 @@ import streamlit as st
 
 from carta import dictionary, display, ui
 from carta.measures import cohort as cohort_measures
+from carta.membership import among
 
 
 @st.cache_data(
@@ -48,7 +49,7 @@ def cohort_response(patients: list[str], windows: list[dict], edited: bool) -> p
     )
     frozen = tuple(tuple(sorted(w.items())) for w in windows)
     rows = _response_with_windows(ui.reading_key(), frozen, everyone)
-    return rows[rows["patient_id"].isin(set(patients))]
+    return rows[among(rows["patient_id"], patients)]
 
 
 def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> None:

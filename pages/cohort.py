@@ -11,6 +11,7 @@ from carta import dictionary, display, ui, ui_aggregates, ui_cohort, ui_filters,
 from carta.charts import cohort as charts
 from carta.measures import cohort
 from carta.measures.cohort import Crossfilter, Selections
+from carta.membership import among
 
 ui.require_shell()
 
@@ -165,7 +166,7 @@ left, right = st.columns(2)
 with left:
     st.subheader("Distribution by visit window")
     own = computed("distribution", lambda: values[
-        values["patient_id"].isin(set(crossfilter.patients_for("distribution")))])  # fmt: skip
+        among(values["patient_id"], crossfilter.patients_for("distribution"))])  # fmt: skip
     if own.empty:
         st.info(f"No {code} value at these windows for these patients.")
     else:
@@ -214,7 +215,7 @@ with right:
         )
 
 cohort_now = set(in_all)
-lines = computed("lines", lambda: values[values["patient_id"].isin(cohort_now)])
+lines = computed("lines", lambda: values[among(values["patient_id"], cohort_now)])
 left, right = st.columns(2)
 with left:
     st.subheader("Spaghetti")
@@ -278,7 +279,7 @@ def swimmer():
     marks = ui.query("cohort_lane_marks", patients=lane_patients)
     aplasia = ui.query("cohort_aplasia", patients=lane_patients)
     drawn_lanes = cohort.swimmer_lanes(
-        marks, aplasia, response[response["patient_id"].isin(set(lane_patients))], sort_by,
+        marks, aplasia, response[among(response["patient_id"], lane_patients)], sort_by,
         int(limit),
     )  # fmt: skip
     return *drawn_lanes, cohort.unplaced_marks(marks, drawn_lanes[0]["patient_id"])
@@ -329,7 +330,7 @@ with left:
     )
     # On the values themselves, whatever the view: a patient without a baseline still counts.
     threshold = computed("threshold", lambda: cohort.threshold_table(
-        measured[measured["patient_id"].isin(cohort_now)], rule, shown), rule)  # fmt: skip
+        measured[among(measured["patient_id"], cohort_now)], rule, shown), rule)  # fmt: skip
     st.dataframe(threshold.style.format(na_rep="—", precision=1), hide_index=True, key="thr-table")
     st.caption(f"{code} {rule}, with each result's own reference range where the lab gave one.")
     ui_cohort.published_figures(filters.indications)
@@ -350,5 +351,5 @@ with right:
         )
 
 ui_cohort.cohort_downloads(
-    computed("shown", lambda: measured[measured["patient_id"].isin(cohort_now)]), code, in_all
+    computed("shown", lambda: measured[among(measured["patient_id"], cohort_now)]), code, in_all
 )

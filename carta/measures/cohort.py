@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from carta.membership import among
+
 # No chart is sent more rows than this, whatever the cohort size (issue 6's benchmark target).
 MAX_CHART_ROWS = 5_000
 
@@ -178,11 +180,11 @@ def capped(frame: pd.DataFrame, by: str, limit: int = MAX_CHART_ROWS) -> tuple[p
     keep_n = max(1, int(limit // per_group))
     order = np.argsort(pd.util.hash_array(groups.to_numpy(dtype=object)), kind="stable")
     keep = set(groups[order[:keep_n]])
-    kept = frame[frame[by].isin(keep)]
+    kept = frame[among(frame[by], keep)]
     while len(kept) > limit and keep_n > 1:  # uneven groups: trim until it fits
         keep_n = int(keep_n * 0.9)
         keep = set(groups[order[:keep_n]])
-        kept = frame[frame[by].isin(keep)]
+        kept = frame[among(frame[by], keep)]
     return kept, len(groups) - keep_n
 
 
@@ -256,7 +258,7 @@ def response_table(
 ) -> pd.DataFrame:
     """Per visit window: patients evaluable for TIS (all core set measures), the number and share
     in each TIS category, and PRINTO CID among those assessed for it (clinical-rules §3.1, §3.2)."""
-    chosen = response[response["patient_id"].isin(set(patients))]
+    chosen = response[among(response["patient_id"], patients)]
     # Counted once per window and category (grouped), not filtered window by window.
     timepoint = chosen["timepoint"].astype(object)
     complete = chosen["complete"].fillna(False).astype(bool) & chosen["category"].notna()
@@ -355,8 +357,8 @@ def swimmer_lanes(
     lanes = lanes.head(limit).reset_index(drop=True)
     lanes["lane"] = np.arange(len(lanes))
     shown = set(lanes["patient_id"])
-    aplasia = aplasia[aplasia["patient_id"].isin(shown)]
-    response = response[response["patient_id"].isin(shown)]
+    aplasia = aplasia[among(aplasia["patient_id"], shown)]
+    response = response[among(response["patient_id"], shown)]
     periods = pd.concat(
         [
             pd.DataFrame(
@@ -372,7 +374,7 @@ def swimmer_lanes(
         ],
         ignore_index=True,
     )
-    periods = periods[periods["patient_id"].isin(shown) & periods["start"].notna()]
+    periods = periods[among(periods["patient_id"], shown) & periods["start"].notna()]
     # A period ends by the last contact at the latest: a CID run is dated by its windows' nominal
     # days, and the last window's nominal day can lie after the patient's follow-up.
     follow_up = periods["patient_id"].map(lanes.set_index("patient_id")["follow_up"])
@@ -382,8 +384,8 @@ def swimmer_lanes(
     periods = periods[follow_up.isna() | (periods["start"] <= follow_up)]
     # Only the lanes drawn: labels made for the whole cohort took most of this function's time.
     placed = marks[marks["mark"].isin(["infusion", "CRS", "ICANS"]) & marks["day"].notna()
-                   & marks["patient_id"].isin(shown)]  # fmt: skip
-    first = first[first["patient_id"].isin(shown)]
+                   & among(marks["patient_id"], shown)]  # fmt: skip
+    first = first[among(first["patient_id"], shown)]
     events = pd.concat(
         [
             placed.assign(
@@ -404,7 +406,7 @@ def swimmer_lanes(
 
 def unplaced_marks(marks: pd.DataFrame, patients: Iterable[str]) -> pd.DataFrame:
     """CRS and ICANS reported without a day: listed beside the swimmer plot, never placed."""
-    chosen = marks[marks["patient_id"].isin(set(patients))]
+    chosen = marks[among(marks["patient_id"], patients)]
     return chosen[chosen["mark"].isin(["CRS", "ICANS"]) & chosen["day"].isna()]
 
 

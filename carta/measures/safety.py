@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from carta.measures import survival
+from carta.membership import among
 
 CATEGORIES = ("CRS", "ICANS", "ICAHT", "ICAHT late", "T-ICAHT", "T-ICAHT late", "Infection",
               "LICATS")  # fmt: skip
@@ -106,7 +107,7 @@ def infection_rate(
     """Dated infections from day 0 to the last follow-up per 100 patient-months of follow-up,
     over the patients whose adverse events are recorded (`recorded`; None: every patient)."""
     if recorded is not None:
-        rows = rows[rows["patient_id"].isin(recorded)]
+        rows = rows[among(rows["patient_id"], recorded)]
     follow = rows.set_index("patient_id")["follow_up_day"].dropna()
     follow = follow[follow >= 0]
     last = infections["patient_id"].map(follow)
