@@ -59,8 +59,11 @@ def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> No
 
     st.subheader("Take it away")
     sources = ui.query("source_kinds").set_index("source_id")["kind"].to_dict()
-    adam = cohort_measures.adam_bds(values, dictionary.parameters(), sources)
-    synthetic = "synthetic" in set(adam["SRCKIND"])
+
+    def adam() -> pd.DataFrame:  # one row per value shown, made when it is asked for
+        return cohort_measures.adam_bds(values, dictionary.parameters(), sources)
+
+    synthetic = "synthetic" in {sources.get(s) for s in values["source_id"].unique()}
     stem = f"carta-cohort-{code.lower()}" + ("-synthetic" if synthetic else "")
     if synthetic:
         st.caption(
@@ -69,8 +72,8 @@ def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> No
         )
     columns = st.columns(3)
     columns[0].download_button(
-        f"Values shown, ADaM BDS (CSV, {len(adam):,} rows)",
-        ui.audited(lambda: exports.csv_text(adam), f"{stem}-adam.csv"),  # made when clicked
+        f"Values shown, ADaM BDS (CSV, {len(values):,} rows)",
+        ui.audited(lambda: exports.csv_text(adam()), f"{stem}-adam.csv"),  # made when clicked
         on_click="ignore",
         file_name=f"{stem}-adam.csv",
         mime="text/csv",
@@ -92,15 +95,15 @@ def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> No
             on_click="ignore",
         )
     # Drawn only while open: a styled table of 1,000 rows took a fifth of a cohort rerun.
-    shown = st.expander(f"Values shown ({len(adam):,} rows)", key="values-shown-open",
+    shown = st.expander(f"Values shown ({len(values):,} rows)", key="values-shown-open",
                         on_change="rerun")  # fmt: skip
     if not shown.open:
         return
     with shown:
         st.caption("docs/data-dictionary.md describes every column (ADaM BDS export).")
-        st.dataframe(display.table_style(adam.head(1000)), hide_index=True, key="values-shown")
-        if len(adam) > 1000:
-            st.caption(f"The first 1,000 of {len(adam):,} rows; the download holds them all.")
+        st.dataframe(display.table_style(adam().head(1000)), hide_index=True, key="values-shown")
+        if len(values) > 1000:
+            st.caption(f"The first 1,000 of {len(values):,} rows; the download holds them all.")
 
 
 REMISSION_DEFINITIONS = (

@@ -340,7 +340,8 @@ def swimmer_lanes(
     infusion, CRS, ICANS and the first TIS response (day = nominal day of its window).
     """
     last = marks[marks["mark"] == "last contact"].set_index("patient_id")["day"]
-    lanes = pd.DataFrame({"patient_id": sorted(set(marks["patient_id"]))})
+    # Unique and sorted by pandas: iterating the Arrow strings in Python took a third of the time.
+    lanes = pd.DataFrame({"patient_id": marks["patient_id"].drop_duplicates().sort_values().array})
     lanes["follow_up"] = lanes["patient_id"].map(last)
     first = _first_response(response)
     lanes["first_response_day"] = lanes["patient_id"].map(first.set_index("patient_id")["day"])
