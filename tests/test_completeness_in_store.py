@@ -16,11 +16,22 @@ from carta.measures import completeness
 from carta.schema import SCHEMA_VERSION, columns, create_tables
 from carta.store import run_query
 
+# The graded adverse events by safety category, as the rule's input (the store's query computes
+# the same inside follow_up_completeness_grid.sql).
+GRADED_EVENTS = """
+    SELECT DISTINCT a.patient_id,
+        (SELECT c.category FROM ae_categories c WHERE regexp_matches(lower(a.term), c.pattern)
+         ORDER BY c.priority LIMIT 1) AS code,
+        a.onset_day AS day
+    FROM adverse_events a
+    WHERE a.grade IS NOT NULL
+"""
+
 
 def reference_grid(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The grid as the rule computes it from the store's rows, schedule by schedule."""
     observations = run_query(con, "schedule_observations", codes=completeness.scheduled_codes())
-    graded = run_query(con, "graded_adverse_event_categories")
+    graded = con.execute(GRADED_EVENTS).df()
     people = run_query(con, "patient_last_days")
     parts = []
     for name, visits, mine in completeness.schedules(people, run_query(con, "visit_schedule_rows")):

@@ -85,8 +85,13 @@ def test_a_response_click_narrows_the_other_views_and_the_download_matches(
     assert set(csv["SRCKIND"]) == {"synthetic"}
     # The first row of the table shown is the first row of the file.
     page.get_by_text(re.compile(r"^Values shown \(")).click()
+    # Opening it reruns the page, which then draws the table inside it.
+    shown = page.locator('[data-testid="stExpander"]').filter(
+        has_text=re.compile(r"Values shown \(")
+    )
+    grid = shown.locator('[data-testid="stDataFrame"]')
+    grid.wait_for(timeout=60_000)
     wait_rendered(page, charts=5)
-    grid = page.locator('[data-testid="stDataFrame"]').last
     first = [grid.locator(f'[data-testid="glide-cell-{c}-0"]').inner_text() for c in (0, 3)]
     assert first[0] == csv.loc[0, "USUBJID"]
     assert float(first[1].replace(",", "")) == pytest.approx(csv.loc[0, "AVAL"])
