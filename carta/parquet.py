@@ -33,7 +33,7 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _partitioning(table: str) -> str | None:
+def partitioning(table: str) -> str | None:
     """'own' (the table has source_id), 'patient' (by its patient's source) or None."""
     names = {name for name, _ in table_columns()[table]}
     if "source_id" in names:
@@ -71,7 +71,7 @@ def export(con: duckdb.DuckDBPyConnection, out: Path, replace: bool = False) -> 
 def _write_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> int:
     # Table names are the schema's own and folders Carta's; COPY takes no parameters.
     folder.mkdir(parents=True)
-    kind = _partitioning(table)
+    kind = partitioning(table)
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     if kind is None:
         con.execute(f"COPY {table} TO {_sql_text(str(folder / 'data.parquet'))} (FORMAT parquet)")
@@ -101,7 +101,7 @@ def create_views(con: duckdb.DuckDBPyConnection, path: Path, schema: str = "main
     for table, typed in table_columns().items():
         names = ", ".join(name for name, _ in typed)
         files = _sql_text(str(path / table / "**" / "*.parquet"))
-        if _partitioning(table) is None:
+        if partitioning(table) is None:
             source = f"read_parquet({files})"
         else:
             source = (f"read_parquet({files}, hive_partitioning = true, "

@@ -22,7 +22,7 @@ from carta.access import (
 from carta.measures import disclosure
 from carta.store import open_read_only, open_scoped, query_names, query_sql, reads_patients
 from tests.conftest import PUBLISHED_ID
-from tests.test_queries import parameter_sets
+from tests.test_queries import parameter_sets, store_query_names
 
 ACCESS_FILE = """
 [users."Alice@Example.org"]
@@ -139,7 +139,7 @@ def _rows(con, name: str) -> list[pd.DataFrame]:
     return frames
 
 
-@pytest.mark.parametrize("name", query_names())
+@pytest.mark.parametrize("name", store_query_names())
 def test_every_query_read_over_one_source_returns_only_its_rows(name, fixture_store) -> None:
     con = open_scoped(fixture_store, frozenset({"synthetic"}))
     try:

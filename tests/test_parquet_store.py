@@ -7,49 +7,22 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from carta import parquet
 from carta.cli import main
-from carta.store import StoreError, open_read_only, open_scoped, query_names, query_sql, writer_lock
+from carta.store import StoreError, open_read_only, open_scoped, query_names, writer_lock
+from tests.backends import agree, export_parquet
 from tests.conftest import PUBLISHED_ID, open_page
-from tests.test_queries import parameter_sets
+from tests.test_queries import store_query_names
 
 
 @pytest.fixture(scope="module")
 def dataset(fixture_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("parquet") / "store"
-    assert main(["export-parquet", str(out), "--store", str(fixture_store)]) == 0
-    return out
+    return export_parquet(fixture_store, tmp_path_factory.mktemp("parquet") / "store")
 
 
-def rows(con, name: str, params: dict) -> pd.DataFrame:
-    cursor = con.cursor()
-    try:
-        frame = cursor.execute(query_sql(name), params).df()
-    finally:
-        cursor.close()
-    # Ties in an ORDER BY may come in either order: compare as sets of rows, in a fixed order.
-    return frame.sort_values(list(frame.columns), ignore_index=True, na_position="first",
-                             key=lambda c: c.astype(str))  # fmt: skip
-
-
-def same(left: pd.DataFrame, right: pd.DataFrame, name: str) -> None:
-    assert list(left.columns) == list(right.columns), name
-    pd.testing.assert_frame_equal(left, right, check_dtype=False, obj=name)
-
-
-def agree(name: str, duck, pq) -> None:
-    try:
-        for params in parameter_sets(name):
-            same(rows(duck, name, params), rows(pq, name, params), name)
-    finally:
-        duck.close()
-        pq.close()
-
-
-@pytest.mark.parametrize("name", query_names())
+@pytest.mark.parametrize("name", store_query_names())
 def test_every_query_gives_the_same_rows_on_both_backends(name, fixture_store, dataset) -> None:
     agree(name, open_read_only(fixture_store), open_read_only(dataset))
 

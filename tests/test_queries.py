@@ -6,9 +6,16 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from carta import dictionary
+from carta.ingest.carta_format import stage_table_file
+from carta.ingest.checking import CheckingDatabase
+from carta.ingest.observation_checks import register_facts
+from carta.ingest.validate import StoreFacts
 from carta.measures import completeness
+from carta.schema import columns
 from carta.store import QUERIES_DIR, ROOT, open_read_only, query_names, query_parameters, query_sql
 from tests.conftest import PUBLISHED_ID
 
@@ -43,6 +50,8 @@ FIXTURE_PARAMETERS = {
         ],
         [{"name": "Start", "nominal_day": -1, "day_from": -5, "day_to": 0}],
     ],
+    "timepoints": [["Baseline", "M1", "M3"], ["M6"]],
+    "categories": [["none", "minimal", "moderate", "major"], ["major"]],
     "version": [2, 3],
     "first_patient": ["", "NICOLAI-2024"],
     "last_patient": ["\uffff", "SYN-00003"],
@@ -76,7 +85,48 @@ FIXTURE_PARAMETERS = {
             }
         ],
     ],
+    # The import's checks (queries/check_observations.sql)
+    "day_low": [-3650.0, 0.0],
+    "day_high": [36500.0, 100.0],
+    "specimens": [["blood", "bone_marrow", "urine"], ["blood"]],
+    "qualifiers": [["<", ">", "not_detected"], []],
+    "interpretations": [["borderline", "negative", "positive"], []],
+    "any_source": [True, False],
+    "far_days": [180, 0],
 }
+# Queries that run on the import's checking database (carta/ingest/checking.py) say so.
+CHECKING_DATABASE = re.compile(r"^-- database: checking\b", re.MULTILINE)
+
+
+def runs_on_checking_database(name: str) -> bool:
+    return CHECKING_DATABASE.search(query_sql(name)) is not None
+
+
+def store_query_names() -> list[str]:
+    """The queries that read a store (the others read the import's checking database)."""
+    return [name for name in query_names() if not runs_on_checking_database(name)]
+
+
+@pytest.fixture(scope="module")
+def checking_database(tmp_path_factory):
+    """The import's checking database as the checks find it: an observations file read into
+    table `typed` (a good row, a refused one, one that does not parse) and the store's facts."""
+    path = tmp_path_factory.mktemp("checking") / "observations.csv"
+    path.write_text(
+        ",".join(columns("observations")) + "\n"
+        "P1,7,CK,120,U/L,,,blood,,src,,,,,,,\n"
+        "P1,8,CPK,2,ukat/L,,,blood,,src,,,,,,,\n"
+        "P2,seven,CK,120,U/L,,,blood,,src,,,,,,,\n",
+        encoding="utf-8",
+    )
+    db = CheckingDatabase()
+    stage_table_file(db, path, "observations")
+    facts = StoreFacts(patients={"P1": 240}, sources={"src"},
+                       parameters=dictionary.parameters().set_index("code"))  # fmt: skip
+    stored = pd.DataFrame({"patient_id": ["P1"], "day": [7], "code": ["CK"], "specimen": ["blood"]})
+    register_facts(db, facts, stored)
+    yield db
+    db.close()
 
 
 def parameter_sets(name: str) -> list[dict[str, object]]:
@@ -96,16 +146,22 @@ def test_there_are_queries() -> None:
 
 
 @pytest.mark.parametrize("name", query_names())
-def test_query_runs_on_the_fixture_store(name: str, fixture_store: Path) -> None:
-    con = open_read_only(fixture_store)
+def test_query_runs_on_the_fixture_store(name: str, fixture_store: Path, checking_database) -> None:
+    """Every query runs on the database it is written for: the fixture store, or the import's
+    checking database."""
+    checking = runs_on_checking_database(name)
+    con = checking_database.con if checking else open_read_only(fixture_store)
     try:
         for params in parameter_sets(name):
             cursor = con.cursor()
             frame = cursor.execute(query_sql(name), params).df()
             cursor.close()
             assert list(frame.columns), f"{name} returned no columns"
+            if checking:
+                assert len(frame), f"{name} returned no rows from the checking database"
     finally:
-        con.close()
+        if not checking:
+            con.close()
 
 
 @pytest.mark.parametrize("name", query_names())
