@@ -73,14 +73,22 @@ def columns(table: str) -> list[str]:
 @cache
 def required_columns(table: str) -> frozenset[str]:
     """The columns declared NOT NULL: a row without them cannot be stored."""
+    return _required_columns().get(table, frozenset())
+
+
+@cache
+def _required_columns() -> dict[str, frozenset[str]]:
+    """Every table's NOT NULL columns, read once from an in-memory copy of the schema."""
     con = duckdb.connect()
     try:
         create_tables(con)
         rows = con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = ? AND is_nullable = 'NO'",
-            [table],
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE is_nullable = 'NO'"
         ).fetchall()
     finally:
         con.close()
-    return frozenset(name for (name,) in rows)
+    required: dict[str, set[str]] = {}
+    for table, name in rows:
+        required.setdefault(table, set()).add(name)
+    return {table: frozenset(names) for table, names in required.items()}

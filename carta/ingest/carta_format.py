@@ -14,16 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from carta import dictionary
 from carta.ingest import personal
+from carta.ingest.checking import CheckingDatabase, load_typed, typed_frame
 from carta.ingest.problems import Problem
-from carta.ingest.reading import batches, header
+from carta.ingest.reading import header
 from carta.schema import DATA_TABLES, required_columns, table_columns
 
 __all__ = ["Problem", "TableFile", "read_folder", "read_table_csv", "sha256_of"]
-
-_TRUE = {"true", "t", "yes", "y", "1"}
-_FALSE = {"false", "f", "no", "n", "0"}
 
 
 @dataclass
@@ -73,8 +70,25 @@ def read_table_csv(
     `source` is the source_id of every row of a file that has no source_id column (a clinic's
     sheet, named once at import).
 
-    The file is parsed a batch at a time, so only the typed rows are ever held whole.
+    The file is read a batch at a time into DuckDB and typed there (carta/ingest/checking.py), so
+    only the typed rows are ever held whole.
     """
+    with CheckingDatabase() as db:
+        result = stage_table_file(db, path, table, done, source)
+        if not refuses_file(result):
+            result.rows = typed_frame(db)
+    return result
+
+
+def stage_table_file(
+    db: CheckingDatabase,
+    path: Path,
+    table: str,
+    done: Callable[[float], None] | None = None,
+    source: str | None = None,
+) -> TableFile:
+    """The file's header checked and its rows typed into table `typed` of `db`; the TableFile
+    holds the problems and, as yet, no rows. A file without a required column is not read."""
     expected = table_columns()[table]
     names = [c for c, _ in expected]
     empty = pd.DataFrame({c: pd.Series(dtype=_DTYPES.get(t, "string")) for c, t in expected})
@@ -97,84 +111,16 @@ def read_table_csv(
         )
         return result
     # A column the store can leave empty may be left out of the file: its cells are empty.
-    absent = [c for c in names if c not in found and c not in given]
-    parts = [
-        _typed_rows(
-            raw.assign(**dict.fromkeys(absent, ""), **given)[names], expected, required, result
-        )
-        for raw in batches(path, result.problems, done)
-    ]
-    result.rows = pd.concat(parts) if parts else empty
+    present = [c for c in names if c in found]
+    load_typed(db, path, table, present, given, result.problems, done)
     return result
 
 
+def refuses_file(table_file: TableFile) -> bool:
+    """Whether the file as a whole was refused (a required column is missing)."""
+    return any(
+        p.row is None and p.reason.startswith("missing columns") for p in table_file.problems
+    )
+
+
 _DTYPES = {"INTEGER": "Int64", "BIGINT": "Int64", "DOUBLE": "Float64", "BOOLEAN": "boolean"}
-# In a data manager's words, not the store's type names.
-_NOT_PARSED = {
-    "INTEGER": "not a whole number",
-    "BIGINT": "not a whole number",
-    "DOUBLE": "not a number",
-    "BOOLEAN": "not true or false",
-}
-
-
-def _unit_of_a_reading(raw: pd.DataFrame) -> pd.DataFrame:
-    """A serology result given only as negative, borderline or positive has no number, so its
-    unit cannot be wrong: it takes the dictionary's ({titer}) rather than being refused."""
-    blank = raw["unit"].str.strip().eq("") & raw["value"].str.strip().eq("")
-    reading = blank & raw["interpretation"].str.strip().ne("")
-    reading &= raw["code"].str.strip().isin(dictionary.serology_codes())
-    if not reading.any():
-        return raw
-    units = dictionary.parameters().set_index("code")["unit"]
-    return raw.assign(unit=raw["unit"].where(~reading, raw["code"].str.strip().map(units)))
-
-
-def _typed_rows(raw: pd.DataFrame, expected, required, result: TableFile) -> pd.DataFrame:
-    """One batch parsed by the columns' types; a row with a value that does not parse is left
-    out and reported. Rows keep their line number in the file as index."""
-    typed = {}
-    bad_rows: set[int] = set()
-    name = result.path.name
-    if result.table == "observations":
-        raw = _unit_of_a_reading(raw)
-    for column, dtype in expected:
-        text = raw[column].str.strip()
-        values, bad = _parse(text, dtype)
-        if column in required:
-            blank = text.eq("")
-            for index in blank[blank].index:
-                bad_rows.add(index)
-                result.problems.append(
-                    Problem(name, int(index), column, "", "required: the value is missing")
-                )
-        for index in bad[bad].index:
-            bad_rows.add(index)
-            result.problems.append(
-                Problem(name, int(index), column, raw.at[index, column],
-                        _NOT_PARSED[dtype])
-            )  # fmt: skip
-        typed[column] = values
-    frame = pd.DataFrame(typed, index=raw.index)
-    return frame.drop(index=sorted(bad_rows))
-
-
-def _parse(text: pd.Series, dtype: str) -> tuple[pd.Series, pd.Series]:
-    """(parsed values with blanks as missing, mask of non-blank values that did not parse)."""
-    blank = text.eq("")
-    if dtype in ("INTEGER", "BIGINT"):
-        number = pd.to_numeric(text.where(~blank), errors="coerce")
-        # Whole numbers that fit the column: a day of 1e30 is as wrong as a day of 1.5.
-        whole = number.notna() & (number % 1 == 0) & number.abs().lt(2**31)
-        return number.where(whole).astype("Int64"), ~blank & ~whole
-    if dtype == "DOUBLE":
-        number = pd.to_numeric(text.where(~blank), errors="coerce")
-        return number.astype("Float64"), ~blank & number.isna()
-    if dtype == "DATE":
-        parsed = pd.to_datetime(text.where(~blank), format="%Y-%m-%d", errors="coerce")
-        return parsed.dt.date.astype("object").where(parsed.notna(), None), ~blank & parsed.isna()
-    if dtype == "BOOLEAN":
-        lowered = text.str.lower()
-        parsed = lowered.map(lambda v: True if v in _TRUE else False if v in _FALSE else None)
-        return parsed.astype("boolean"), ~blank & parsed.isna()
-    return text.where(~blank).astype("string"), blank & False

@@ -17,15 +17,25 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from carta import dictionary
 from carta.derive import derive_tables, record_quality_history
 from carta.exports import csv_text
 from carta.ingest import personal, redcap, wide_sheet
-from carta.ingest.carta_format import SUFFIXES, Problem, read_table_csv, sha256_of
+from carta.ingest.carta_format import (
+    SUFFIXES,
+    Problem,
+    read_table_csv,
+    refuses_file,
+    sha256_of,
+    stage_table_file,
+)
 from carta.ingest.cdisc import datasets as cdisc_datasets
 from carta.ingest.cdisc import reader as cdisc_reader
-from carta.ingest.reading import UnreadableFile, batches, header
+from carta.ingest.checking import CheckingDatabase, arrow_frame
+from carta.ingest.observation_checks import check_observations, patients_of_file
+from carta.ingest.reading import UnreadableFile, header, rows_at
 from carta.ingest.validate import StoreFacts, check
 from carta.schema import (
     DATA_TABLES,
@@ -69,11 +79,24 @@ class FileReport:
     rejected: int = 0
     problems: list[Problem] = field(default_factory=list)
     quarantine: Path | None = None
-    rows: pd.DataFrame | None = None  # accepted rows, before publishing
+    # The accepted rows, before publishing: a frame indexed by line, or the Arrow rows of the SQL
+    # checks (with a `line` column), inserted as they are and made a frame only if asked for.
+    accepted_rows: pd.DataFrame | pa.Table | None = None
     sha256: str = ""
     # The refused records as read (SDTM/ADaM, REDCap), without dates, for the quarantine file;
     # None: the quarantine file is made by reading the CSV again.
     refused_records: pd.DataFrame | None = None
+
+    @property
+    def rows(self) -> pd.DataFrame | None:
+        """The accepted rows as a frame indexed by their line in the file."""
+        if isinstance(self.accepted_rows, pa.Table):
+            self.accepted_rows = arrow_frame(self.accepted_rows)
+        return self.accepted_rows
+
+    @rows.setter
+    def rows(self, rows: pd.DataFrame | None) -> None:
+        self.accepted_rows = rows
 
 
 @dataclass
@@ -229,6 +252,8 @@ def _check_readable_file(file, facts, seen, in_store, store, done) -> FileReport
     sha = sha256_of(file)
     if sha in seen:
         return FileReport(file, None, "already imported", sha256=sha)
+    if table == "observations":
+        return _check_observations_file(file, facts, store, done, sha)
     table_file = (
         read_table_csv(file, table, done, facts.source)
         if own_format
@@ -261,9 +286,26 @@ def _check_readable_file(file, facts, seen, in_store, store, done) -> FileReport
         accepted=len(rows),
         rejected=len(refused_lines),
         problems=problems,
-        rows=rows,
+        accepted_rows=rows,
         sha256=sha,
     )
+
+
+def _check_observations_file(file, facts, store, done, sha) -> FileReport:
+    """An observations file in Carta's format, read into DuckDB and checked there: its accepted
+    rows stay Arrow until they are inserted into the new version."""
+    with CheckingDatabase() as db:
+        table_file = stage_table_file(db, file, "observations", done, facts.source)
+        if refuses_file(table_file):
+            return FileReport(file, "observations", "refused", problems=table_file.problems,
+                              accepted_rows=table_file.rows, sha256=sha)  # fmt: skip
+        stored = _stored_key_rows(store, patients_of_file(db))
+        accepted, found = check_observations(db, facts, stored, file.name)
+    problems = table_file.problems + found
+    refused_lines = {p.row for p in problems if p.row is not None and not p.is_warning}
+    return FileReport(file, "observations", "imported", accepted=accepted.num_rows,
+                      rejected=len(refused_lines), problems=problems, accepted_rows=accepted,
+                      sha256=sha)  # fmt: skip
 
 
 def _is_cdisc(path: Path) -> bool:
@@ -323,7 +365,8 @@ def _check_reading(reading, facts: StoreFacts, seen, in_store, store: Path) -> l
         refused = {p.row for p in problems if p.row is not None and not p.is_warning}
         reports.append(FileReport(
             file, table_file.table, "imported", accepted=len(accepted), rejected=len(refused),
-            problems=problems, rows=accepted.drop(columns="line", errors="ignore"), sha256=sha,
+            problems=problems, accepted_rows=accepted.drop(columns="line", errors="ignore"),
+            sha256=sha,
             refused_records=_refused_records(reading, refused),
         ))  # fmt: skip
     return reports
@@ -349,12 +392,16 @@ def _other_format(file: Path, facts: StoreFacts):
 
 def _stored_keys(store: Path, rows: pd.DataFrame) -> frozenset[tuple]:
     patients = sorted(rows["patient_id"].dropna().unique())
+    return frozenset(_stored_key_rows(store, patients).itertuples(index=False, name=None))
+
+
+def _stored_key_rows(store: Path, patients: list[str]) -> pd.DataFrame:
+    """The store's (patient_id, day, code, specimen) of these patients' observations."""
     con = open_read_only(store)
     try:
-        keys = run_query(con, "observation_keys", patients=patients)
+        return run_query(con, "observation_keys", patients=patients)
     finally:
         con.close()
-    return frozenset(keys.itertuples(index=False, name=None))
 
 
 def _new_ids_only(table, rows, problems, in_store, file_name):
@@ -385,7 +432,7 @@ def _fill(con: duckdb.DuckDBPyConnection, version: int, path: Path, reports) -> 
     for report in reports:
         if report.status != "imported" or not report.accepted:
             continue
-        insert_frame(con, report.table, report.rows)
+        insert_frame(con, report.table, report.accepted_rows)  # a frame or Arrow
         con.execute(
             "INSERT INTO imports VALUES ($id, now(), $name, $sha, $accepted, $rejected, $version)",
             {"id": next_id, "name": report.file.name, "sha": report.sha256,
@@ -450,8 +497,8 @@ def _quarantine(report: FileReport, path: Path, version: int | None) -> Path | N
         # A row of the wrong width is in no batch: its line and reason are kept, not its text,
         # which could hold anything (a name, a date).
         unparsed = [p.row for p in refused if p.column is None]
-        parts = [raw[raw.index.isin(reasons)] for raw in batches(report.file, [])]
-        out = pd.concat([*parts, pd.DataFrame(index=pd.Index(sorted(unparsed), dtype="int64"))])
+        unparsed_lines = pd.DataFrame(index=pd.Index(sorted(unparsed), dtype="int64"))
+        out = pd.concat([rows_at(report.file, set(reasons)), unparsed_lines])
     # Never a personal column or a date, whatever the reader (carta/ingest/personal.py).
     out = personal.for_quarantine(out.sort_index())
     lines = out.index.tolist()

@@ -15,10 +15,13 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from carta.ingest.problems import Problem
@@ -49,6 +52,46 @@ def batches(
     `done` hears the fraction of the file read after each batch, for a progress bar."""
     if _is_excel(path):
         yield _excel(path)
+        return
+    for batch in arrow_batches(path, problems, done):
+        frame = batch.drop_columns(LINE).to_pandas()
+        frame.index = pd.Index(batch.column(LINE).to_numpy(), dtype="int64")
+        yield frame
+
+
+def rows_at(path: Path, lines: set[int]) -> pd.DataFrame:
+    """The rows at `lines` as text, every column, read again (for a quarantine file): the other
+    rows are left in Arrow, never made into frames."""
+    wanted = pa.array(sorted(lines), pa.int64())
+    parts = [batch.filter(pc.is_in(batch.column(LINE), wanted)) for batch in
+             arrow_batches(path, [])]  # fmt: skip
+    if not parts:
+        return pd.DataFrame(columns=header(path), index=pd.Index([], dtype="int64"), dtype="str")
+    table = pa.Table.from_batches(parts)
+    frame = table.drop_columns(LINE).to_pandas()
+    frame.index = pd.Index(table.column(LINE).to_numpy(), dtype="int64")
+    return frame
+
+
+LINE = "line"  # the column of an Arrow batch that holds each row's line in the file
+
+
+def arrow_batches(
+    path: Path,
+    problems: list[Problem],
+    done: Callable[[float], None] | None = None,
+    columns: list[str] | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """The file's rows as Arrow text in batches, each with its line in column `line`; only
+    `columns` of the file when given (a row is judged blank, or holding stray bytes, by all of
+    its cells all the same). What `batches` reads, without ever making a frame of it: the import
+    hands these batches to DuckDB (carta/ingest/checking.py)."""
+    if _is_excel(path):
+        frame = _excel(path)
+        table = pa.Table.from_pandas(frame, preserve_index=False).append_column(
+            LINE, pa.array(frame.index.to_numpy(), pa.int64())
+        )
+        yield from table.select([*(columns or frame.columns), LINE]).to_batches()
         return
     encoding, separator, names = _csv_layout(path)
     if not names:
@@ -93,35 +136,56 @@ def batches(
         for batch in reader:
             # Rows skipped for their width are left out of the batch but keep their line numbers.
             # pyarrow parses a block ahead, so a skip may be reported before its batch comes.
-            lines = []
-            while len(lines) < batch.num_rows:
-                if line in skipped:
-                    skipped.discard(line)
-                else:
-                    lines.append(line)
-                line += 1
-            frame = batch.to_pandas()
-            frame.index = pd.Index(lines, dtype="int64")
-            frame = frame[~frame.eq("").all(axis=1)]
+            lines, line = _next_lines(line, batch.num_rows, skipped)
+            # The bytes parsed so far, counted from the batch: pyarrow reads ahead, so the file
+            # position runs ahead of the work. One byte per cell for its separator.
+            parsed += batch.num_rows * len(names) + sum(
+                column.buffers()[2].size for column in batch.columns
+            )
+            blank = _blank_rows(batch)
+            batch = batch.append_column(LINE, pa.array(lines, pa.int64()))
+            if blank is not None:
+                batch = batch.filter(pc.invert(blank))
             if encoding == STRAY_BYTES:
-                frame = _without_stray_bytes(frame, path, problems)
+                batch = _without_stray_bytes(batch, names, path, problems)
             if done:
-                # The bytes parsed so far, counted from the batch: pyarrow reads ahead, so the
-                # file position runs ahead of the work. One byte per cell for its separator.
-                parsed += batch.num_rows * len(names) + sum(
-                    column.buffers()[2].size for column in batch.columns
-                )
                 done(min(parsed / size, 1.0))
-            yield frame
+            yield batch.select([*(columns or names), LINE])
     except (pa.ArrowInvalid, UnicodeError) as error:
         raise UnreadableFile(f"cannot be read as CSV: {error}") from error
 
 
-def _without_stray_bytes(frame: pd.DataFrame, path: Path, problems: list[Problem]):
-    stray = frame.apply(lambda column: column.str.contains("\ufffd", regex=False)).any(axis=1)
-    for line in frame.index[stray]:
+def _next_lines(first: int, count: int, skipped: set[int]) -> tuple[np.ndarray, int]:
+    """The line numbers of the next `count` rows from line `first` on, passing over (and
+    forgetting) the lines skipped for their width; and the line after them."""
+    candidates = np.arange(first, first + count + len(skipped), dtype=np.int64)
+    if skipped:
+        candidates = candidates[~np.isin(candidates, np.fromiter(skipped, np.int64))]
+    lines = candidates[:count]
+    after = int(lines[-1]) + 1 if count else first
+    skipped.difference_update([n for n in skipped if n < after])
+    return lines, after
+
+
+def _blank_rows(batch: pa.RecordBatch) -> pa.Array | None:
+    """Per row: whether every cell is empty; None when no row is. Most batches have no row whose
+    first cell is empty, and then no blank row: the other columns are looked at only when one
+    has."""
+    blank = pc.equal(batch.column(0), "")
+    if not pc.any(blank).as_py():
+        return None
+    for column in batch.columns[1:]:
+        blank = pc.and_(blank, pc.equal(column, ""))
+    return blank
+
+
+def _without_stray_bytes(batch: pa.RecordBatch, names: list[str], path: Path, problems):
+    stray = pa.array(np.zeros(batch.num_rows, dtype=bool))
+    for name in names:
+        stray = pc.or_(stray, pc.match_substring(batch.column(name), "\ufffd"))
+    for line in batch.column(LINE).filter(stray).to_pylist():
         problems.append(Problem(path.name, int(line), None, None, NOT_UTF8))
-    return frame[~stray]
+    return batch.filter(pc.invert(stray))
 
 
 def read_whole(path: Path, problems: list[Problem]) -> pd.DataFrame:
@@ -179,7 +243,8 @@ def _cell_text(value: object) -> str:
 
 def _csv_layout(path: Path) -> tuple[str, str, list[str]]:
     """(encoding, separator, unique column names) from the file's bytes and its first line."""
-    encoding = _encoding(path)
+    stat = path.stat()
+    encoding = _encoding(path.resolve(), stat.st_size, stat.st_mtime_ns)
     opened = {"utf-8": "utf-8-sig", STRAY_BYTES: "utf-8-sig"}.get(encoding, encoding)
     try:
         with path.open(encoding=opened, errors="replace" if encoding == STRAY_BYTES else "strict",
@@ -222,10 +287,13 @@ def _unique(names: list[str]) -> list[str]:
     return unique
 
 
-def _encoding(path: Path) -> str:
+@lru_cache(maxsize=32)
+def _encoding(path: Path, _size: int, _modified: int) -> str:
     """UTF-8 when the bytes are UTF-8; Windows-1252 when they are not and hold no UTF-8 sequence
     at all (a legacy export); else UTF-8 with a few stray bytes, read so that the lines holding
-    them are refused and reported, never the whole file decoded wrongly ("MÃ¼ller")."""
+    them are refused and reported, never the whole file decoded wrongly ("MÃ¼ller"). Kept per
+    file, size and modification time: a file is looked at several times (its format, its
+    header, its rows), and decoding a large one takes a tenth of a second each time."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     stray = False
     try:

@@ -34,6 +34,7 @@ ALLOWED = {
 
 # How far outside a patient's follow-up a day may lie before it is worth a warning.
 FAR_DAYS = 180
+FAR_REASON = f"warning: more than {FAR_DAYS} days outside the patient's follow-up; imported"
 
 
 @dataclass(frozen=True)
@@ -429,7 +430,7 @@ def _far_days(table_file: TableFile, rows: pd.DataFrame, facts: StoreFacts) -> l
     far = day.notna() & ((day < -FAR_DAYS) | (day > follow_up + FAR_DAYS))
     return [
         Problem(table_file.path.name, int(line), column, _text(rows.at[line, column]),
-                f"warning: more than {FAR_DAYS} days outside the patient's follow-up; imported")
+                FAR_REASON)
         for line in far[far.fillna(False)].index
     ]  # fmt: skip
 
