@@ -75,8 +75,25 @@ def _timepoint_values(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     )
 
 
-def _observations(con: duckdb.DuckDBPyConnection, *codes: str) -> pd.DataFrame:
-    return run_query(con, "observations_of_codes", codes=list(codes))
+# Patients computed at a time by the steps in pandas: a registry's rows are never all in memory
+# at once (about 190 graded results per synthetic patient, so some 2 million rows a batch). At
+# 100,000 patients the haematotoxicity step alone held 4 GB when it took everyone at once.
+BATCH_PATIENTS = 10_000
+EVERYONE = ("", "\uffff")  # the (first, last) patient ids of a range that holds every id
+
+
+def patient_batches(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(first, last) patient ids of consecutive batches of BATCH_PATIENTS patients, by id."""
+    ids = sorted(run_query(con, "patient_ids", search="", max_rows=2**31 - 1)["patient_id"])
+    return [(ids[i], ids[min(i + BATCH_PATIENTS, len(ids)) - 1])
+            for i in range(0, len(ids), BATCH_PATIENTS)]  # fmt: skip
+
+
+def _observations(
+    con: duckdb.DuckDBPyConnection, codes: list[str], batch: tuple[str, str] = EVERYONE
+) -> pd.DataFrame:
+    return run_query(con, "observations_of_codes", codes=codes, first_patient=batch[0],
+                     last_patient=batch[1])  # fmt: skip
 
 
 def lab_grade_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -88,23 +105,21 @@ def lab_grade_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-# Patients graded at a time: a registry's results are never all in memory at once (about 190
-# graded results per synthetic patient, so some 2 million rows a batch).
-GRADE_BATCH_PATIENTS = 10_000
-
-
 def _lab_grades(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
-    ids = sorted(run_query(con, "patient_ids", search="", max_rows=2**31 - 1)["patient_id"])
-    for start in range(0, len(ids), GRADE_BATCH_PATIENTS):
-        batch = ids[start : start + GRADE_BATCH_PATIENTS]
+    for first, last in patient_batches(con):
         inputs = run_query(con, "lab_grade_inputs", codes=sorted(ctcae.GRADABLE),
-                           first_patient=batch[0], last_patient=batch[-1])  # fmt: skip
+                           first_patient=first, last_patient=last)  # fmt: skip
         insert_frame(con, "lab_grades", lab_grade_rows(inputs))
     insert_query_result(con, "lab_toxicity", "lab_toxicity_rows")
 
 
 def _kinetics(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
-    cells = _observations(con, "CART", "CD19")
+    for batch in patient_batches(con):
+        _kinetics_of(con, settings, batch)
+
+
+def _kinetics_of(con: duckdb.DuckDBPyConnection, settings: dict, batch: tuple[str, str]) -> None:
+    cells = _observations(con, ["CART", "CD19"], batch)
     cart = cells[cells["code"] == "CART"]
     cd19 = cells[cells["code"] == "CD19"]
     insert_frame(
@@ -126,7 +141,7 @@ def _kinetics(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
             recovery_threshold=settings["bcell_recovery_threshold"],
         ),
     )
-    labs = _observations(con, "ANC", "CK")
+    labs = _observations(con, ["ANC", "CK"], batch)
     anc = kinetics.anc_recovery(labs[labs["code"] == "ANC"]).rename(
         columns={
             "nadir": "anc_nadir",
@@ -147,8 +162,14 @@ def _kinetics(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
 
 
 def _hematotox(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
-    labs = _observations(con, *hematotox.HEMATOTOX_COMPONENTS)
-    regimen = run_query(con, "lymphodepletion_starts")
+    for batch in patient_batches(con):
+        _hematotox_of(con, settings, batch)
+
+
+def _hematotox_of(con: duckdb.DuckDBPyConnection, settings: dict, batch: tuple[str, str]) -> None:
+    labs = _observations(con, list(hematotox.HEMATOTOX_COMPONENTS), batch)
+    regimen = run_query(con, "lymphodepletion_starts", first_patient=batch[0],
+                        last_patient=batch[1])  # fmt: skip
     hold, least = settings["haematotox_last_hold_days"], settings["haematotox_min_values"]
     early = hematotox.icaht(labs[labs["code"] == "ANC"], last_hold_days=hold)
     platelets = hematotox.t_icaht(labs[labs["code"] == "PLT"], last_hold_days=hold)
@@ -181,13 +202,15 @@ def _hematotox(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
 
 
 def _response(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
-    values = run_query(con, "timepoint_values_of_codes", codes=RESPONSE_CODES)
     patients = run_query(con, "patient_last_days").set_index("patient_id")["indication"]
-    rows = response_by_indication(
-        values, patients, settings["tis_measure_set"], settings["tis_population"]
-    )
-    if not rows.empty:
-        insert_frame(con, "response_by_timepoint", rows)
+    for first, last in patient_batches(con):
+        values = run_query(con, "timepoint_values_of_codes", codes=RESPONSE_CODES,
+                           first_patient=first, last_patient=last)  # fmt: skip
+        rows = response_by_indication(
+            values, patients, settings["tis_measure_set"], settings["tis_population"]
+        )
+        if not rows.empty:
+            insert_frame(con, "response_by_timepoint", rows)
 
 
 def tis_population(indication: object, unspecified: str) -> str | None:
@@ -235,7 +258,8 @@ def _remission(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     wanted = indications.isin(list(remission.DEFINITIONS))
     if not wanted.any():
         return
-    values = run_query(con, "timepoint_values_of_codes", codes=list(remission.INPUT_CODES))
+    values = run_query(con, "timepoint_values_of_codes", codes=list(remission.INPUT_CODES),
+                       first_patient=EVERYONE[0], last_patient=EVERYONE[1])  # fmt: skip
     events = run_query(con, "medication_events")
     periods = exposure.exposure_periods(events, patients.set_index("patient_id")["last_day"])
     recorded = set(events["patient_id"])
