@@ -52,6 +52,17 @@ def cohort_response(patients: list[str], windows: list[dict], edited: bool) -> p
     return rows[among(rows["patient_id"], patients)]
 
 
+def response_counts(
+    response: pd.DataFrame, patients: list[str], shown: list[str], edited: bool
+) -> pd.DataFrame:
+    """queries/cohort_response_counts.sql for `patients`: over the store, or over `response`
+    when the windows were edited (the store's table holds the store's windows only)."""
+    if edited:
+        return cohort_measures.counted_responses(response, patients, shown)
+    return ui.query("cohort_response_counts", patients=patients, timepoints=shown,
+                    categories=cohort_measures.CATEGORIES)  # fmt: skip
+
+
 def cohort_downloads(values: pd.DataFrame, code: str, patients: list[str]) -> None:
     """The values shown, as shown and in ADaM BDS style, and every observation of the patients
     shown as CSV or Parquet (streamed from DuckDB when clicked)."""

@@ -194,8 +194,12 @@ with left:
 
 with right:
     st.subheader("Response by visit window")
-    counts = computed("response-counts", lambda: cohort.response_counts(
-        response, crossfilter.patients_for("response"), shown))  # fmt: skip
+    counts = computed(
+        "response-counts",
+        lambda: cohort.response_chart_counts(
+            ui_cohort.response_counts(response, crossfilter.patients_for("response"), shown, edited)
+        ),
+    )
     if counts["evaluable"].sum() == 0:
         st.info(
             "No patient here is evaluable for the Total Improvement Score at these windows "
@@ -309,7 +313,8 @@ else:
 left, right = st.columns(2)
 with left:
     st.subheader("Response table")
-    table = computed("response-table", lambda: cohort.response_table(response, in_all, shown))
+    table = computed("response-table", lambda: cohort.response_table_of(
+        ui_cohort.response_counts(response, in_all, shown, edited)))  # fmt: skip
     # A share of no one is no number: shown as a dash, not as "None".
     st.dataframe(table.style.format(na_rep="—", precision=1), hide_index=True,
                  key="response-table")  # fmt: skip

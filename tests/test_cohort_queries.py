@@ -257,3 +257,23 @@ def test_grading_systems_are_listed_once_each_in_order(store, tmp_path) -> None:
         table = query(copy, "cohort_adverse_events", patients=patients).set_index("term")
         expected = "CTCAE v5.0" if patients == ["P2"] else "CTCAE v5.0, not reported"
         assert table.loc["Neutropenia", "grading_systems"] == expected
+
+
+def test_response_counts_on_the_store_equal_those_over_its_rows(store) -> None:
+    """The page counts over the store with its windows and over the rows computed again with
+    edited ones: one query, both ways, the same counts. A window no one reached keeps its rows."""
+    patients, shown = ["P1", "P2", "P3", "P4"], ["M1", "M9"]
+    stored = query(store, "cohort_response_counts", patients=patients, timepoints=shown,
+                   categories=cohort.CATEGORIES)  # fmt: skip
+    response = query(store, "cohort_response", patients=patients)
+    over_rows = cohort.counted_responses(response, patients, shown)
+    pd.testing.assert_frame_equal(stored, over_rows, check_dtype=False)
+    table = cohort.response_table_of(stored).set_index("timepoint")
+    assert table.loc["M9", "n evaluable (TIS)"] == 0 and table.loc["M9", "major"] == 0
+    assert pd.isna(table.loc["M9", "major %"])
+    chart = cohort.response_chart_counts(stored)
+    at_m1 = chart[chart["timepoint"] == "M1"].set_index("category")
+    assert at_m1["patients"].to_dict() == {"none": 1, "minimal": 1, "moderate": 0, "major": 1}
+    assert at_m1["share"].to_dict() == {"none": 33.3, "minimal": 33.3, "moderate": 0.0,
+                                        "major": 33.3}  # fmt: skip
+    assert set(at_m1["timepoint_sort"]) == {0}

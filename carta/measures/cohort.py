@@ -253,30 +253,43 @@ def remission_table(counts: pd.DataFrame) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def response_table(
+RESPONSE_COLUMNS = ["patient_id", "timepoint", "complete", "category", "cid"]
+
+
+def counted_responses(
     response: pd.DataFrame, patients: Iterable[str], order: list[str]
 ) -> pd.DataFrame:
-    """Per visit window: patients evaluable for TIS (all core set measures), the number and share
-    in each TIS category, and PRINTO CID among those assessed for it (clinical-rules §3.1, §3.2)."""
-    chosen = response[among(response["patient_id"], patients)]
-    # Counted once per window and category (grouped), not filtered window by window.
-    timepoint = chosen["timepoint"].astype(object)
-    complete = chosen["complete"].fillna(False).astype(bool) & chosen["category"].notna()
-    evaluable = timepoint[complete].value_counts()
-    categories = pd.crosstab(timepoint[complete], chosen.loc[complete, "category"].astype(object))
-    assessed = chosen["cid"].notna()
-    n_assessed = timepoint[assessed].value_counts()
-    met = timepoint[assessed & chosen["cid"].fillna(False).astype(bool)].value_counts()
+    """queries/cohort_response_counts.sql over `response` (rows of table response_by_timepoint,
+    or computed again with edited windows) rather than over the store: one counting rule for
+    both."""
+    import duckdb
+
+    from carta.store import run_query
+
+    con = duckdb.connect()
+    try:
+        # A table, not a registered frame: the query runs on a cursor, which does not see those.
+        rows = response[RESPONSE_COLUMNS]  # noqa: F841 (read by name in the statement)
+        con.execute("CREATE TABLE response_by_timepoint AS SELECT * FROM rows")
+        return run_query(con, "cohort_response_counts", patients=list(patients),
+                         timepoints=list(order), categories=CATEGORIES)  # fmt: skip
+    finally:
+        con.close()
+
+
+def response_table_of(counts: pd.DataFrame) -> pd.DataFrame:
+    """The rows of queries/cohort_response_counts.sql as a reader reads them, one per visit
+    window: patients evaluable for TIS (all core set measures), the number and share in each TIS
+    category, and PRINTO CID among those assessed for it (clinical-rules §3.1, §3.2)."""
     rows = []
-    for window in order:
-        n = int(evaluable.get(window, 0))
-        row: dict[str, object] = {"timepoint": window, "n evaluable (TIS)": n}
-        for name in CATEGORIES:
-            count = int(categories.at[window, name]) if (
-                window in categories.index and name in categories.columns) else 0  # fmt: skip
-            row[name] = count
-            row[f"{name} %"] = _percent(count, n)
-        n_cid, cid = int(n_assessed.get(window, 0)), int(met.get(window, 0))
+    for (timepoint, _), window in counts.groupby(["timepoint", "timepoint_sort"], sort=False):
+        first = window.iloc[0]
+        n = int(first["evaluable"])
+        row: dict[str, object] = {"timepoint": timepoint, "n evaluable (TIS)": n}
+        for name, count in zip(window["category"], window["patients"], strict=True):
+            row[name] = int(count)
+            row[f"{name} %"] = _percent(int(count), n)
+        n_cid, cid = int(first["cid_assessed"]), int(first["cid_met"])
         row["n assessed (CID)"] = n_cid
         row["CID"] = cid
         row["CID %"] = _percent(cid, n_cid)
@@ -284,18 +297,27 @@ def response_table(
     return pd.DataFrame(rows)
 
 
-def response_counts(response: pd.DataFrame, patients: Iterable[str], order: list[str]):
-    """Long counts for the response chart: (timepoint, category, n, share of evaluable)."""
-    table = response_table(response, patients, order)
-    long = table.melt(
-        id_vars=["timepoint", "n evaluable (TIS)"], value_vars=CATEGORIES, var_name="category",
-        value_name="patients",
-    )  # fmt: skip
-    long["share"] = [
-        _percent(p, n) for p, n in zip(long["patients"], long["n evaluable (TIS)"], strict=True)
+def response_chart_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """The rows of queries/cohort_response_counts.sql for the response chart: (timepoint,
+    category, patients, share of the evaluable), `timepoint_sort` from 0."""
+    out = counts[["timepoint", "timepoint_sort", "category", "evaluable", "patients"]].copy()
+    out["timepoint_sort"] = out["timepoint_sort"] - 1
+    out["share"] = [
+        _percent(int(p), int(n)) for p, n in zip(out["patients"], out["evaluable"], strict=True)
     ]
-    long["timepoint_sort"] = long["timepoint"].map({t: i for i, t in enumerate(order)})
-    return long.rename(columns={"n evaluable (TIS)": "evaluable"})
+    return out.reset_index(drop=True)
+
+
+def response_table(
+    response: pd.DataFrame, patients: Iterable[str], order: list[str]
+) -> pd.DataFrame:
+    """The response table of `patients` at the windows of `order` (response_table_of)."""
+    return response_table_of(counted_responses(response, patients, order))
+
+
+def response_counts(response: pd.DataFrame, patients: Iterable[str], order: list[str]):
+    """Long counts for the response chart (response_chart_counts)."""
+    return response_chart_counts(counted_responses(response, patients, order))
 
 
 THRESHOLDS = {
