@@ -254,7 +254,7 @@ with right:
             "order.")  # fmt: skip
         st.caption(
             f"{len(bars):,} patients"
-            + (f"; one bar in {step} drawn, in order" if step > 1 else "")
+            + (f"; one bar in {step} drawn, in order, with both ends" if step > 1 else "")
             + ". Colour: TIS category at the same window (grey: not evaluable)."
         )
 

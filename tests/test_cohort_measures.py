@@ -87,10 +87,16 @@ def test_capped_keeps_whole_patients_and_the_same_ones_each_time() -> None:
     assert cohort.capped(frame, "patient_id", limit=1000)[1] == 0
 
 
-def test_thinning_a_waterfall_keeps_every_kth_bar_in_order() -> None:
+def test_thinning_a_waterfall_keeps_every_kth_bar_in_order_and_both_ends() -> None:
     bars = pd.DataFrame({"rank": range(1, 12_001), "pchg": range(12_000)})
     thinned, step = cohort.thinned_by_rank(bars)
-    assert step == 3 and thinned["rank"].tolist() == list(range(1, 12_001, 3))
+    # 11,999 gaps in at most 999 steps: a step of 13, from rank 1 to rank 12,000 (1 + 923 × 13).
+    assert step == 13 and thinned["rank"].tolist() == list(range(1, 12_001, 13))
+    assert len(thinned) <= cohort.MAX_WATERFALL_BARS
+    few, step = cohort.thinned_by_rank(bars.head(9), limit=5)  # 8 gaps in 4 steps of 2
+    assert step == 2 and few["rank"].tolist() == [1, 3, 5, 7, 9]
+    small, step = cohort.thinned_by_rank(bars.head(10), limit=5)  # 9 gaps: steps of 3, the end
+    assert step == 3 and small["rank"].tolist() == [1, 4, 7, 10]
 
 
 def test_window_problems_say_what_is_wrong() -> None:

@@ -94,3 +94,7 @@ def test_the_quality_tab_shows_the_trend_and_links_each_finding(imported_store, 
     narrowed = open_page(imported_store, monkeypatch, "pages/data.py", qsrc="nicolai2024")
     few = next(d.value for d in narrowed.dataframe if "Detail" in d.value.columns)
     assert set(few["Source"]) == {"nicolai2024"} and 0 < len(few) < len(rows)
+    check = rows["Check"].value_counts().index[-1]  # the rarest: the others are left out
+    picked = open_page(imported_store, monkeypatch, "pages/data.py", qcheck=check)
+    one = next(d.value for d in picked.dataframe if "Detail" in d.value.columns)
+    assert set(one["Check"]) == {check} and len(one) == (rows["Check"] == check).sum() < len(rows)

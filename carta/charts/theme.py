@@ -1,10 +1,14 @@
 """Shared chart conventions: colour-blind-safe colours (Okabe-Ito) and the study-day axis title."""
 
+import json
+import re
 from contextvars import ContextVar
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from altair.utils import schemapi
 from altair.utils.data import limit_rows
 from altair.vegalite.data import default_data_transformer
@@ -167,9 +171,11 @@ def arrow_datasets(build) -> dict:
     if not frames:
         return spec
     shipped = dict(spec.get("datasets", {}))
+    used = _named_in(spec)
     for name, frame in frames.items():
         try:
-            shipped[name] = pa.Table.from_pandas(frame, preserve_index=False)
+            shipped[name] = compact(pa.Table.from_pandas(_drawn_only(frame, used),
+                                                         preserve_index=False))  # fmt: skip
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
             shipped[name] = default_data_transformer(frame)["values"]
     return {**spec, "datasets": shipped}
@@ -184,13 +190,72 @@ def with_arrow_datasets(spec: dict) -> dict:
     if not datasets:
         return spec
     shipped = {}
+    used = _named_in(spec)
     for name, records in datasets.items():
         try:
-            shipped[name] = pa.Table.from_pandas(pd.DataFrame.from_records(records),
-                                                 preserve_index=False)  # fmt: skip
+            frame = pd.DataFrame.from_records(records)
+            shipped[name] = compact(pa.Table.from_pandas(_drawn_only(frame, used),
+                                                         preserve_index=False))  # fmt: skip
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
             shipped[name] = records
     return {**spec, "datasets": shipped}
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _named_in(spec: dict) -> set[str] | None:
+    """Every word the spec (its datasets aside) spells: a column it names nowhere is drawn by no
+    encoding, tooltip, transform or expression and need not be sent (a trajectory's layers carried
+    the 33 columns of the observations, of which a dozen are drawn). None when a tooltip shows
+    every field of a row: then each column is needed."""
+    text = json.dumps({key: value for key, value in spec.items() if key != "datasets"})
+    if '"tooltip": true' in text or '"content": "data"' in text:
+        return None
+    return set(_WORD.findall(text))
+
+
+def _drawn_only(frame: pd.DataFrame, used: set[str] | None) -> pd.DataFrame:
+    if used is None:
+        return frame
+    # A name that is not one word (a space, a dot) is kept: it cannot be found word by word.
+    return frame[[c for c in frame.columns if c in used or not _WORD.fullmatch(str(c))]]
+
+
+def compact(table: pa.Table) -> pa.Table:
+    """The same values in fewer bytes for the browser, which decodes every Arrow type: a text
+    that repeats (a window, a category, a patient's id over its windows) as a dictionary, other
+    text with 32-bit offsets, integers in the narrowest type that holds them. A cohort page sent
+    1 MB, 58 bytes a point, mostly offsets and 64-bit integers (bench/home_page.py)."""
+    # One chunk, so that each text column has one dictionary for the whole stream.
+    columns = [_compact_column(column) for column in table.combine_chunks().columns]
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+_NARROW_INTEGERS = (pa.int8(), pa.int16(), pa.int32())
+
+
+def _compact_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text = column.cast(pa.string())
+        distinct = pc.count_distinct(text).as_py()
+        if len(text) and distinct * 2 <= len(text):
+            return text.cast(pa.dictionary(_narrowest(0, distinct), pa.string()))
+        return text
+    if pa.types.is_signed_integer(kind) and len(column):
+        low, high = (value.as_py() for value in pc.min_max(column).values())
+        if low is not None:
+            return column.cast(_narrowest(low, high))
+    return column
+
+
+def _narrowest(low: int, high: int) -> pa.DataType:
+    for narrow in _NARROW_INTEGERS:
+        info = np.iinfo(narrow.to_pandas_dtype())
+        if info.min <= low and high <= info.max:
+            return narrow
+    return pa.int64()
 
 
 def drawn(frame, *columns: str):

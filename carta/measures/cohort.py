@@ -17,6 +17,9 @@ from carta.membership import among
 
 # No chart is sent more rows than this, whatever the cohort size (issue 6's benchmark target).
 MAX_CHART_ROWS = 5_000
+# The waterfall is half a page wide (about 420 pixels): past two bars a pixel, more bars draw the
+# same curve and only add bytes (5,000 bars were a quarter of the cohort page, bench/home_page.py).
+MAX_WATERFALL_BARS = 1_000
 
 CATEGORIES = ["none", "minimal", "moderate", "major"]  # TIS categories, clinical-rules §3.1
 
@@ -226,13 +229,19 @@ def waterfall(
                    "source_id"]]  # fmt: skip
 
 
-def thinned_by_rank(frame: pd.DataFrame, limit: int = MAX_CHART_ROWS) -> tuple[pd.DataFrame, int]:
-    """Every k-th bar of a sorted waterfall when there are more than `limit`: the curve keeps its
-    shape and every bar shown is a real patient. Returns the bars and k."""
+def thinned_by_rank(
+    frame: pd.DataFrame, limit: int = MAX_WATERFALL_BARS
+) -> tuple[pd.DataFrame, int]:
+    """Every k-th bar of a sorted waterfall when there are more than `limit`, and the last: the
+    curve keeps its shape and both ends, and every bar shown is a real patient. Returns the bars
+    and k."""
     if len(frame) <= limit:
         return frame, 1
-    step = int(np.ceil(len(frame) / limit))
-    return frame.iloc[::step], step
+    step = int(np.ceil((len(frame) - 1) / (limit - 1)))
+    kept = list(range(0, len(frame), step))
+    if kept[-1] != len(frame) - 1:
+        kept.append(len(frame) - 1)
+    return frame.iloc[kept], step
 
 
 def remission_table(counts: pd.DataFrame) -> pd.DataFrame:
