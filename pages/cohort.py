@@ -80,7 +80,9 @@ with st.expander("Visit windows" + (" (edited: saved in the link)" if edited els
 
 # The page is a function of the store version, the reader and this state: its tables are
 # computed and its charts built once per state, and shared by every session that shows it.
-state = (filters, code, view, tuple(shown), urlstate.format_windows(windows))
+# The patients and their response depend on the filters and the windows alone.
+cohort_state = (filters, urlstate.format_windows(windows))
+state = (*cohort_state, code, view, tuple(shown))
 
 
 def computed(name: str, compute, *more_state):
@@ -91,19 +93,23 @@ def drawn(name: str, build, *more_state) -> dict:
     return ui.page_chart(name, build, (state, *more_state))
 
 
-def cohort_values():
+def cohort_patients():
     filtered = ui.query("cohort_patients", **filters.params())
     patients = filtered["patient_id"].tolist()
-    windows_param = cohort.windows_param(windows)
-    values = ui.query("cohort_values_at_timepoints", windows=windows_param, codes=[code],
-                      patients=patients)  # fmt: skip
+    return filtered, patients, ui_cohort.cohort_response(patients, cohort.windows_param(windows),
+                                                         edited)  # fmt: skip
+
+
+def cohort_values():
+    values = ui.query("cohort_values_at_timepoints", windows=cohort.windows_param(windows),
+                      codes=[code], patients=patients)  # fmt: skip
     # Every value at the shown windows (tables, downloads); those with something to draw.
     measured = cohort.at_windows(values, shown)
-    response = ui_cohort.cohort_response(patients, windows_param, edited)
-    return filtered, patients, measured, cohort.with_plotted(measured, view), response
+    return measured, cohort.with_plotted(measured, view)
 
 
-filtered, patients, measured, values, response = computed("values", cohort_values)
+filtered, patients, response = ui.page_value("patients", cohort_patients, cohort_state)
+measured, values = computed("values", cohort_values)
 
 if ui.access().aggregate_only:  # a viewer: the numbers, small cells suppressed, no patient
     ui_aggregates.patients_line(len(patients), total)
@@ -128,6 +134,18 @@ for parsed in (brush_state, category_state):
         st.warning(parsed.problem)
 selections = Selections(brush_state.value, category_state.value, lanes_state.value)
 state = (*state, selections)
+# The views that draw no value of the parameter (response, swimmer, adverse events, remission)
+# depend on the patients kept, not on the parameter, the view or the windows shown: unless a
+# brush keeps patients by their values.
+kept_state = (*cohort_state, selections, *((code, view, tuple(shown)) if selections.brush else ()))
+
+
+def computed_for_kept(name: str, compute, *more_state):
+    return ui.page_value(name, compute, (kept_state, *more_state))
+
+
+def drawn_for_kept(name: str, build, *more_state) -> dict:
+    return ui.page_chart(name, build, (kept_state, *more_state))
 
 
 def narrowed() -> Crossfilter:
@@ -141,7 +159,7 @@ def narrowed() -> Crossfilter:
     return crossfilter
 
 
-crossfilter = computed("crossfilter", narrowed)
+crossfilter = computed_for_kept("crossfilter", narrowed)
 in_all = crossfilter.patients_for(None)
 
 kind_of = filtered.set_index("patient_id")["source_kind"]
@@ -194,11 +212,12 @@ with left:
 
 with right:
     st.subheader("Response by visit window")
-    counts = computed(
+    counts = computed_for_kept(
         "response-counts",
         lambda: cohort.response_chart_counts(
             ui_cohort.response_counts(response, crossfilter.patients_for("response"), shown, edited)
         ),
+        tuple(shown),
     )
     if counts["evaluable"].sum() == 0:
         st.info(
@@ -207,7 +226,8 @@ with right:
         )
     else:
         st.vega_lite_chart(
-            drawn("response", lambda: charts.response_chart(counts, shown, selections.category)),
+            drawn_for_kept("response", lambda: charts.response_chart(
+                counts, shown, selections.category), tuple(shown)),
             on_select="rerun", selection_mode=[charts.CATEGORY],
             key=ui_filters.chart_key("response"),
             alt="Patients by 2016 ACR/EULAR TIS category at each visit window.",
@@ -289,13 +309,13 @@ def swimmer():
     return *drawn_lanes, cohort.unplaced_marks(marks, drawn_lanes[0]["patient_id"])
 
 
-lanes, periods, events, left_out, unplaced = computed("swimmer", swimmer, sort_by, limit)
+lanes, periods, events, left_out, unplaced = computed_for_kept("swimmer", swimmer, sort_by, limit)
 if lanes.empty:
     st.info("No patient to draw.")
 else:
     st.vega_lite_chart(
-        drawn("swimmer", lambda: charts.swimmer_spec(lanes, periods, events, selections.lanes),
-              sort_by, limit),
+        drawn_for_kept("swimmer", lambda: charts.swimmer_spec(
+            lanes, periods, events, selections.lanes), sort_by, limit),
         on_select="rerun", selection_mode=[charts.LANES], key=ui_filters.chart_key("swimmer"),
         alt="Swimmer plot: a lane a patient over study days, with follow-up, B-cell aplasia and "
         "CID periods, the infusion, CRS and ICANS by grade and the first response.",
@@ -313,17 +333,14 @@ else:
 left, right = st.columns(2)
 with left:
     st.subheader("Response table")
-    table = computed("response-table", lambda: cohort.response_table_of(
-        ui_cohort.response_counts(response, in_all, shown, edited)))  # fmt: skip
-    # A share of no one is no number: shown as a dash, not as "None".
-    st.dataframe(table.style.format(na_rep="—", precision=1), hide_index=True,
-                 key="response-table")  # fmt: skip
-    remission = computed("remission-table", lambda: cohort.remission_table(
+    table = computed_for_kept("response-table", lambda: cohort.response_table_of(
+        ui_cohort.response_counts(response, in_all, shown, edited)), tuple(shown))  # fmt: skip
+    ui.counts_table(table, key="response-table")
+    remission = computed_for_kept("remission-table", lambda: cohort.remission_table(
         ui.query("cohort_remission_counts", patients=in_all)))  # fmt: skip
     if not remission.empty:
         st.subheader("Remission table")
-        st.dataframe(remission.style.format(na_rep="—", precision=1), hide_index=True,
-                     key="remission-table")  # fmt: skip
+        ui.counts_table(remission, key="remission-table")
         st.caption(
             ui_cohort.REMISSION_DEFINITIONS + " At the store's visit windows; a patient is "
             "undecided at a visit when an input is missing and nothing failed. Prednisone "
@@ -336,12 +353,12 @@ with left:
     # On the values themselves, whatever the view: a patient without a baseline still counts.
     threshold = computed("threshold", lambda: cohort.threshold_table(
         measured[among(measured["patient_id"], cohort_now)], rule, shown), rule)  # fmt: skip
-    st.dataframe(threshold.style.format(na_rep="—", precision=1), hide_index=True, key="thr-table")
+    ui.counts_table(threshold, key="thr-table")
     st.caption(f"{code} {rule}, with each result's own reference range where the lab gave one.")
     ui_cohort.published_figures(filters.indications)
 with right:
     st.subheader("Adverse events")
-    adverse = computed("adverse-events", lambda: cohort.adverse_event_table(
+    adverse = computed_for_kept("adverse-events", lambda: cohort.adverse_event_table(
         ui.query("cohort_adverse_events", patients=in_all), len(in_all)))  # fmt: skip
     if adverse.empty:
         st.info("No adverse event is reported for these patients.")

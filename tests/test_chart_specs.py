@@ -14,6 +14,7 @@ from altair.utils.schemapi import validate_jsonschema
 from altair.vegalite.v6.schema.core import load_schema
 
 from carta.charts import cohort as cohort_charts
+from carta.charts import quality as quality_charts
 from carta.charts import theme
 from tests.conftest import open_page
 
@@ -50,6 +51,7 @@ def builders() -> dict:
     events = pd.DataFrame({"patient_id": ["P1", "P2"], "mark": ["CRS", "infusion"],
                            "label": ["CRS grade 1", "infusion"], "day": [2, 0],
                            "grade": [1, None]})  # fmt: skip
+    history = pd.DataFrame(HISTORY)
     points = pd.DataFrame(
         {
             "patient_id": ["P1", "P2"],
@@ -75,10 +77,15 @@ def builders() -> dict:
         "swimmer": lambda: cohort_charts.swimmer_spec(lanes, periods, events, ("P1",)),
         "distribution": lambda: cohort_charts.distribution_spec(
             points, stats, ["Baseline", "M1"], "CK (U/L)", True, None),
+        "trend": lambda: quality_charts.trend_chart(history, "site-a").to_dict(validate=False),
     }  # fmt: skip
 
 
-@pytest.mark.parametrize("name", ["swimmer", "distribution"])
+HISTORY = {"store_version": [1, 2, 1, 2], "check_name": ["a", "a", "b", "b"],
+           "findings": [3, 1, 0, 2]}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["trend"])  # the cohort's charts are written as Vega-Lite
 def test_charts_built_with_one_schema_table_are_altairs_own(name, monkeypatch) -> None:
     build = builders()[name]
     ours = build()
@@ -98,7 +105,8 @@ def test_on_screen_a_charts_frames_go_to_arrow_once_and_files_keep_their_rows() 
     points = next(t for t in tables.values() if "patient_id" in t.column_names).to_pandas()
     assert points["plotted"].tolist() == [900.0, 120.0]
     file_spec = build()  # outside the screen: rows as records, as the files need them
-    assert all(isinstance(rows, list) for rows in file_spec["datasets"].values())
+    assert [len(layer["data"]["values"]) for layer in file_spec["layer"]] == [2, 2, 2, 2]
+    assert "datasets" not in file_spec
     too_many = pd.DataFrame({"x": range(5_001)})
     with pytest.raises(alt.MaxRowsError):
         theme.arrow_datasets(lambda: alt.Chart(too_many).mark_point().encode(x="x:Q").to_dict())

@@ -263,3 +263,26 @@ def test_the_values_table_is_drawn_when_opened_and_holds_the_values_shown(
     [table] = expander.dataframe
     assert not at.exception and len(table.value) == min(rows, 1000) > 0
     assert {"USUBJID", "PARAMCD", "AVAL", "SRCKIND"} <= set(table.value.columns)
+
+
+def test_with_a_brush_the_other_views_follow_the_parameter_it_brushes(
+    default_store, monkeypatch
+) -> None:
+    """The swimmer plot is cached apart from the parameter, except under a brush, which keeps
+    patients by their values of it: after the parameter changes, the lanes are the patients
+    whose values of the new parameter lie in the brush."""
+
+    def lanes_and_brushed(at: AppTest) -> tuple[set[str], set[str]]:
+        at.session_state["values-shown-open"] = True  # the table of the values shown, drawn
+        at.run()
+        shown = next(d.value for d in at.dataframe if "USUBJID" in d.value.columns)
+        lanes = set(chart_rows(spec_with_param(at, "lanes")[0])["patient_id"].dropna())
+        return lanes, set(shown["USUBJID"])
+
+    at = cohort_page(default_store, monkeypatch, brush="0.5,1.5,0,400", nlanes="200")
+    lanes_ck, brushed_ck = lanes_and_brushed(at)
+    assert lanes_ck == brushed_ck and 0 < len(brushed_ck) < DEFAULT_PATIENT_COUNT
+    at.selectbox(key="param").set_value("LDH").run()
+    lanes_ldh, brushed_ldh = lanes_and_brushed(at)
+    assert brushed_ldh != brushed_ck  # the brush keeps other patients by their LDH
+    assert lanes_ldh == brushed_ldh

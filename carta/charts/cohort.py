@@ -1,5 +1,9 @@
 """The cohort explorer's charts: pure builders from small, already aggregated frames to Vega-Lite.
 
+Written as Vega-Lite itself, not through Altair: these charts are rebuilt after every filter
+change, and Altair's objects took a fifth of a cohort rerun to make the same dictionaries
+(bench/cohort_page.py). Each frame goes in as a named dataset (theme.named_data).
+
 Three charts are also filters (their selections go back to Python, which narrows the cohort for
 the other views): the distribution's brush (BRUSH), the response chart's click (CATEGORY) and the
 swimmer plot's lanes (LANES).
@@ -12,7 +16,7 @@ import json
 import altair as alt
 import pandas as pd
 
-from carta.charts.theme import OKABE_ITO, STUDY_DAY_TITLE, drawn, layer_spec
+from carta.charts.theme import OKABE_ITO, STUDY_DAY_TITLE, drawn, named_data
 from carta.charts.trajectory import GRADE_COLOURS
 from carta.measures.cohort import JITTER
 
@@ -51,10 +55,26 @@ def _timepoint_axis(order: list[str], counts: dict[str, int] | None = None) -> d
     }  # fmt: skip
 
 
-def _y(title: str, log: bool) -> alt.Y:
+def _nominal(field: str, **more) -> dict:
+    return {"field": field, "type": "nominal", **more}
+
+
+def _quantitative(field: str, **more) -> dict:
+    return {"field": field, "type": "quantitative", **more}
+
+
+def _value_tooltip(field: str, **more) -> dict:
+    return _quantitative(field, format=".4~g", **more)
+
+
+def _y(title: str, log: bool, field: str = "plotted") -> dict:
     # A log axis for enzymes that span decades (parameters.log_scale); values are then > 0.
-    scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
-    return alt.Y("plotted:Q", title=title, scale=scale)
+    return _quantitative(field, title=title, scale={"type": "log"} if log else {"zero": False})
+
+
+def _band_tooltip() -> list[dict]:
+    return [_nominal("timepoint"), _quantitative("n"), _value_tooltip("median"),
+            _value_tooltip("q1"), _value_tooltip("q3")]  # fmt: skip
 
 
 def distribution_spec(
@@ -70,46 +90,34 @@ def distribution_spec(
     windows. Points of several indications (column `indication`) are coloured by it, so that
     the indications can be compared at each window."""
     x = _timepoint_axis(order, dict(zip(stats["timepoint"], stats["n"], strict=True)))
-    y = _y(title, log)
     points = drawn(points, "patient_id", "indication", "timepoint", "timepoint_sort", "plotted",
                    "day")  # fmt: skip
-    dots = (
-        alt.Chart(points)
-        .transform_calculate(jitter=f"(random() - 0.5) * {2 * JITTER}")
-        .mark_circle(size=22, opacity=0.55, color=OKABE_ITO[0])
-        .encode(
-            x=alt.X("jittered:Q"),
-            y=y,
-            **_indication_colour(points),
-            tooltip=[
-                "patient_id:N",
-                *(["indication:N"] if "indication" in points else []),
-                "timepoint:N",
-                alt.Tooltip("plotted:Q", format=".4~g"),
-                "day:Q",
-            ],
-        )
-        .transform_calculate(jittered="datum.timepoint_sort + datum.jitter")
-    )
-    whiskers = (
-        alt.Chart(stats).mark_rule(color="#333333").encode(y="whisker_low:Q", y2="whisker_high:Q")
-    )
-    boxes = alt.Chart(stats).mark_bar(size=26, opacity=0.25, color="#333333",
-                                      stroke="#333333").encode(y="q1:Q", y2="q3:Q")  # fmt: skip
-    medians = alt.Chart(stats).mark_tick(size=26, thickness=2.5, color="#000000").encode(
-        y=alt.Y("median:Q"),
-        tooltip=["timepoint:N", "n:Q", alt.Tooltip("median:Q", format=".4~g"),
-                 alt.Tooltip("q1:Q", format=".4~g"), alt.Tooltip("q3:Q", format=".4~g")],
-    )  # fmt: skip
-    layers = [layer_spec(chart) for chart in (whiskers, boxes, medians, dots)]
-    for layer in layers[:3]:
-        layer["encoding"]["x"] = x
-    layers[3]["encoding"]["x"] = {**x, "field": "jittered"}
-    layers[3]["name"] = "distribution_points"
-    for layer in layers:  # one value axis: the same title and scale on every layer
-        layer["encoding"]["y"]["title"] = title
-        layer["encoding"]["y"]["scale"] = layers[3]["encoding"]["y"].get("scale", {})
-    spec = _assemble(layers, height=300)
+    boxes = named_data(stats)
+    # One value axis: the same title and scale on every layer.
+    whiskers = {"data": boxes, "mark": {"type": "rule", "color": "#333333"},
+                "encoding": {"x": x, "y": _y(title, log, "whisker_low"),
+                             "y2": {"field": "whisker_high"}}}  # fmt: skip
+    quartiles = {"data": boxes, "mark": {"type": "bar", "color": "#333333", "opacity": 0.25,
+                                         "size": 26, "stroke": "#333333"},
+                 "encoding": {"x": x, "y": _y(title, log, "q1"),
+                              "y2": {"field": "q3"}}}  # fmt: skip
+    medians = {"data": boxes, "mark": {"type": "tick", "color": "#000000", "size": 26,
+                                       "thickness": 2.5},
+               "encoding": {"x": x, "y": _y(title, log, "median"),
+                            "tooltip": _band_tooltip()}}  # fmt: skip
+    indication = [_nominal("indication")] if "indication" in points else []
+    tooltip = [_nominal("patient_id"), *indication, _nominal("timepoint"),
+               _value_tooltip("plotted"), _quantitative("day")]  # fmt: skip
+    dots = {
+        "name": "distribution_points",
+        "data": named_data(points),
+        "mark": {"type": "circle", "color": OKABE_ITO[0], "opacity": 0.55, "size": 22},
+        "transform": [{"calculate": f"(random() - 0.5) * {2 * JITTER}", "as": "jitter"},
+                      {"calculate": "datum.timepoint_sort + datum.jitter", "as": "jittered"}],
+        "encoding": {"x": {**x, "field": "jittered"}, "y": _y(title, log), "tooltip": tooltip,
+                     **_indication_colour(points)},
+    }  # fmt: skip
+    spec = _assemble([whiskers, quartiles, medians, dots], height=300)
     param: dict = {
         "name": BRUSH,
         "select": {"type": "interval", "encodings": ["x", "y"]},
@@ -126,105 +134,103 @@ def _indication_colour(rows: pd.DataFrame) -> dict:
     if "indication" not in rows or rows["indication"].nunique() < 2:
         return {}
     kinds = sorted(rows["indication"].unique())
-    scale = alt.Scale(domain=kinds, range=OKABE_ITO[: len(kinds)])
-    return {"color": alt.Color("indication:N", title="Indication", scale=scale,
-                               legend=alt.Legend(orient="top"))}  # fmt: skip
+    scale = {"domain": kinds, "range": OKABE_ITO[: len(kinds)]}
+    return {"color": _nominal("indication", title="Indication", legend={"orient": "top"},
+                              scale=scale)}  # fmt: skip
 
 
 def spaghetti_chart(
     lines: pd.DataFrame, band: pd.DataFrame, order: list[str], title: str, log: bool
-):
+) -> dict:
     """One thin line per patient, with the median and interquartile band over them."""
-    x = alt.X("timepoint_sort:Q", **_x_kwargs(order))
-    y = _y(title, log)
+    x = _timepoint_axis(order)
     lines = drawn(lines, "patient_id", "indication", "timepoint", "timepoint_sort", "plotted")
-    patients = (
-        alt.Chart(lines)
-        .mark_line(strokeWidth=0.8, opacity=0.35, color=OKABE_ITO[0])
-        .encode(x=x, y=y, detail="patient_id:N", **_indication_colour(lines),
-                tooltip=["patient_id:N", "timepoint:N", alt.Tooltip("plotted:Q", format=".4~g")])
-    )  # fmt: skip
-    iqr = (
-        alt.Chart(band)
-        .mark_area(opacity=0.25, color=OKABE_ITO[1])
-        .encode(x=x, y=alt.Y("q1:Q"), y2="q3:Q")
-    )
-    median = alt.Chart(band).mark_line(strokeWidth=3, color=OKABE_ITO[5], point=True).encode(
-        x=x, y=alt.Y("median:Q"),
-        tooltip=["timepoint:N", "n:Q", alt.Tooltip("median:Q", format=".4~g"),
-                 alt.Tooltip("q1:Q", format=".4~g"), alt.Tooltip("q3:Q", format=".4~g")],
-    )  # fmt: skip
-    return alt.layer(patients, iqr, median).properties(width=WIDTH, height=280)
+    patients = {
+        "data": named_data(lines),
+        "mark": {"type": "line", "color": OKABE_ITO[0], "opacity": 0.35, "strokeWidth": 0.8},
+        "encoding": {"x": x, "y": _y(title, log), "detail": _nominal("patient_id"),
+                     **_indication_colour(lines),
+                     "tooltip": [_nominal("patient_id"), _nominal("timepoint"),
+                                 _value_tooltip("plotted")]},
+    }  # fmt: skip
+    medians = named_data(band)
+    iqr = {"data": medians, "mark": {"type": "area", "color": OKABE_ITO[1], "opacity": 0.25},
+           "encoding": {"x": x, "y": _quantitative("q1"), "y2": {"field": "q3"}}}  # fmt: skip
+    median = {"data": medians,
+              "mark": {"type": "line", "color": OKABE_ITO[5], "point": True, "strokeWidth": 3},
+              "encoding": {"x": x, "y": _quantitative("median"),
+                           "tooltip": _band_tooltip()}}  # fmt: skip
+    spec = _assemble([patients, iqr, median], height=280)
+    del spec["config"]
+    return spec
 
 
-def _x_kwargs(order: list[str]) -> dict:
-    axis = _timepoint_axis(order)
-    return {
-        "title": axis["title"],
-        "scale": alt.Scale(**axis["scale"]),
-        "axis": alt.Axis(**axis["axis"]),
-    }
-
-
-def waterfall_chart(bars: pd.DataFrame, title: str):
+def waterfall_chart(bars: pd.DataFrame, title: str) -> dict:
     """One bar per patient, sorted, coloured by TIS category at the same window."""
-    colours = alt.Scale(domain=list(CATEGORY_COLOURS), range=list(CATEGORY_COLOURS.values()))
     bars = drawn(bars, "rank", "pchg", "category", "patient_id", "timepoint", "day", "value",
                  "base")  # fmt: skip
-    return (
-        alt.Chart(bars)
-        .mark_bar()
-        .encode(
-            x=alt.X("rank:O", title="Patients, from the worst change to the best",
-                    axis=alt.Axis(labels=False, ticks=False)),
-            y=alt.Y("pchg:Q", title=title),
-            color=alt.Color("category:N", scale=colours, title="TIS category",
-                            legend=alt.Legend(orient="top")),
-            tooltip=["patient_id:N", "timepoint:N", "day:Q",
-                     alt.Tooltip("pchg:Q", title="% change", format=".1f"),
-                     alt.Tooltip("value:Q", format=".4~g"), alt.Tooltip("base:Q", format=".4~g"),
-                     "category:N"],
-        )
-        .properties(width=WIDTH, height=300)
-    )  # fmt: skip
+    return {
+        "$schema": alt.SCHEMA_URL,
+        "data": named_data(bars),
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "rank", "type": "ordinal",
+                  "title": "Patients, from the worst change to the best",
+                  "axis": {"labels": False, "ticks": False}},
+            "y": _quantitative("pchg", title=title),
+            "color": _nominal("category", title="TIS category", legend={"orient": "top"},
+                              scale={"domain": list(CATEGORY_COLOURS),
+                                     "range": list(CATEGORY_COLOURS.values())}),
+            "tooltip": [_nominal("patient_id"), _nominal("timepoint"), _quantitative("day"),
+                        _quantitative("pchg", title="% change", format=".1f"),
+                        _value_tooltip("value"), _value_tooltip("base"), _nominal("category")],
+        },
+        "width": WIDTH,
+        "height": 300,
+    }  # fmt: skip
 
 
-def response_chart(counts: pd.DataFrame, order: list[str], picked: tuple[str, str] | None):
+def response_chart(counts: pd.DataFrame, order: list[str], picked: tuple[str, str] | None) -> dict:
     """Stacked share of each TIS category per visit window, n evaluable on the axis; clicking a
     segment picks the patients in that category at that window."""
     labels = {t: f"{t} (n={n})" for t, n in zip(counts["timepoint"], counts["evaluable"],
                                                   strict=True)}  # fmt: skip
     data = counts[counts["patients"] > 0].assign(window=lambda d: d["timepoint"].map(labels))
-    colours = alt.Scale(
-        domain=list(CATEGORY_COLOURS)[:4], range=list(CATEGORY_COLOURS.values())[:4]
-    )
-    pick = alt.selection_point(
-        name=CATEGORY, fields=["timepoint", "category"], on="click", clear="dblclick",
-        value=[{"timepoint": picked[0], "category": picked[1]}] if picked else alt.Undefined,
-    )  # fmt: skip
-    return (
-        alt.Chart(data)
-        .mark_bar(stroke="#000000")
-        .encode(
-            x=alt.X("window:N", sort=[labels.get(t, t) for t in order], title="Visit window",
-                    scale=alt.Scale(domain=[labels.get(t, t) for t in order]),
-                    axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, ' ')",
-                                  labelOverlap=False, labelFontSize=10)),
-            y=alt.Y("patients:Q", stack="normalize", title="Share of evaluable patients",
-                    axis=alt.Axis(format="%")),
-            color=alt.Color("category:N", scale=colours, sort=list(CATEGORY_COLOURS)[:4],
-                            title="TIS category", legend=alt.Legend(orient="top")),
-            order=alt.Order("order:Q"),
-            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)),
-            tooltip=["timepoint:N", "category:N", "patients:Q",
-                     alt.Tooltip("share:Q", title="% of evaluable"), "evaluable:Q"],
-        )
-        .transform_calculate(order=f"indexof({list(CATEGORY_COLOURS)[:4]}, datum.category)")
-        .add_params(pick)
+    categories = list(CATEGORY_COLOURS)[:4]
+    windows = [labels.get(t, t) for t in order]
+    pick: dict = {"name": CATEGORY,
+                  "select": {"type": "point", "fields": ["timepoint", "category"], "on": "click",
+                             "clear": "dblclick"}}  # fmt: skip
+    if picked:
+        pick["value"] = [{"timepoint": picked[0], "category": picked[1]}]
+    return {
+        "$schema": alt.SCHEMA_URL,
+        "data": named_data(data),
+        "mark": {"type": "bar", "stroke": "#000000"},
+        "transform": [{"calculate": f"indexof({categories}, datum.category)", "as": "order"}],
+        "encoding": {
+            "x": _nominal("window", sort=windows, title="Visit window", scale={"domain": windows},
+                          axis={"labelAngle": 0, "labelExpr": "split(datum.label, ' ')",
+                                "labelOverlap": False, "labelFontSize": 10}),
+            "y": _quantitative("patients", stack="normalize", title="Share of evaluable patients",
+                               axis={"format": "%"}),
+            "color": _nominal("category", sort=categories, title="TIS category",
+                              legend={"orient": "top"},
+                              scale={"domain": categories,
+                                     "range": list(CATEGORY_COLOURS.values())[:4]}),
+            "order": _quantitative("order"),
+            "opacity": {"condition": {"param": CATEGORY, "value": 1.0}, "value": 0.35},
+            "tooltip": [_nominal("timepoint"), _nominal("category"), _quantitative("patients"),
+                        _quantitative("share", title="% of evaluable"),
+                        _quantitative("evaluable")],
+        },
+        "params": [pick],
         # Streamlit fits legend and axes into the height: leave the bars room. A few dozen bars:
         # SVG, so that each one is an element people (and tests) can point at.
-        .properties(width=WIDTH, height=300, usermeta={"embedOptions": {"renderer": "svg"}})
-    )  # fmt: skip
+        "width": WIDTH,
+        "height": 300,
+        "usermeta": {"embedOptions": {"renderer": "svg"}},
+    }  # fmt: skip
 
 
 def swimmer_spec(
@@ -234,61 +240,63 @@ def swimmer_spec(
     marks for infusion, CRS and ICANS (by grade) and the first TIS response. Clicking lanes
     (shift-click for more) picks those patients."""
     order = lanes["patient_id"].tolist()
-    y = alt.Y(
-        "patient_id:N",
-        sort=order,
-        title=None,
-        axis=alt.Axis(labelLimit=140, labelOverlap=False, labelFontSize=10),
-    )
+    y = _nominal("patient_id", sort=order, title=None,
+                 axis={"labelLimit": 140, "labelOverlap": False, "labelFontSize": 10})  # fmt: skip
     height = max(160, 18 * len(order) + 90)  # the legend and axis are fitted into the height
-    width = FULL_WIDTH
-    follow = (
-        alt.Chart(lanes.assign(start=0))
-        .mark_bar(size=10, color="#DDDDDD")
-        .encode(
-            x=alt.X("start:Q", title=STUDY_DAY_TITLE), x2="follow_up:Q", y=y,
-            tooltip=["patient_id:N", alt.Tooltip("follow_up:Q", title="follow-up (days)")],
-        )
-    )  # fmt: skip
-    layers = [layer_spec(follow)]
-    layers[0]["name"] = "swimmer_lanes"
-    layers[0]["encoding"]["opacity"] = {
-        "condition": {"param": LANES, "empty": True, "value": 1.0},
-        "value": 0.3,
-    }
+    layers: list[dict] = [{
+        "name": "swimmer_lanes",
+        "data": named_data(lanes.assign(start=0)),
+        "mark": {"type": "bar", "color": "#DDDDDD", "size": 10},
+        "encoding": {
+            "x": _quantitative("start", title=STUDY_DAY_TITLE), "x2": {"field": "follow_up"},
+            "y": y,
+            "opacity": {"condition": {"param": LANES, "empty": True, "value": 1.0}, "value": 0.3},
+            "tooltip": [_nominal("patient_id"),
+                        _quantitative("follow_up", title="follow-up (days)")],
+        },
+    }]  # fmt: skip
     if not periods.empty:
-        spans = alt.Chart(periods).mark_bar(size=5, opacity=0.85).encode(
-            x="start:Q", x2="end:Q", y=y,
-            color=alt.Color("period:N", title="Period", legend=alt.Legend(orient="top"),
-                            scale=alt.Scale(domain=list(PERIOD_COLOURS),
-                                            range=list(PERIOD_COLOURS.values()))),
-            tooltip=["patient_id:N", "period:N", "start:Q", "end:Q", "ongoing:N"],
-        )  # fmt: skip
-        layers.append(layer_spec(spans))
+        layers.append({
+            "data": named_data(periods),
+            "mark": {"type": "bar", "opacity": 0.85, "size": 5},
+            "encoding": {
+                "x": _quantitative("start"), "x2": {"field": "end"}, "y": y,
+                "color": _nominal("period", title="Period", legend={"orient": "top"},
+                                  scale={"domain": list(PERIOD_COLOURS),
+                                         "range": list(PERIOD_COLOURS.values())}),
+                "tooltip": [_nominal("patient_id"), _nominal("period"), _quantitative("start"),
+                            _quantitative("end"), _nominal("ongoing")],
+            },
+        })  # fmt: skip
     if not events.empty:
         # The infusion and the first response in their own colours; CRS and ICANS filled by
         # grade (light to dark, as on the trajectory), so the toxicity reads at a glance.
-        shape = alt.Shape("mark:N", title="Event", legend=alt.Legend(orient="top"),
-                          scale=alt.Scale(domain=list(MARK_SHAPES),
-                                          range=list(MARK_SHAPES.values())))  # fmt: skip
-        tooltip = ["patient_id:N", "label:N", "day:Q"]
+        marks = {
+            "x": _quantitative("day"), "y": y, "stroke": {"value": "#000000"},
+            "shape": _nominal("mark", title="Event", legend={"orient": "top"},
+                              scale={"domain": list(MARK_SHAPES),
+                                     "range": list(MARK_SHAPES.values())}),
+            "tooltip": [_nominal("patient_id"), _nominal("label"), _quantitative("day")],
+        }  # fmt: skip
         graded = events["mark"].isin(["CRS", "ICANS"])
         if (~graded).any():
-            others = alt.Chart(events[~graded]).mark_point(size=70, filled=True, opacity=0.95)
-            layers.append(layer_spec(others.encode(
-                x="day:Q", y=y, shape=shape, stroke=alt.value("#000000"), tooltip=tooltip,
-                fill=alt.Fill("mark:N", legend=None, scale=alt.Scale(
-                    domain=list(MARK_COLOURS), range=list(MARK_COLOURS.values()))),
-            )))  # fmt: skip
+            layers.append({
+                "data": named_data(events[~graded]),
+                "mark": {"type": "point", "filled": True, "opacity": 0.95, "size": 70},
+                "encoding": {**marks, "fill": _nominal("mark", legend=None, scale={
+                    "domain": list(MARK_COLOURS), "range": list(MARK_COLOURS.values())})},
+            })  # fmt: skip
         if graded.any():
-            toxicity = alt.Chart(events[graded]).mark_point(size=80, filled=True, opacity=1)
-            layers.append(layer_spec(toxicity.encode(
-                x="day:Q", y=y, shape=shape, stroke=alt.value("#000000"), tooltip=tooltip,
-                fill=alt.Fill("grade:O", title="CRS / ICANS grade",
-                              legend=alt.Legend(orient="top"), scale=alt.Scale(
-                                  domain=list(GRADE_COLOURS), range=list(GRADE_COLOURS.values()))),
-            )))  # fmt: skip
-    spec = _assemble(layers, height=height, width=width)
+            layers.append({
+                "data": named_data(events[graded]),
+                "mark": {"type": "point", "filled": True, "opacity": 1, "size": 80},
+                "encoding": {**marks, "fill": {
+                    "field": "grade", "type": "ordinal", "title": "CRS / ICANS grade",
+                    "legend": {"orient": "top"},
+                    "scale": {"domain": list(GRADE_COLOURS),
+                              "range": list(GRADE_COLOURS.values())}}},
+            })  # fmt: skip
+    spec = _assemble(layers, height=height, width=FULL_WIDTH)
     # One shape legend for the events; the periods' colours and the grades' fills apart.
     spec["resolve"] = {"scale": {"color": "independent", "fill": "independent"}}
     param: dict = {
@@ -304,14 +312,10 @@ def swimmer_spec(
 
 
 def _assemble(layers: list[dict], height: int, width: int = WIDTH) -> dict:
-    datasets: dict = {}
-    for layer in layers:
-        datasets.update(layer.pop("datasets", {}))
     return {
         "$schema": alt.SCHEMA_URL,
         "layer": layers,
         "width": width,
         "height": height,
-        "datasets": datasets,
         "config": {"legend": {"orient": "top", "direction": "horizontal"}},
     }

@@ -154,6 +154,12 @@ def _frames_by_name(data=None, max_rows: int = 5000):
     return {"name": name}
 
 
+def named_data(frame: pd.DataFrame) -> dict:
+    """A chart's `data` for a spec written as Vega-Lite: on screen (inside `arrow_datasets`) a
+    named dataset that goes to Arrow; elsewhere (files, tests) the rows themselves."""
+    return _frames_by_name(frame)
+
+
 alt.data_transformers.register("carta", _frames_by_name)
 alt.data_transformers.enable("carta")
 
@@ -219,7 +225,10 @@ def _drawn_only(frame: pd.DataFrame, used: set[str] | None) -> pd.DataFrame:
     if used is None:
         return frame
     # A name that is not one word (a space, a dot) is kept: it cannot be found word by word.
-    return frame[[c for c in frame.columns if c in used or not _WORD.fullmatch(str(c))]]
+    kept = [c for c in frame.columns if c in used or not _WORD.fullmatch(str(c))]
+    # Columns picked by position: pandas 3 looked each name up through its Arrow strings.
+    return frame if len(kept) == frame.shape[1] else frame.iloc[:, [
+        i for i, c in enumerate(frame.columns) if c in set(kept)]]  # fmt: skip
 
 
 def compact(table: pa.Table) -> pa.Table:
