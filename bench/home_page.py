@@ -55,15 +55,15 @@ def visit(browser: Browser, url: str) -> Visit:
         socket.on("framereceived", lambda payload: received.__setitem__(
             "app", received["app"] + len(payload)))  # fmt: skip
 
-    def on_response(response) -> None:
+    def on_finished(request) -> None:
         try:
-            size = response.request.sizes()["responseBodySize"]
-        except Error:  # a request still finishing when the visit is over
+            size = request.sizes()["responseBodySize"]
+        except Error:  # a request still finishing when the visit is over, its page closed
             return
         received["assets"] += max(size, 0)
 
     page.on("websocket", on_socket)
-    page.on("requestfinished", lambda request: on_response(request.response()))
+    page.on("requestfinished", on_finished)
     started = time.perf_counter()
     page.goto(url)
     settled(page)
