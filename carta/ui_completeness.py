@@ -96,7 +96,7 @@ def worklist(cells: pd.DataFrame) -> None:
         st.success("Nothing is overdue or missing for these patients.")
         return
     left, right = st.columns(2)
-    sites = sorted(set(work["source_id"]))
+    sites = sorted(work["source_id"].unique())  # not set(): it iterates every row's string
     visits = work.drop_duplicates("visit")["visit"].tolist()
     _said_if_unknown(SITE_KEY, "The site", sites)
     _said_if_unknown(VISIT_KEY, "The visit", visits)
