@@ -8,7 +8,7 @@ import duckdb
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 
 # Bump when schema.sql changes; a store with another version is refused with a rebuild hint.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # The tables users import against, in load order (sources before the rows that cite them).
 DATA_TABLES = (

@@ -223,6 +223,7 @@ CREATE TABLE timepoint_values (
     value DOUBLE NOT NULL,
     unit VARCHAR NOT NULL,
     qualifier VARCHAR,
+    ref_low DOUBLE,
     ref_high DOUBLE,
     scale_max DOUBLE,
     source_id VARCHAR NOT NULL

@@ -101,8 +101,13 @@ def cohort_patients():
 
 
 def cohort_values():
-    values = ui.query("cohort_values_at_timepoints", windows=cohort.windows_param(windows),
-                      codes=[code], patients=patients)  # fmt: skip
+    # The store's windows: the values the publish computed (table timepoint_values).
+    values = (
+        ui.query("cohort_values_at_timepoints", windows=cohort.windows_param(windows),
+                 codes=[code], patients=patients)
+        if edited
+        else ui.query("cohort_values_at_store_windows", codes=[code], patients=patients)
+    )  # fmt: skip
     # Every value at the shown windows (tables, downloads); those with something to draw.
     measured = cohort.at_windows(values, shown)
     return measured, cohort.with_plotted(measured, view)

@@ -277,3 +277,24 @@ def test_response_counts_on_the_store_equal_those_over_its_rows(store) -> None:
     assert at_m1["share"].to_dict() == {"none": 33.3, "minimal": 33.3, "moderate": 0.0,
                                         "major": 33.3}  # fmt: skip
     assert set(at_m1["timepoint_sort"]) == {0}
+
+
+def test_values_at_the_stores_windows_are_those_computed_from_the_observations(
+    default_store,
+) -> None:
+    """The page reads the values at the store's own windows from timepoint_values, and computes
+    them from the observations only for edited windows: both ways give the same rows, with the
+    result's own reference limits, the baseline and the change, for every parameter."""
+    patients = everyone(default_store)
+    codes = query(default_store, "parameter_codes")["code"].tolist()
+    windows = cohort.windows_param(query(default_store, "timepoint_windows"))
+    computed = query(default_store, "cohort_values_at_timepoints", windows=windows, codes=codes,
+                     patients=patients)  # fmt: skip
+    stored = query(default_store, "cohort_values_at_store_windows", codes=codes,
+                   patients=patients)  # fmt: skip
+    assert len(computed) > 1000 and computed["pchg"].notna().any()
+    assert computed["ref_low"].notna().any()
+    pd.testing.assert_frame_equal(stored, computed, check_dtype=False)
+    few = query(default_store, "cohort_values_at_store_windows", codes=["CK"],
+                patients=patients[:3])  # fmt: skip
+    assert set(few["code"]) == {"CK"} and set(few["patient_id"]) <= set(patients[:3])
