@@ -369,12 +369,3 @@ def page_value(name: str, compute, state: tuple):
 def as_spec(chart) -> dict:
     """A Vega-Lite spec from a spec or an Altair chart (not validated: the tests validate)."""
     return chart if isinstance(chart, dict) else chart.to_dict(validate=False)
-
-
-def counts_table(frame: pd.DataFrame, key: str) -> None:
-    """A table of counts and shares: shares to one decimal, a share of no one a dash. Formatted
-    by the table itself, not by a pandas Styler, which sent every cell twice (its value and its
-    text) and took a tenth of a cohort rerun."""
-    decimals = {c: st.column_config.NumberColumn(format="%.1f") for c in frame.columns
-                if pd.api.types.is_float_dtype(frame[c])}  # fmt: skip
-    st.dataframe(frame, hide_index=True, key=key, column_config=decimals, placeholder="—")

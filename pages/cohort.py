@@ -340,12 +340,14 @@ with left:
     st.subheader("Response table")
     table = computed_for_kept("response-table", lambda: cohort.response_table_of(
         ui_cohort.response_counts(response, in_all, shown, edited)), tuple(shown))  # fmt: skip
-    ui.counts_table(table, key="response-table")
+    st.dataframe(table.style.format(na_rep="—", precision=1), hide_index=True, key="response-table")
     remission = computed_for_kept("remission-table", lambda: cohort.remission_table(
         ui.query("cohort_remission_counts", patients=in_all)))  # fmt: skip
     if not remission.empty:
         st.subheader("Remission table")
-        ui.counts_table(remission, key="remission-table")
+        st.dataframe(
+            remission.style.format(na_rep="—", precision=1), hide_index=True, key="remission-table"
+        )
         st.caption(
             ui_cohort.REMISSION_DEFINITIONS + " At the store's visit windows; a patient is "
             "undecided at a visit when an input is missing and nothing failed. Prednisone "
@@ -358,7 +360,7 @@ with left:
     # On the values themselves, whatever the view: a patient without a baseline still counts.
     threshold = computed("threshold", lambda: cohort.threshold_table(
         measured[among(measured["patient_id"], cohort_now)], rule, shown), rule)  # fmt: skip
-    ui.counts_table(threshold, key="thr-table")
+    st.dataframe(threshold.style.format(na_rep="—", precision=1), hide_index=True, key="thr-table")
     st.caption(f"{code} {rule}, with each result's own reference range where the lab gave one.")
     ui_cohort.published_figures(filters.indications)
 with right:

@@ -144,7 +144,8 @@ def test_the_response_strip_follows_the_chosen_criteria(default_store, monkeypat
         the_spec(trajectory(default_store, monkeypatch, patient="SYN-00002")), title, 0
     )
     assert {"major", "moderate", "minimal", "none"} & {r["status"] for r in stored}
-    assert {r["measure_set"] for r in stored if r["complete"]} == {"IMACS"}
+    # Only what the strip draws is sent: a scored window is one whose status is a category.
+    assert {r["measure_set"] for r in stored if r["status"] != "incomplete"} == {"IMACS"}
     # PRINTO's enzyme slot is CHQ-PhS, which the store does not hold: never a complete score.
     printo = trajectory(default_store, monkeypatch, patient="SYN-00002", tisset="PRINTO")
     rows = dataset_of(the_spec(printo), title, 0)
