@@ -141,6 +141,17 @@ def wait_rendered(page: Page, charts: int = 0, timeout: float = 30_000) -> None:
     )
 
 
+def wait_every_chart(page: Page, timeout: float = 30_000) -> None:
+    """Rendered, and every chart on the page drawn: Vega draws each chart on its own, so the
+    first chart drawn says nothing of the ones further down."""
+    wait_rendered(page, charts=1, timeout=timeout)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+                  .every((c) => c.querySelector(':is(canvas, svg.marks)'))""",
+        timeout=timeout,
+    )
+
+
 # Every view, as a link opens it: the layout checks and the README's screenshots go through them.
 VIEWS = {
     "home": "home",

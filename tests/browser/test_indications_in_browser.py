@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page
 
 from carta.charts.trajectory import GLUCOCORTICOID_TITLE
-from tests.browser.harness import screenshot, settled, wait_rendered
+from tests.browser.harness import screenshot, settled, wait_every_chart, wait_rendered
 from tests.browser.test_cohort_in_browser import patients_counted
 from tests.conftest import DEFAULT_PATIENT_COUNT
 
@@ -80,7 +80,7 @@ def test_the_safety_curves_show_the_published_band(page: Page, app_url) -> None:
 def test_the_summary_and_the_cohort_of_scleroderma_patients(page: Page, app_url) -> None:
     page.set_viewport_size({"width": 1440, "height": 2400})
     page.goto(f"{app_url}/summary?patient=SYN-SSC-0002")
-    wait_rendered(page, charts=1)
+    wait_every_chart(page)
     main = page.locator('[data-testid="stMain"]').inner_text()
     assert "EUSTAR-AI < 2.5" in main and "Glucocorticoids" in main
     # Anti-Scl-70 positive at baseline, negative from month 3 (synthetic).
