@@ -135,6 +135,7 @@ def _transpiled(name: str, lists: frozenset[str]) -> str:
         .transform(_zipped_unnest)
         .transform(_recursive_unnest)
         .transform(_unpivot)
+        .transform(_round_even)
     )
     tree = tree.transform(_table_star, ctes)
     return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
@@ -192,6 +193,13 @@ def _recursive_unnest(node: exp.Expression) -> exp.Expression:
     if not isinstance(recursive[0].expression, exp.Boolean) or not recursive[0].expression.this:
         return node
     return exp.Inline(this=node.this.copy())
+
+
+def _round_even(node: exp.Expression) -> exp.Expression:
+    """DuckDB's round_even(x, digits), half to even, is Spark's bround(x, digits)."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "round_even":
+        return exp.Anonymous(this="BROUND", expressions=[e.copy() for e in node.expressions])
+    return node
 
 
 def _unpivot(node: exp.Expression) -> exp.Expression:

@@ -6,6 +6,8 @@
 -- has no rows in visit_schedules; $groups: the expected measure groups, one row per code
 -- (rule: the group's row in schedule_measures.csv, measure_group, indication: '' for every
 -- indication, label, codes, recorded_in, code, code_pos); $codes: the codes measured in observations.
+-- Patients $first_patient to $last_patient (by id) only: the publish computes a registry's grid a
+-- batch of patients at a time, so that memory stays bounded and time grows with the patients.
 WITH own_visits AS (
     SELECT source_id AS schedule, visit,
         (row_number() OVER (PARTITION BY source_id ORDER BY day_from) - 1)::INTEGER AS visit_sort,
@@ -25,6 +27,7 @@ observed AS (
     SELECT DISTINCT patient_id, day, code
     FROM observations
     WHERE day IS NOT NULL AND list_contains($codes, code)
+        AND patient_id BETWEEN $first_patient AND $last_patient
 ),
 last_observed AS (
     SELECT patient_id, max(day) AS day FROM observed GROUP BY patient_id
@@ -41,8 +44,10 @@ people AS (
     JOIN sources s USING (source_id)
     LEFT JOIN (
         SELECT patient_id, max(day) AS last_day FROM observations
-        WHERE day IS NOT NULL GROUP BY patient_id
+        WHERE day IS NOT NULL AND patient_id BETWEEN $first_patient AND $last_patient
+        GROUP BY patient_id
     ) a USING (patient_id)
+    WHERE p.patient_id BETWEEN $first_patient AND $last_patient
 ),
 -- Windows do not overlap, so a measured day falls in one visit at most.
 seen AS (
@@ -61,7 +66,7 @@ graded AS (
          ORDER BY c.priority LIMIT 1) AS code,
         a.onset_day AS day
     FROM adverse_events a
-    WHERE a.grade IS NOT NULL
+    WHERE a.grade IS NOT NULL AND a.patient_id BETWEEN $first_patient AND $last_patient
 ),
 expected_codes AS (
     SELECT p.patient_id, p.schedule, coalesce(p.stated_last_day, l.day) AS last_day,

@@ -14,7 +14,7 @@ from carta.ingest.carta_format import stage_table_file
 from carta.ingest.checking import CheckingDatabase
 from carta.ingest.observation_checks import register_facts
 from carta.ingest.validate import StoreFacts
-from carta.measures import completeness
+from carta.measures import completeness, ctcae
 from carta.schema import columns
 from carta.store import QUERIES_DIR, ROOT, open_read_only, query_names, query_parameters, query_sql
 from tests.conftest import PUBLISHED_ID
@@ -93,6 +93,8 @@ FIXTURE_PARAMETERS = {
     "interpretations": [["borderline", "negative", "positive"], []],
     "any_source": [True, False],
     "far_days": [180, 0],
+    # The CTCAE criteria (queries/lab_grade_rows.sql), then those of CK alone.
+    "cuts": [ctcae.cut_rows(), [row for row in ctcae.cut_rows() if row["code"] == "CK"]],
 }
 # Queries that run on the import's checking database (carta/ingest/checking.py) say so.
 CHECKING_DATABASE = re.compile(r"^-- database: checking\b", re.MULTILINE)

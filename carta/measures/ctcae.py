@@ -42,7 +42,7 @@ Treatment-emergent toxicity (design rule, clinical-rules §10 [U], the ADaM conv
 flagging worsening from baseline; queries/lab_toxicity_rows.sql, table lab_toxicity): a grade
 counts as a toxicity only when it is observed after the infusion (study day >= 1) and is worse
 than the patient's own pre-treatment baseline grade of the same parameter; the baseline
-(queries/lab_grade_inputs.sql) is the last value before the first dated lymphodepletion day, or
+(queries/lab_grade_rows.sql) is the last value before the first dated lymphodepletion day, or
 on or before day 0 when no lymphodepletion day is known. The same baseline value drives the
 ALT/AST abnormal-baseline criteria.
 
@@ -196,6 +196,19 @@ CRITERIA: Mapping[str, Criterion] = MappingProxyType(
 )
 
 GRADABLE: frozenset[str] = frozenset(CRITERIA)
+
+
+def cut_rows() -> list[dict[str, object]]:
+    """``CRITERIA`` as the rows queries/lab_grade_rows.sql grades with (its ``$cuts``): a cut a
+    row, ranked most severe first within its set, the set of an abnormal baseline apart."""
+    return [
+        {"code": criterion.code, "term": criterion.term, "needs": criterion.needs or "",
+         "on_abnormal_baseline": abnormal, "rank": rank, "grade": cut.grade, "op": cut.op,
+         "factor": float(cut.factor), "against": cut.of}
+        for criterion in CRITERIA.values()
+        for abnormal, cuts in ((False, criterion.cuts), (True, criterion.baseline_cuts))
+        for rank, cut in enumerate(cuts, start=1)
+    ]  # fmt: skip
 
 
 def term(code: str) -> str | None:
