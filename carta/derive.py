@@ -282,18 +282,29 @@ def _quality(con: duckdb.DuckDBPyConnection, settings: dict) -> None:
     bounds = {"codes": ranges["code"].tolist(),
               "lows": ranges["plausible_low"].astype("float64").tolist(),
               "highs": ranges["plausible_high"].astype("float64").tolist()}  # fmt: skip
-    inputs = {
-        "gaps": run_query(con, "completeness_gaps"),
+    # A few rows a patient, read once; the gaps and the scheduled values a batch at a time (at
+    # 100,000 patients they are millions of rows, and this step held the build's peak memory).
+    few = {
         "implausible_values": run_query(con, "implausible_values", **bounds),
-        "scheduled": run_query(con, "schedule_observations", codes=completeness.scheduled_codes()),
         "infusions": run_query(con, "infusion_days"),
         "adverse_events": run_query(con, "adverse_event_onsets"),
     }
+    schedules = list(_schedules(con))
     parts = []
-    for _name, visits, people in _schedules(con):
-        ids = people["patient_id"]
-        mine = {key: frame[among(frame["patient_id"], ids)] for key, frame in inputs.items()}
-        parts.append(quality.findings(**mine, patients=people, visits=visits))
+    for first, last in patient_batches(con):
+        batch = {"first_patient": first, "last_patient": last}
+        inputs = few | {
+            "gaps": run_query(con, "completeness_gaps", **batch),
+            "scheduled": run_query(con, "schedule_observations",
+                                   codes=completeness.scheduled_codes(), **batch),
+        }  # fmt: skip
+        for _name, visits, people in schedules:
+            people = people[people["patient_id"].between(first, last)]
+            if people.empty:
+                continue
+            ids = people["patient_id"]
+            mine = {key: frame[among(frame["patient_id"], ids)] for key, frame in inputs.items()}
+            parts.append(quality.findings(**mine, patients=people, visits=visits))
     if parts:
         insert_frame(con, "quality_findings", pd.concat(parts, ignore_index=True))
 

@@ -30,7 +30,8 @@ GRADED_EVENTS = """
 
 def reference_grid(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The grid as the rule computes it from the store's rows, schedule by schedule."""
-    observations = run_query(con, "schedule_observations", codes=completeness.scheduled_codes())
+    observations = run_query(con, "schedule_observations", codes=completeness.scheduled_codes(),
+                             first_patient="", last_patient="\uffff")  # fmt: skip
     graded = con.execute(GRADED_EVENTS).df()
     people = run_query(con, "patient_last_days")
     parts = []
