@@ -27,7 +27,10 @@ closest AS (
                 'scale_max': o.scale_max,
                 'source_id': o.source_id
             },
-            [abs(o.day - w.nominal_day), o.day]
+            -- (distance, day) as one number, which orders as the pair does while |day| is
+            -- under 500,000 (data/reference/column_bounds.csv keeps days within -3,650 to
+            -- 36,500): a number is a quicker key than a list.
+            CAST(abs(o.day - w.nominal_day) AS BIGINT) * 1000000 + o.day
         ) AS chosen
     FROM observations o
     JOIN windows w ON o.day BETWEEN w.day_from AND w.day_to
