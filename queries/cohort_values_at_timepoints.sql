@@ -38,6 +38,9 @@ closest AS (
     WHERE o.specimen = 'blood' AND o.value IS NOT NULL
         AND list_contains($codes, o.code)
         AND o.patient_id IN (SELECT unnest($patients))
+        -- Their range as well, which a scan can skip row groups by: the publish asks for a batch
+        -- of consecutive ids at a time (at 100,000 patients, 0.59 s a batch instead of 1.16 s).
+        AND o.patient_id BETWEEN list_min($patients) AND list_max($patients)
     GROUP BY o.patient_id, w.timepoint, o.code
 ),
 valued AS (
