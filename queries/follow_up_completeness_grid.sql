@@ -95,7 +95,12 @@ cells AS (
     SELECT patient_id, schedule, last_day, visit, visit_sort, nominal_day, day_from, day_to,
         rule, measure_group, label,
         bool_and(hit) AS done,
-        string_agg(code, '; ' ORDER BY code_pos) FILTER (WHERE NOT hit) AS codes_missing
+        -- In the group's own order, sorted once gathered (an ordered aggregate cost a quarter
+        -- of the grid's time); none missing is NULL, whether the engine gathers no list or an
+        -- empty one.
+        nullif(array_to_string(list_transform(
+            list_sort(list({'pos': code_pos, 'code': code}) FILTER (WHERE NOT hit)),
+            lambda missing: missing.code), '; '), '') AS codes_missing
     FROM pairs
     GROUP BY ALL
 )
