@@ -1,7 +1,8 @@
 """Benchmark: store build time, rows per second and peak memory for synthetic cohorts.
 
 Targets (issue 2): 10,000 patients build in under 60 s on a 2-core machine, peak memory under 4 GB;
-(issue 17) 100,000 patients in 90 s and 4 GB (`--sizes 100000`). Each build runs `python -m carta build --force` in its own process so its peak memory is its own.
+(issue 17) 100,000 patients in 90 s and 4 GB (`--sizes 100000`). Each build runs
+`python -m carta build --force` in its own process so its peak memory is its own.
 
     .venv/bin/python -m bench.build_store [--sizes 24 1000 10000]
 """
