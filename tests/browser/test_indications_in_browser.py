@@ -86,6 +86,15 @@ def test_the_summary_and_the_cohort_of_scleroderma_patients(page: Page, app_url)
     # Anti-Scl-70 positive at baseline, negative from month 3 (synthetic).
     assert "Autoantibodies" in main and "1 of 1 turned negative" in main
     assert "TIS category" not in main and "DORIS 2021" not in main
+    # Streamlit draws a chart's axes first and inserts its datasets after: wait for the track's
+    # label (the autoantibody lane) rather than read the marks the moment the SVG exists.
+    page.wait_for_function(
+        """(text) => [...document.querySelectorAll(
+                '[data-testid="stVegaLiteChart"] svg.marks text')]
+              .some((t) => t.textContent === text)""",
+        arg="Autoantibodies",
+        timeout=30_000,
+    )
     assert "Autoantibodies" in chart_texts(page)
     page.goto(f"{app_url}/cohort?ind=SSC")
     wait_rendered(page, charts=1, timeout=60_000)
